@@ -1,0 +1,97 @@
+package ci
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/sloguard/sloguard/report"
+)
+
+// Azure speaks Azure Pipelines logging commands on Out.
+type Azure struct {
+	Out    io.Writer
+	Getenv func(string) string
+}
+
+// Name implements Platform.
+func (a *Azure) Name() string { return "azure" }
+
+// Mask implements Platform.
+func (a *Azure) Mask(values []string) {
+	for _, v := range values {
+		if v != "" {
+			fmt.Fprintf(a.Out, "##vso[task.setsecret]%s\n", escapeAzureData(v))
+		}
+	}
+}
+
+// Group implements Platform.
+func (a *Azure) Group(title string) { fmt.Fprintf(a.Out, "##[group]%s\n", escapeAzureData(title)) }
+
+// EndGroup implements Platform.
+func (a *Azure) EndGroup() { fmt.Fprintln(a.Out, "##[endgroup]") }
+
+// Run implements Platform.
+func (a *Azure) Run() *report.RunInfo {
+	ri := &report.RunInfo{Platform: "azure", Commit: a.Getenv("BUILD_SOURCEVERSION")}
+	if coll, proj, id := a.Getenv("SYSTEM_TEAMFOUNDATIONCOLLECTIONURI"), a.Getenv("SYSTEM_TEAMPROJECT"), a.Getenv("BUILD_BUILDID"); coll != "" && proj != "" && id != "" {
+		ri.URL = fmt.Sprintf("%s%s/_build/results?buildId=%s", ensureSlash(coll), proj, id)
+	}
+	return ri
+}
+
+// Publish implements Platform. The markdown summary is written next to the
+// JSON record and uploaded by absolute path.
+func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) error {
+	low, ok := d.LowestBudget()
+	budget := ""
+	if ok {
+		budget = strconv.FormatFloat(low, 'f', 2, 64)
+	}
+	a.setOutput("decision", d.Decision)
+	a.setOutput("budgetRemaining", budget)
+	a.setOutput("report", reportPath)
+	if d.Command == "watch" || d.Command == "rollback" {
+		a.setOutput("rolledBack", strconv.FormatBool(rolledBack(d)))
+	}
+	for _, s := range d.Failing() {
+		fmt.Fprintf(a.Out, "##vso[task.logissue type=error]%s\n", escapeAzureData("SLO "+s.Name+": "+strings.Join(s.Reasons, "; ")))
+	}
+	abs, err := filepath.Abs(strings.TrimSuffix(reportPath, ".json") + ".md")
+	if err != nil {
+		return err
+	}
+	if err := WriteFile(abs, markdown); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	fmt.Fprintf(a.Out, "##vso[task.uploadsummary]%s\n", escapeAzureData(abs))
+	switch d.Decision {
+	case report.Fail:
+		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(d.Reason))
+	case report.Inconclusive, report.Overridden:
+		fmt.Fprintf(a.Out, "##vso[task.complete result=SucceededWithIssues;]%s\n", escapeAzureData(d.Reason))
+	}
+	return nil
+}
+
+func (a *Azure) setOutput(name, value string) {
+	fmt.Fprintf(a.Out, "##vso[task.setvariable variable=%s;isoutput=true]%s\n", escapeAzureProperty(name), escapeAzureData(value))
+}
+
+func escapeAzureData(s string) string {
+	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func escapeAzureProperty(s string) string {
+	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", "]", "%5D", ";", "%3B").Replace(s)
+}
+
+func ensureSlash(s string) string {
+	if strings.HasSuffix(s, "/") {
+		return s
+	}
+	return s + "/"
+}

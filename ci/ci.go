@@ -1,0 +1,117 @@
+// Package ci speaks the languages of the pipelines sloguard runs in: GitHub
+// Actions workflow commands and files, and Azure Pipelines logging
+// commands. Outside CI it does nothing.
+package ci
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/sloguard/sloguard/report"
+)
+
+// Platform is where sloguard runs.
+type Platform interface {
+	// Name is "github", "azure" or "local".
+	Name() string
+	// Mask tells the runner to hide these values in every log line. It is
+	// called before anything else is printed.
+	Mask(values []string)
+	// Publish reports a decision: outputs, summary, annotations, result.
+	// report is the path of the JSON record; markdown its rendering.
+	Publish(d *report.Decision, reportPath string, markdown []byte) error
+	// Run describes the run for the decision record (nil outside CI).
+	Run() *report.RunInfo
+	// Group and EndGroup fold log lines.
+	Group(title string)
+	EndGroup()
+}
+
+// Detect picks the platform from the environment the runner sets.
+func Detect(getenv func(string) string, out io.Writer) Platform {
+	switch {
+	case getenv("GITHUB_ACTIONS") == "true":
+		return &GitHub{Out: out, Getenv: getenv}
+	case getenv("TF_BUILD") == "True" || getenv("TF_BUILD") == "true":
+		return &Azure{Out: out, Getenv: getenv}
+	}
+	return Local{}
+}
+
+// Local is a terminal or any other CI: nothing to publish beyond stdout.
+type Local struct{}
+
+// Name implements Platform.
+func (Local) Name() string { return "local" }
+
+// Mask implements Platform.
+func (Local) Mask([]string) {}
+
+// Publish implements Platform.
+func (Local) Publish(*report.Decision, string, []byte) error { return nil }
+
+// Run implements Platform.
+func (Local) Run() *report.RunInfo { return nil }
+
+// Group implements Platform.
+func (Local) Group(string) {}
+
+// EndGroup implements Platform.
+func (Local) EndGroup() {}
+
+// ReportPath is where the JSON record goes: --report if given, else the
+// runner's temp dir, else the system's.
+func ReportPath(flag string, getenv func(string) string) string {
+	if flag != "" {
+		return flag
+	}
+	dir := getenv("RUNNER_TEMP")
+	if dir == "" {
+		dir = getenv("AGENT_TEMPDIRECTORY")
+	}
+	if dir == "" {
+		dir = os.TempDir()
+	}
+	return filepath.Join(dir, fmt.Sprintf("sloguard-%s.json", randomHex(6)))
+}
+
+// WriteFile writes data atomically: a temp file in the same directory,
+// then a rename, so that a reader never sees half a record.
+func WriteFile(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, ".sloguard-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func appendFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,128 @@
+package ci
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/sloguard/sloguard/report"
+)
+
+// maxAnnotations is how many error annotations GitHub shows per step; the
+// rest go to the job summary.
+const maxAnnotations = 10
+
+// GitHub speaks GitHub Actions: workflow commands on Out, outputs to
+// $GITHUB_OUTPUT, the summary to $GITHUB_STEP_SUMMARY.
+type GitHub struct {
+	Out    io.Writer
+	Getenv func(string) string
+}
+
+// Name implements Platform.
+func (g *GitHub) Name() string { return "github" }
+
+// Mask implements Platform.
+func (g *GitHub) Mask(values []string) {
+	for _, v := range values {
+		for _, line := range strings.Split(v, "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				fmt.Fprintf(g.Out, "::add-mask::%s\n", escapeData(line))
+			}
+		}
+	}
+}
+
+// Group implements Platform.
+func (g *GitHub) Group(title string) { fmt.Fprintf(g.Out, "::group::%s\n", escapeData(title)) }
+
+// EndGroup implements Platform.
+func (g *GitHub) EndGroup() { fmt.Fprintln(g.Out, "::endgroup::") }
+
+// Run implements Platform.
+func (g *GitHub) Run() *report.RunInfo {
+	ri := &report.RunInfo{Platform: "github", Commit: g.Getenv("GITHUB_SHA")}
+	if srv, repo, id := g.Getenv("GITHUB_SERVER_URL"), g.Getenv("GITHUB_REPOSITORY"), g.Getenv("GITHUB_RUN_ID"); srv != "" && repo != "" && id != "" {
+		ri.URL = fmt.Sprintf("%s/%s/actions/runs/%s", strings.TrimRight(srv, "/"), repo, id)
+	}
+	return ri
+}
+
+// Publish implements Platform.
+func (g *GitHub) Publish(d *report.Decision, reportPath string, markdown []byte) error {
+	outputs := [][2]string{{"decision", d.Decision}, {"report", reportPath}}
+	if low, ok := d.LowestBudget(); ok {
+		outputs = append(outputs, [2]string{"budget-remaining", strconv.FormatFloat(low, 'f', 2, 64)})
+	} else {
+		outputs = append(outputs, [2]string{"budget-remaining", ""})
+	}
+	if d.Command == "watch" || d.Command == "rollback" {
+		outputs = append(outputs, [2]string{"rolled-back", strconv.FormatBool(rolledBack(d))})
+	}
+	if path := g.Getenv("GITHUB_OUTPUT"); path != "" {
+		if err := appendFile(path, githubOutputs(outputs)); err != nil {
+			return fmt.Errorf("write $GITHUB_OUTPUT: %w", err)
+		}
+	}
+	failing := d.Failing()
+	extra := failing
+	for i, s := range failing {
+		if i == maxAnnotations {
+			break
+		}
+		extra = failing[i+1:]
+		fmt.Fprintf(g.Out, "::error title=%s::%s\n", escapeProperty("SLO "+s.Name), escapeData(strings.Join(s.Reasons, "; ")))
+	}
+	if path := g.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
+		var b bytes.Buffer
+		b.Write(markdown)
+		if len(failing) > maxAnnotations {
+			fmt.Fprintf(&b, "\n%d more failing SLO(s) not annotated:\n\n", len(extra))
+			for _, s := range extra {
+				fmt.Fprintf(&b, "- `%s`: %s\n", s.Name, strings.Join(s.Reasons, "; "))
+			}
+		}
+		b.WriteString("\n")
+		if err := appendFile(path, b.Bytes()); err != nil {
+			return fmt.Errorf("write $GITHUB_STEP_SUMMARY: %w", err)
+		}
+	}
+	return nil
+}
+
+// githubOutputs writes name=value lines, and name<<DELIM blocks for values
+// with newlines, with a delimiter that cannot occur in the value.
+func githubOutputs(kv [][2]string) []byte {
+	var b bytes.Buffer
+	for _, p := range kv {
+		if !strings.ContainsAny(p[1], "\r\n") {
+			fmt.Fprintf(&b, "%s=%s\n", p[0], p[1])
+			continue
+		}
+		delim := "ghadelimiter_" + randomHex(8)
+		for strings.Contains(p[1], delim) {
+			delim = "ghadelimiter_" + randomHex(8)
+		}
+		fmt.Fprintf(&b, "%s<<%s\n%s\n%s\n", p[0], delim, p[1], delim)
+	}
+	return b.Bytes()
+}
+
+func escapeData(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
+}
+
+func escapeProperty(s string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+func rolledBack(d *report.Decision) bool {
+	for _, a := range d.Actions {
+		if a.Status == "succeeded" {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Set by the build: -ldflags "-X main.version=v1.2.3 -X main.commit=abc".
+var (
+	version = "dev"
+	commit  = ""
+)
+
+// deps are the process's streams, environment and clock, built once in run
+// and handed to every command: no globals.
+type deps struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	now            func() time.Time
+	log            *slog.Logger
+}
+
+// run is the whole program; main only exits with its result.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	dropBlankEnv()
+	d := &deps{stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}
+	app := &cli.App{
+		Name:                 "sloguard",
+		Usage:                "guard releases with SLOs: gate on error budget, judge canaries, roll back",
+		Version:              version,
+		Writer:               stdout,
+		ErrWriter:            stderr,
+		HideVersion:          true,
+		EnableBashCompletion: false,
+		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are mapped in one place below
+		Flags:                []cli.Flag{logLevelFlag()},
+		Before: func(c *cli.Context) error {
+			d.log = newLogger(stderr, c.String("log-level"))
+			return nil
+		},
+		Commands: []*cli.Command{
+			checkCommand(d),
+			validateCommand(d),
+			versionCommand(d),
+		},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return &exitError{Code: exitUsage, Err: fmt.Errorf("%w (see sloguard --help)", err)}
+		},
+	}
+	if err := app.RunContext(ctx, args); err != nil {
+		return exitCode(err, stderr)
+	}
+	return exitPass
+}
+
+// dropBlankEnv unsets SLOGUARD_* variables set to "": urfave/cli treats
+// them as set, and a blank GitHub Action input would wipe a flag's default.
+func dropBlankEnv() {
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "SLOGUARD_") && v == "" {
+			os.Unsetenv(k)
+		}
+	}
+}
+
+// env names the environment variable that backs a flag.
+func env(flag string) []string {
+	return []string{"SLOGUARD_" + strings.ToUpper(strings.ReplaceAll(flag, "-", "_"))}
+}
+
+func logLevelFlag() cli.Flag {
+	return &cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log detail on stderr: debug, info, warn, error", EnvVars: env("log-level")}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		l = slog.LevelWarn
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func configFlag() cli.Flag {
+	return &cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: "sloguard.yaml", Usage: "config file: sloguard, OpenSLO v1 or Sloth prometheus/v1 `FILE`", EnvVars: env("config")}
+}
+
+func prometheusURLFlag() cli.Flag {
+	return &cli.StringFlag{Name: "prometheus-url", Usage: "Prometheus `URL` for config files that name no backend (Sloth, OpenSLO without a DataSource url)", EnvVars: env("prometheus-url")}
+}
+
+func sloFlag() cli.Flag {
+	return &cli.StringSliceFlag{Name: "slo", Usage: "evaluate only this SLO `NAME` (repeatable)", EnvVars: env("slo")}
+}
+
+func outputFlag() cli.Flag {
+	return &cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "stdout format: text, json (the decision record, nothing else) or markdown", EnvVars: env("output")}
+}
+
+func reportFlag() cli.Flag {
+	return &cli.StringFlag{Name: "report", Usage: "also write the JSON decision record to `FILE`", EnvVars: env("report")}
+}
+
+func versionCommand(d *deps) *cli.Command {
+	return &cli.Command{
+		Name:  "version",
+		Usage: "print the version",
+		Action: func(*cli.Context) error {
+			c := commit
+			if c == "" {
+				c = "unknown commit"
+			}
+			fmt.Fprintf(d.stdout, "sloguard %s (%s, %s %s/%s)\n", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// CheckOptions are the flags of `sloguard check`.
+type CheckOptions struct {
+	Config        string
+	PrometheusURL string
+	SLOs          []string
+	Output        string
+	Report        string
+	Override      string
+	At            time.Time
+}
+
+func checkCommand(d *deps) *cli.Command {
+	return &cli.Command{
+		Name:  "check",
+		Usage: "gate a release on error budget and burn rates",
+		Flags: []cli.Flag{
+			configFlag(), prometheusURLFlag(), sloFlag(), outputFlag(), reportFlag(),
+			&cli.StringFlag{Name: "override", Usage: "let a closed gate pass, recording this `REASON` (decision: overridden, exit 0)", EnvVars: env("override")},
+			&cli.StringFlag{Name: "at", Usage: "evaluate as of this RFC 3339 `TIME` instead of now (replays, audits)", EnvVars: env("at")},
+		},
+		Action: func(c *cli.Context) error {
+			opts := CheckOptions{
+				Config: c.String("config"), PrometheusURL: c.String("prometheus-url"), SLOs: c.StringSlice("slo"),
+				Output: c.String("output"), Report: c.String("report"), Override: c.String("override"),
+			}
+			at, err := parseAt(c.String("at"), d.now)
+			if err != nil {
+				return err
+			}
+			opts.At = at
+			return runCheck(c.Context, d, opts)
+		},
+	}
+}
+
+func parseAt(s string, now func() time.Time) (time.Time, error) {
+	if s == "" {
+		return now().UTC().Truncate(time.Second), nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, &exitError{Code: exitUsage, Err: fmt.Errorf("--at %q: want an RFC 3339 time such as 2026-11-23T17:00:00Z", s)}
+	}
+	return t.UTC(), nil
+}
+
+// runCheck loads the config, evaluates the gate and reports the decision.
+func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
+	started := d.now().UTC()
+	if err := checkOutput(opts.Output); err != nil {
+		return err
+	}
+	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
+	if err != nil {
+		return err
+	}
+	out := newOutput(d, opts.Output, opts.Report)
+	out.platform.Mask(secrets(cfg, d.getenv))
+	slos, err := gate.Select(cfg.SLOs, opts.SLOs)
+	if err != nil {
+		return err
+	}
+	provs, err := newProviders(cfg, slos, d.getenv, d.log)
+	if err != nil {
+		return err
+	}
+	dec, err := gate.Check(ctx, cfg, provs, gate.Options{SLOs: opts.SLOs, Override: opts.Override, At: opts.At})
+	if err != nil {
+		return err
+	}
+	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
+	if err := out.emit(dec); err != nil {
+		return err
+	}
+	return &exitError{Code: decisionCode(dec)}
+}

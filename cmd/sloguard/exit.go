@@ -1,0 +1,79 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// Exit codes, as DESIGN.md and the README promise.
+const (
+	exitPass         = 0
+	exitFail         = 1
+	exitUsage        = 2
+	exitInconclusive = 3
+	exitActionFailed = 4
+)
+
+// exitError carries an exit code out of a command. A nil Err means the
+// command printed what it had to say already.
+type exitError struct {
+	Code int
+	Err  error
+}
+
+func (e *exitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.Err }
+
+// exitCode is the one place that maps outcomes to exit codes.
+func exitCode(err error, stderr io.Writer) int {
+	if err == nil {
+		return exitPass
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.Err != nil {
+			fmt.Fprintf(stderr, "sloguard: %v\n", ee.Err)
+		}
+		return ee.Code
+	}
+	var ce *slo.ConfigError
+	var unknown *gate.UnknownSLOError
+	switch {
+	case errors.As(err, &ce):
+		fmt.Fprintf(stderr, "sloguard: the config has %d problem(s):\n%v\n", len(ce.Problems), err)
+		return exitUsage
+	case errors.As(err, &unknown), errors.Is(err, providers.ErrBadQuery):
+		fmt.Fprintf(stderr, "sloguard: %v\n", err)
+		return exitUsage
+	}
+	fmt.Fprintf(stderr, "sloguard: %v\n", err)
+	return exitUsage
+}
+
+// decisionCode maps a decision to its exit code.
+func decisionCode(d *report.Decision) int {
+	switch d.Decision {
+	case report.Pass, report.Overridden:
+		return exitPass
+	case report.Fail:
+		for _, a := range d.Actions {
+			if a.Status == "failed" {
+				return exitActionFailed
+			}
+		}
+		return exitFail
+	}
+	return exitInconclusive
+}

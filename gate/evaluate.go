@@ -1,0 +1,195 @@
+package gate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/slo"
+)
+
+type reading struct {
+	c   providers.Counts
+	err error
+}
+
+// evaluate reads one SLO over its window and every burn-rate window, all
+// at once, and applies the policy.
+func evaluate(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Provider, at time.Time) (report.SLO, error) {
+	r := report.SLO{
+		Name: s.Name, Service: s.Service, Objective: s.Objective, Window: slo.FormatDuration(s.Window),
+		Budgeting: s.Budgeting, BurnRates: map[string]float64{}, Reasons: []string{},
+	}
+	if p == nil {
+		return r, fmt.Errorf("slo %q: provider %q is not configured", s.Name, s.Provider)
+	}
+	if s.Budgeting == slo.Timeslices {
+		return evaluateSlices(ctx, s, pol, p, at, r)
+	}
+	windows := append([]time.Duration{s.Window}, slo.BurnWindows(pol.BurnAlerts)...)
+	readings := make(map[time.Duration]*reading, len(windows))
+	var wg sync.WaitGroup
+	for _, w := range windows {
+		if readings[w] != nil {
+			continue
+		}
+		rd := &reading{}
+		readings[w] = rd
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: w}
+			rd.c, rd.err = p.Counts(ctx, q, at)
+		}()
+	}
+	wg.Wait()
+
+	main := readings[s.Window]
+	r.Queries = main.c.Resolved
+	for _, rd := range readings {
+		if errors.Is(rd.err, providers.ErrBadQuery) {
+			return r, fmt.Errorf("slo %q: %w", s.Name, rd.err)
+		}
+	}
+	switch {
+	case main.err != nil && !errors.Is(main.err, providers.ErrNoData):
+		return applyPolicy(r, pol.OnError, "on_error", "cannot read the SLI: "+main.err.Error()), nil
+	case main.err != nil || main.c.Total <= 0:
+		return applyPolicy(r, pol.OnNoData, "on_no_data", fmt.Sprintf("no traffic in the %s window", r.Window)), nil
+	}
+	ratio, _ := slo.ErrorRatio(main.c.Bad(), main.c.Total)
+	r.SLI = ptr(slo.SLIPercent(ratio))
+	r.ErrorBudgetRemaining = ptr(slo.BudgetRemaining(ratio, s.Objective))
+	if s.SLI.Kind() == slo.KindEvents {
+		r.Events = &report.Events{Good: main.c.Good, Total: main.c.Total}
+	}
+	for w, rd := range readings {
+		if w == s.Window && !containsWindow(pol.BurnAlerts, w) {
+			continue
+		}
+		switch {
+		case rd.err != nil && !errors.Is(rd.err, providers.ErrNoData):
+			return applyPolicy(r, pol.OnError, "on_error", fmt.Sprintf("cannot read the %s burn rate: %v", slo.FormatDuration(w), rd.err)), nil
+		case rd.err != nil || rd.c.Total <= 0:
+			r.BurnRates[slo.FormatDuration(w)] = 0 // no traffic burns nothing
+		default:
+			wr, _ := slo.ErrorRatio(rd.c.Bad(), rd.c.Total)
+			r.BurnRates[slo.FormatDuration(w)] = round(slo.BurnRate(wr, s.Objective))
+		}
+	}
+	return verdict(r, pol), nil
+}
+
+// evaluateSlices handles timeslices budgeting: one range query of slices
+// over the window; burn rates come from its most recent slices.
+func evaluateSlices(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Provider, at time.Time, r report.SLO) (report.SLO, error) {
+	q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: s.Timeslice.Window}
+	slices, err := p.Slices(ctx, q, providers.Range{Start: at.Add(-s.Window), End: at, Step: s.Timeslice.Window})
+	if len(slices) > 0 {
+		r.Queries = slices[0].Resolved
+	}
+	switch {
+	case errors.Is(err, providers.ErrBadQuery):
+		return r, fmt.Errorf("slo %q: %w", s.Name, err)
+	case err != nil && !errors.Is(err, providers.ErrNoData):
+		return applyPolicy(r, pol.OnError, "on_error", "cannot read the SLI: "+err.Error()), nil
+	}
+	bad := make([]bool, len(slices))
+	seen := false
+	for i, c := range slices {
+		if c.Total <= 0 {
+			continue // no traffic or no value in this slice: nothing failed
+		}
+		seen = true
+		if s.SLI.Kind() == slo.KindThreshold {
+			bad[i] = !s.SLI.Good(c.Value)
+		} else {
+			bad[i] = !slo.SliceGood(c.Bad(), c.Total, s.Timeslice.Target)
+		}
+	}
+	if !seen {
+		return applyPolicy(r, pol.OnNoData, "on_no_data", fmt.Sprintf("no traffic in the %s window", r.Window)), nil
+	}
+	n := len(slices)
+	nBad := countTrue(bad)
+	r.Slices = &report.Slices{Good: n - nBad, Total: n, Size: slo.FormatDuration(s.Timeslice.Window)}
+	r.SLI = ptr(100 * float64(n-nBad) / float64(n))
+	r.ErrorBudgetRemaining = ptr(slo.TimesliceBudgetRemaining(nBad, n, s.Objective))
+	for _, w := range slo.BurnWindows(pol.BurnAlerts) {
+		k := int(w / s.Timeslice.Window)
+		if k < 1 || k > n {
+			continue // the slices cannot resolve this window
+		}
+		r.BurnRates[slo.FormatDuration(w)] = round(slo.TimesliceBurnRate(countTrue(bad[n-k:]), k, s.Objective))
+	}
+	return verdict(r, pol), nil
+}
+
+// verdict applies the budget floor and the burn-rate pairs.
+func verdict(r report.SLO, pol slo.GatePolicy) report.SLO {
+	r.Decision = report.Pass
+	if left := *r.ErrorBudgetRemaining; left < pol.MinBudgetRemaining {
+		r.Decision = report.Fail
+		if left <= 0 {
+			r.Reasons = append(r.Reasons, fmt.Sprintf("error budget spent: %.1f%% left", left))
+		} else {
+			r.Reasons = append(r.Reasons, fmt.Sprintf("error budget low: %.1f%% left, the policy needs %s%%", left, trimFloat(pol.MinBudgetRemaining)))
+		}
+	}
+	for _, a := range pol.BurnAlerts {
+		long, okL := r.BurnRates[slo.FormatDuration(a.Long)]
+		short, okS := r.BurnRates[slo.FormatDuration(a.Short)]
+		if !okL || !okS {
+			continue
+		}
+		al := report.Alert{Long: slo.FormatDuration(a.Long), Short: slo.FormatDuration(a.Short), Factor: a.Factor, LongBurn: long, ShortBurn: short, Firing: a.Fires(long, short)}
+		r.Alerts = append(r.Alerts, al)
+		if al.Firing {
+			r.Decision = report.Fail
+			r.Reasons = append(r.Reasons, fmt.Sprintf("burning budget %.1f× (%s) and %.1f× (%s) the sustainable rate, above %s×", long, al.Long, short, al.Short, trimFloat(a.Factor)))
+		}
+	}
+	return r
+}
+
+// applyPolicy decides an SLO that could not be measured.
+func applyPolicy(r report.SLO, policy, key, why string) report.SLO {
+	r.Decision = policy
+	r.Reasons = append(r.Reasons, fmt.Sprintf("%s (%s: %s)", why, key, policy))
+	if key == "on_error" {
+		r.Error = why
+	}
+	return r
+}
+
+func containsWindow(alerts []slo.BurnAlert, w time.Duration) bool {
+	for _, a := range alerts {
+		if a.Long == w || a.Short == w {
+			return true
+		}
+	}
+	return false
+}
+
+func countTrue(bs []bool) int {
+	n := 0
+	for _, b := range bs {
+		if b {
+			n++
+		}
+	}
+	return n
+}
+
+func ptr(v float64) *float64 { v = round(v); return &v }
+
+// round keeps figures readable in the record: float noise such as
+// 49.99999999999449 becomes 50.
+func round(v float64) float64 { return math.Round(v*1e6) / 1e6 }
+
+func trimFloat(v float64) string { return fmt.Sprintf("%g", v) }

@@ -1,0 +1,93 @@
+// Package providers defines the small interface every metrics backend
+// implements, and the errors they share.
+package providers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sloguard/sloguard/slo"
+)
+
+// Scope names.
+const (
+	ScopeService  = "service"
+	ScopeCanary   = "canary"
+	ScopeBaseline = "baseline"
+)
+
+// Scope selects which part of the service a query reads: the whole service
+// (no labels), or the canary or baseline by their labels. Each backend turns
+// the labels into its own matchers, tags or filters.
+type Scope struct {
+	Name   string
+	Labels map[string]string
+}
+
+// Query asks for one SLI of one SLO over one window.
+type Query struct {
+	SLO    string
+	SLI    slo.SLI
+	Scope  Scope
+	Window time.Duration
+}
+
+// Counts is one reading: events in (Start, End] for event SLIs (Total ==
+// 0 means no traffic, which is not the same as healthy), the ratio as Good
+// out of Total = 1 for raw error-ratio SLIs, or Value for threshold SLIs.
+// Resolved holds the backend queries as sent, for the decision record.
+type Counts struct {
+	Good, Total float64
+	Value       float64
+	Start, End  time.Time
+	Resolved    []string
+}
+
+// Bad is Total - Good.
+func (c Counts) Bad() float64 { return c.Total - c.Good }
+
+// Range asks for consecutive slices of Step each, ending at End.
+type Range struct {
+	Start, End time.Time
+	Step       time.Duration
+}
+
+// Provider reads SLIs from a backend. Implementations are safe for
+// concurrent use; at is the evaluation time, shared by every query of a run
+// so that its readings are comparable and replayable.
+type Provider interface {
+	// Counts reads the SLI over (at - q.Window, at].
+	Counts(ctx context.Context, q Query, at time.Time) (Counts, error)
+	// Slices reads one Counts per Step-long slice in (r.Start, r.End],
+	// oldest first; a slice without data has Total 0 (threshold SLIs: a
+	// slice without a value is left out).
+	Slices(ctx context.Context, q Query, r Range) ([]Counts, error)
+}
+
+// ErrNoData means the backend has no series at all for a query: no
+// traffic, or a selector that matches nothing.
+var ErrNoData = errors.New("no data")
+
+// ErrBadQuery means the query itself is wrong (syntax, result shape, NaN):
+// a config error, not an outage, so the run stops with exit code 2.
+var ErrBadQuery = errors.New("bad query")
+
+// QueryError ties an error to the resolved query that caused it.
+type QueryError struct {
+	Provider string
+	Query    string
+	Err      error
+}
+
+func (e *QueryError) Error() string {
+	return fmt.Sprintf("provider %q: query %q: %v", e.Provider, e.Query, e.Err)
+}
+
+func (e *QueryError) Unwrap() error { return e.Err }
+
+// BadQuery wraps a reason as ErrBadQuery.
+func BadQuery(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrBadQuery, fmt.Sprintf(format, args...))
+}

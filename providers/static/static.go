@@ -1,0 +1,169 @@
+// Package static answers SLI queries from recorded values: for demos,
+// tests, and teams whose SLIs are computed elsewhere.
+package static
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// Provider serves values keyed by SLO name, scope and window.
+type Provider struct {
+	name   string
+	values map[string]slo.StaticSeries
+}
+
+// New builds a provider from inline values and/or a YAML or JSON file
+// (relative to the config file's directory); inline values win.
+func New(cfg slo.Provider, configDir string) (*Provider, error) {
+	values := map[string]slo.StaticSeries{}
+	if cfg.File != "" {
+		path := cfg.File
+		if !filepath.IsAbs(path) {
+			path = filepath.Join(configDir, path)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data)) // YAML is a superset of JSON
+		dec.KnownFields(true)
+		if err := dec.Decode(&values); err != nil {
+			return nil, fmt.Errorf("provider %q: file %s: %v", cfg.Name, path, err)
+		}
+	}
+	for k, v := range cfg.Values {
+		values[k] = v
+	}
+	for name, series := range values {
+		for scope, windows := range series {
+			for w, v := range windows {
+				if err := check(v); err != nil {
+					return nil, fmt.Errorf("provider %q: values.%s.%s.%s: %v", cfg.Name, name, scope, w, err)
+				}
+			}
+		}
+	}
+	return &Provider{name: cfg.Name, values: values}, nil
+}
+
+func check(v slo.StaticValue) error {
+	set := 0
+	for _, b := range []bool{v.Total != nil, v.Value != nil, v.Slices != nil} {
+		if b {
+			set++
+		}
+	}
+	switch {
+	case set != 1:
+		return fmt.Errorf("give total (with good or bad), value, or slices")
+	case v.Total != nil && (v.Good == nil) == (v.Bad == nil):
+		return fmt.Errorf("give good or bad with total")
+	case v.Total != nil && *v.Total < 0:
+		return fmt.Errorf("total must not be negative")
+	case v.Good != nil && (*v.Good < 0 || *v.Good > *v.Total), v.Bad != nil && (*v.Bad < 0 || *v.Bad > *v.Total):
+		return fmt.Errorf("good and bad must be between 0 and total")
+	}
+	return nil
+}
+
+func (p *Provider) lookup(q providers.Query, window time.Duration) (slo.StaticValue, string, error) {
+	scope := q.Scope.Name
+	if scope == "" {
+		scope = providers.ScopeService
+	}
+	key := fmt.Sprintf("values.%s.%s.%s", q.SLO, scope, slo.FormatDuration(window))
+	v, ok := p.values[q.SLO][scope][slo.FormatDuration(window)]
+	if !ok {
+		return v, key, &providers.QueryError{Provider: p.name, Query: key, Err: providers.ErrNoData}
+	}
+	return v, key, nil
+}
+
+// Counts implements providers.Provider.
+func (p *Provider) Counts(_ context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
+	v, key, err := p.lookup(q, q.Window)
+	c := providers.Counts{Start: at.Add(-q.Window), End: at, Resolved: []string{key}}
+	if err != nil {
+		return c, err
+	}
+	switch {
+	case v.Value != nil:
+		c.Value, c.Total = *v.Value, 1
+	case v.Total != nil:
+		c.Total = *v.Total
+		if v.Good != nil {
+			c.Good = *v.Good
+		} else {
+			c.Good = *v.Total - *v.Bad
+		}
+	default:
+		return c, &providers.QueryError{Provider: p.name, Query: key, Err: providers.BadQuery("holds slices, not a reading over the window")}
+	}
+	return c, nil
+}
+
+// Slices implements providers.Provider: the recorded slices of the range's
+// length, newest last; true is a good slice.
+func (p *Provider) Slices(_ context.Context, q providers.Query, r providers.Range) ([]providers.Counts, error) {
+	v, key, err := p.lookup(q, r.End.Sub(r.Start))
+	if err != nil {
+		return nil, err
+	}
+	n := int(r.End.Sub(r.Start) / r.Step)
+	if len(v.Slices) != n {
+		return nil, &providers.QueryError{Provider: p.name, Query: key, Err: providers.BadQuery("holds %d slices, want %d (%s / %s)", len(v.Slices), n, slo.FormatDuration(r.End.Sub(r.Start)), slo.FormatDuration(r.Step))}
+	}
+	out := make([]providers.Counts, n)
+	for i, good := range v.Slices {
+		end := r.End.Add(-time.Duration(n-1-i) * r.Step)
+		c := providers.Counts{Start: end.Add(-r.Step), End: end, Total: 1, Resolved: []string{key}}
+		if good {
+			c.Good = 1
+			if q.SLI.Kind() == slo.KindThreshold {
+				c.Value = passing(q.SLI)
+			}
+		} else if q.SLI.Kind() == slo.KindThreshold {
+			c.Value = failing(q.SLI)
+		}
+		out[i] = c
+	}
+	return out, nil
+}
+
+// passing and failing return a value on either side of a threshold, so
+// recorded good/bad slices read back right through SLI.Good.
+func passing(s slo.SLI) float64 {
+	if strings.HasPrefix(s.Op, "<") {
+		return s.Value - 1
+	}
+	return s.Value + 1
+}
+
+func failing(s slo.SLI) float64 {
+	if strings.HasPrefix(s.Op, "<") {
+		return s.Value + 1
+	}
+	return s.Value - 1
+}
+
+// Names lists the SLOs with recorded values, for messages.
+func (p *Provider) Names() []string {
+	names := make([]string, 0, len(p.values))
+	for n := range p.values {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

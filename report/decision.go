@@ -1,0 +1,186 @@
+// Package report holds the decision record, sloguard's one output, and its
+// renderings: text for people, JSON for machines, markdown for job
+// summaries.
+package report
+
+import (
+	"io"
+	"time"
+)
+
+// Schema names the record's format; changes to it are additive only.
+const Schema = "sloguard.decision/v1"
+
+// Decisions.
+const (
+	Pass         = "pass"
+	Fail         = "fail"
+	Inconclusive = "inconclusive"
+	Overridden   = "overridden"
+)
+
+// Decision is the decision record of one run.
+type Decision struct {
+	Schema      string    `json:"schema"`
+	Command     string    `json:"command"`
+	Decision    string    `json:"decision"`
+	Reason      string    `json:"reason"`
+	Override    string    `json:"override,omitempty"` // the reason given with --override
+	Config      string    `json:"config,omitempty"`
+	EvaluatedAt time.Time `json:"evaluated_at"` // the one timestamp every query of the run used
+	SLOs        []SLO     `json:"slos"`
+	Canary      *Canary   `json:"canary,omitempty"`
+	Actions     []Action  `json:"actions,omitempty"`
+	StartedAt   time.Time `json:"started_at"`
+	FinishedAt  time.Time `json:"finished_at"`
+	Run         *RunInfo  `json:"run,omitempty"`
+}
+
+// RunInfo says where the run happened, when it ran in CI.
+type RunInfo struct {
+	Platform string `json:"platform"` // github | azure
+	URL      string `json:"url,omitempty"`
+	Commit   string `json:"commit,omitempty"`
+}
+
+// SLO is the verdict on one SLO, with the figures behind it.
+type SLO struct {
+	Name                 string             `json:"name"`
+	Service              string             `json:"service,omitempty"`
+	Objective            float64            `json:"objective"`
+	Window               string             `json:"window"`
+	Budgeting            string             `json:"budgeting"`
+	SLI                  *float64           `json:"sli"`                    // percent; null without data
+	ErrorBudgetRemaining *float64           `json:"error_budget_remaining"` // percent; null without data
+	BurnRates            map[string]float64 `json:"burn_rates"`
+	Events               *Events            `json:"events,omitempty"`
+	Slices               *Slices            `json:"slices,omitempty"`
+	Alerts               []Alert            `json:"burn_rate_alerts,omitempty"`
+	Decision             string             `json:"decision"`
+	Reasons              []string           `json:"reasons"`
+	Queries              []string           `json:"queries,omitempty"` // as sent to the backend
+	Error                string             `json:"error,omitempty"`
+}
+
+// Events are the good and total events over the SLO window.
+type Events struct {
+	Good  float64 `json:"good"`
+	Total float64 `json:"total"`
+}
+
+// Slices count time slices over the SLO window (timeslices budgeting).
+type Slices struct {
+	Good  int    `json:"good"`
+	Total int    `json:"total"`
+	Size  string `json:"size"`
+}
+
+// Alert is one multi-window multi-burn-rate pair as evaluated.
+type Alert struct {
+	Long      string  `json:"long"`
+	Short     string  `json:"short"`
+	Factor    float64 `json:"factor"`
+	LongBurn  float64 `json:"long_burn_rate"`
+	ShortBurn float64 `json:"short_burn_rate"`
+	Firing    bool    `json:"firing"`
+}
+
+// Canary is what `watch` adds to the record.
+type Canary struct {
+	Duration    string            `json:"duration"`
+	Interval    string            `json:"interval"`
+	Since       time.Time         `json:"since"`
+	Elapsed     string            `json:"elapsed"`
+	DecidedAt   *time.Time        `json:"decided_at,omitempty"`
+	Labels      map[string]string `json:"labels"`
+	Baseline    map[string]string `json:"baseline_labels,omitempty"`
+	SLOs        []CanarySLO       `json:"slos"`
+	Timeline    []Tick            `json:"timeline"`
+	Interrupted bool              `json:"interrupted,omitempty"`
+}
+
+// CanarySLO holds one SLO's canary figures and its sequential statistics.
+type CanarySLO struct {
+	Name          string     `json:"name"`
+	Kind          string     `json:"kind"` // events | threshold
+	Canary        *Events    `json:"canary,omitempty"`
+	Baseline      *Events    `json:"baseline,omitempty"`
+	CanaryRatio   *float64   `json:"canary_error_ratio,omitempty"`
+	BaselineRatio *float64   `json:"baseline_error_ratio,omitempty"`
+	AllowedRatio  float64    `json:"allowed_error_ratio,omitempty"`
+	Tests         []Test     `json:"tests,omitempty"`
+	Value         *float64   `json:"value,omitempty"`
+	Threshold     string     `json:"threshold,omitempty"`
+	BadIntervals  int        `json:"consecutive_bad_intervals,omitempty"`
+	Decision      string     `json:"decision"`
+	Reason        string     `json:"reason,omitempty"`
+	DecidedAt     *time.Time `json:"decided_at,omitempty"`
+	Queries       []string   `json:"queries,omitempty"`
+}
+
+// Test is one sequential test's state: its log-likelihood ratio and the
+// boundaries it is compared with.
+type Test struct {
+	Name       string  `json:"name"` // absolute | relative
+	Statistic  float64 `json:"statistic"`
+	Reject     float64 `json:"reject_boundary"`
+	Accept     float64 `json:"accept_boundary"`
+	Alpha      float64 `json:"alpha"`
+	Hypothesis string  `json:"hypothesis"`
+}
+
+// Tick is one interval of a watch.
+type Tick struct {
+	At      time.Time          `json:"at"`
+	Elapsed string             `json:"elapsed"`
+	SLOs    map[string]TickSLO `json:"slos"`
+	Error   string             `json:"error,omitempty"`
+}
+
+// TickSLO is one SLO's reading at a tick.
+type TickSLO struct {
+	CanaryRatio   *float64 `json:"canary_error_ratio,omitempty"`
+	BaselineRatio *float64 `json:"baseline_error_ratio,omitempty"`
+	Value         *float64 `json:"value,omitempty"`
+	CanaryTotal   float64  `json:"canary_total,omitempty"`
+	Statistic     float64  `json:"statistic,omitempty"`
+}
+
+// Action is the outcome of one rollback action.
+type Action struct {
+	Type     string `json:"type"` // command | webhook | github
+	Target   string `json:"target"`
+	Status   string `json:"status"` // succeeded | failed | skipped | dry-run
+	Attempts int    `json:"attempts"`
+	Error    string `json:"error,omitempty"`
+	Duration string `json:"duration"`
+}
+
+// LowestBudget is the lowest budget remaining across SLOs, and whether any
+// SLO had one.
+func (d *Decision) LowestBudget() (float64, bool) {
+	var low float64
+	found := false
+	for _, s := range d.SLOs {
+		if s.ErrorBudgetRemaining != nil && (!found || *s.ErrorBudgetRemaining < low) {
+			low, found = *s.ErrorBudgetRemaining, true
+		}
+	}
+	return low, found
+}
+
+// Failing lists the SLOs whose own decision is not a pass.
+func (d *Decision) Failing() []SLO {
+	var out []SLO
+	for _, s := range d.SLOs {
+		if s.Decision == Fail {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// Renderer writes a decision in one format.
+type Renderer interface {
+	Render(w io.Writer, d *Decision) error
+}

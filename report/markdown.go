@@ -1,0 +1,41 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Markdown renders GitHub-flavoured markdown for job summaries and PRs.
+type Markdown struct{}
+
+var icons = map[string]string{Pass: "✅", Fail: "❌", Inconclusive: "⚠️", Overridden: "🟠"}
+
+// Render implements Renderer.
+func (Markdown) Render(w io.Writer, d *Decision) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "### %s sloguard %s: %s\n\n", icons[d.Decision], d.Command, d.Decision)
+	fmt.Fprintf(&b, "%s\n\n", escapeMD(d.Reason))
+	if d.Override != "" {
+		fmt.Fprintf(&b, "> **Overridden:** %s\n\n", escapeMD(d.Override))
+	}
+	b.WriteString("| SLO | Objective | SLI | Budget left | Burn rates | Verdict | Why |\n")
+	b.WriteString("|---|---|---|---|---|---|---|\n")
+	for _, s := range d.SLOs {
+		why := escapeMD(strings.Join(s.Reasons, "; "))
+		if why == "" {
+			why = "–"
+		}
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s %s | %s |\n", s.Name, objective(s), pct(s.SLI, 3), pct(s.ErrorBudgetRemaining, 1), burns(s.BurnRates, ", "), icons[s.Decision], s.Decision, why)
+	}
+	if !d.EvaluatedAt.IsZero() {
+		fmt.Fprintf(&b, "\n<sub>Evaluated at %s.</sub>\n", d.EvaluatedAt.UTC().Format("2006-01-02 15:04:05 MST"))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// escapeMD keeps text from breaking a table row.
+func escapeMD(s string) string {
+	return strings.NewReplacer("|", "\\|", "\n", " ", "\r", "").Replace(s)
+}

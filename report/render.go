@@ -1,0 +1,118 @@
+package report
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// JSON renders the decision record exactly, indented, newline-terminated.
+type JSON struct{}
+
+// Render implements Renderer.
+func (JSON) Render(w io.Writer, d *Decision) error {
+	b, err := json.MarshalIndent(d, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// Text renders a table for a terminal.
+type Text struct{}
+
+// Render implements Renderer.
+func (Text) Render(w io.Writer, d *Decision) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sloguard %s: %s\n", d.Command, strings.ToUpper(d.Decision))
+	fmt.Fprintf(&b, "%s\n\n", d.Reason)
+	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SLO\tOBJECTIVE\tSLI\tBUDGET LEFT\tBURN RATES\tVERDICT\tWHY")
+	for _, s := range d.SLOs {
+		why := strings.Join(s.Reasons, "; ")
+		if why == "" {
+			why = "-"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, objective(s), pct(s.SLI, 3), pct(s.ErrorBudgetRemaining, 1), burns(s.BurnRates, " "), s.Decision, why)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if d.Override != "" {
+		fmt.Fprintf(&b, "\noverride: %s\n", d.Override)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func objective(s SLO) string {
+	return fmt.Sprintf("%s%% / %s", trim(s.Objective), s.Window)
+}
+
+func pct(v *float64, prec int) string {
+	if v == nil {
+		return "no data"
+	}
+	return fmt.Sprintf("%.*f%%", prec, *v)
+}
+
+func trim(v float64) string {
+	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
+}
+
+// burns lists burn rates shortest window first: "5m=0.2 1h=0.2".
+func burns(m map[string]float64, sep string) string {
+	if len(m) == 0 {
+		return "-"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return parseDur(keys[i]) < parseDur(keys[j]) })
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s=%s", k, rate(m[k]))
+	}
+	return strings.Join(parts, sep)
+}
+
+func rate(v float64) string {
+	switch {
+	case math.IsInf(v, 0) || math.IsNaN(v):
+		return "-"
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+// parseDur orders Prometheus-style durations (5m, 1h, 3d) without
+// depending on the slo package.
+func parseDur(s string) time.Duration {
+	units := map[byte]time.Duration{'s': time.Second, 'm': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour, 'w': 7 * 24 * time.Hour, 'y': 365 * 24 * time.Hour}
+	var total, n time.Duration
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			n = n*10 + time.Duration(c-'0')
+		case c == 'm' && i+1 < len(s) && s[i+1] == 's':
+			total += n * time.Millisecond
+			n = 0
+			i++
+		default:
+			total += n * units[c]
+			n = 0
+		}
+	}
+	return total
+}

@@ -1,0 +1,278 @@
+// Package slo holds the SLO model, loads it from native, OpenSLO and Sloth
+// files, and does the error-budget arithmetic. It is pure: no I/O beyond
+// reading the config file, no clock, no network.
+package slo
+
+import "time"
+
+// Formats a config file may be written in.
+const (
+	FormatNative  = "native"
+	FormatOpenSLO = "openslo"
+	FormatSloth   = "sloth"
+)
+
+// Budgeting methods: aggregate (good events / all events) or time-based
+// (good time slices / all slices).
+const (
+	Occurrences = "occurrences"
+	Timeslices  = "timeslices"
+)
+
+// Policies for no data and provider errors.
+const (
+	PolicyPass         = "pass"
+	PolicyFail         = "fail"
+	PolicyInconclusive = "inconclusive"
+)
+
+// Config is a validated sloguard configuration, whatever format it came from.
+type Config struct {
+	Source    string // path of the file it was loaded from
+	Format    string // FormatNative, FormatOpenSLO or FormatSloth
+	Providers []Provider
+	SLOs      []SLO
+	Gate      GatePolicy
+	Canary    CanaryPolicy
+	Rollback  Rollback
+}
+
+// Provider configures one metrics backend. Fields a backend does not use
+// are rejected by validation, so a typo never goes unnoticed.
+type Provider struct {
+	Name string
+	Type string // prometheus | datadog | appinsights | scrape | static
+
+	// HTTP backends. URL is the API base; Datadog and Application Insights
+	// default it from Site and the public cloud.
+	URL                  string
+	Headers              map[string]string
+	BearerTokenEnv       string
+	BasicAuthUserEnv     string
+	BasicAuthPasswordEnv string
+	CAFile               string
+	InsecureSkipVerify   bool
+	Timeout              time.Duration // total deadline of one query, retries included
+	Retries              int
+	MaxConcurrency       int
+	PartialResponse      *bool // Thanos: partial_response parameter when set
+
+	// Datadog.
+	Site      string
+	APIKeyEnv string
+	AppKeyEnv string
+
+	// Application Insights / Log Analytics.
+	AppID       string
+	WorkspaceID string
+	Auth        string // Entra ID credential: default | environment | workload_identity | managed_identity | azure_cli | api_key
+	ClientID    string // user-assigned managed identity
+
+	// Scrape.
+	Targets map[string][]string // scope name (service, canary, baseline) -> /metrics URLs
+
+	// Static.
+	File   string
+	Values map[string]StaticSeries
+}
+
+// StaticSeries holds recorded readings of one SLO for the static provider,
+// keyed by scope ("service", "canary", "baseline") and then by window.
+type StaticSeries map[string]map[string]StaticValue
+
+// StaticValue is one recorded reading: events, or a value for threshold SLIs.
+type StaticValue struct {
+	Good   *float64 `yaml:"good" json:"good,omitempty"`
+	Bad    *float64 `yaml:"bad" json:"bad,omitempty"`
+	Total  *float64 `yaml:"total" json:"total,omitempty"`
+	Value  *float64 `yaml:"value" json:"value,omitempty"`
+	Slices []bool   `yaml:"slices" json:"slices,omitempty"` // timeslices: true = good slice, oldest first
+}
+
+// SLO is one service level objective.
+type SLO struct {
+	Name        string
+	Service     string
+	Description string
+	Provider    string  // name of the provider that answers its queries
+	Objective   float64 // percent, 0 < objective < 100
+	Window      time.Duration
+	Budgeting   string    // Occurrences or Timeslices
+	Timeslice   Timeslice // used with Timeslices budgeting
+	SLI         SLI
+}
+
+// Budget is the allowed error ratio, 1 - objective, as a fraction.
+func (s SLO) Budget() float64 { return 1 - s.Objective/100 }
+
+// Timeslice says how long a slice is and when it counts as good.
+type Timeslice struct {
+	Window time.Duration
+	Target float64 // percent: a ratio slice is good when its SLI >= Target
+}
+
+// SLI says how to measure an SLO. Exactly one shape is set: events
+// (ErrorQuery or GoodQuery, with TotalQuery), a raw error ratio, or a
+// threshold (Query, Op, Value). {{.window}} in a query stands for the range
+// being evaluated.
+type SLI struct {
+	ErrorQuery      string
+	GoodQuery       string
+	TotalQuery      string
+	ErrorRatioQuery string
+
+	Query       string
+	Op          string // < <= > >=
+	Value       float64
+	Consecutive int // watch: bad intervals in a row before a threshold SLI fails
+
+	// Counter marks queries that select raw counters (OpenSLO counter: true
+	// without {{.window}}); the provider takes their increase over the window.
+	Counter bool
+}
+
+// Kind tells the SLI shapes apart.
+type Kind int
+
+// SLI kinds.
+const (
+	KindEvents Kind = iota
+	KindRatio
+	KindThreshold
+)
+
+// Kind returns the shape of the SLI.
+func (s SLI) Kind() Kind {
+	switch {
+	case s.Op != "":
+		return KindThreshold
+	case s.ErrorRatioQuery != "":
+		return KindRatio
+	default:
+		return KindEvents
+	}
+}
+
+// Good reports whether a threshold value meets the SLI.
+func (s SLI) Good(v float64) bool {
+	switch s.Op {
+	case "<":
+		return v < s.Value
+	case "<=":
+		return v <= s.Value
+	case ">":
+		return v > s.Value
+	case ">=":
+		return v >= s.Value
+	}
+	return false
+}
+
+// BurnAlert is one multi-window multi-burn-rate pair: it fires when the
+// burn rate over both Long and Short exceeds Factor.
+type BurnAlert struct {
+	Long, Short time.Duration
+	Factor      float64
+}
+
+// DefaultBurnAlerts are the Google SRE workbook's page-level pairs.
+func DefaultBurnAlerts() []BurnAlert {
+	return []BurnAlert{
+		{Long: time.Hour, Short: 5 * time.Minute, Factor: 14.4},
+		{Long: 6 * time.Hour, Short: 30 * time.Minute, Factor: 6},
+	}
+}
+
+// GatePolicy is the policy `check` applies.
+type GatePolicy struct {
+	MinBudgetRemaining float64 // percent of the window's budget that must remain
+	BurnAlerts         []BurnAlert
+	OnNoData           string
+	OnError            string
+}
+
+// Scope selects the canary or the baseline by label (or tag, or filter).
+type Scope struct {
+	Labels map[string]string
+}
+
+// CanaryPolicy is the policy `watch` applies.
+type CanaryPolicy struct {
+	Duration time.Duration
+	Interval time.Duration
+	Canary   Scope
+	Baseline *Scope // nil: no baseline comparison
+
+	MaxFalseRollback      float64 // alpha: P(rolling back a healthy canary) over the whole watch
+	Power                 float64 // 1 - beta: P(catching a canary at the effect size)
+	BurnRateLimit         float64 // absolute test: a canary is bad when it burns budget this many times faster than allowed
+	HealthyBurnRate       float64 // absolute test: the burn rate of a healthy canary
+	RelativeFactor        float64 // relative test: a canary is bad when its error ratio is this many times the baseline's
+	Consecutive           int     // threshold SLIs: bad intervals in a row before failing
+	OnNoData              string
+	OnError               string
+	ConsecutiveErrorLimit int
+}
+
+// Rollback lists the actions run, in this order, when a canary breaches.
+type Rollback struct {
+	Timeout time.Duration // per action attempt
+	Retries int
+	Command []string
+	Webhook *Webhook
+	GitHub  *GitHubAction
+}
+
+// Webhook posts the decision record, signed with HMAC-SHA256.
+type Webhook struct {
+	URL       string
+	SecretEnv string
+	Headers   map[string]string
+}
+
+// GitHubAction reports a rollback on GitHub.
+type GitHubAction struct {
+	DeploymentStatus bool
+	Environment      string
+	DeploymentID     int64
+	DispatchEvent    string
+	Workflow         *WorkflowDispatch
+	TokenEnv         string
+}
+
+// WorkflowDispatch starts a workflow_dispatch run.
+type WorkflowDispatch struct {
+	File   string
+	Ref    string
+	Inputs map[string]string
+}
+
+// SecretEnvs lists every environment variable the config reads a secret
+// from, so that callers can mask their values before printing anything.
+func (c *Config) SecretEnvs() []string {
+	var names []string
+	add := func(n string) {
+		if n != "" {
+			names = append(names, n)
+		}
+	}
+	for _, p := range c.Providers {
+		add(p.BearerTokenEnv)
+		add(p.BasicAuthUserEnv)
+		add(p.BasicAuthPasswordEnv)
+		add(p.APIKeyEnv)
+		add(p.AppKeyEnv)
+	}
+	if c.Rollback.Webhook != nil {
+		add(c.Rollback.Webhook.SecretEnv)
+	}
+	if c.Rollback.GitHub != nil {
+		add(c.Rollback.GitHub.TokenEnv)
+	}
+	return names
+}
+
+// ProviderByName returns the named provider.
+func (c *Config) ProviderByName(name string) (Provider, bool) {
+	return findProvider(c.Providers, name)
+}

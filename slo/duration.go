@@ -1,0 +1,52 @@
+package slo
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
+
+const day = 24 * time.Hour
+
+// ParseDuration parses a Prometheus duration: ms, s, m, h, d, w, y, as in
+// 30d or 1h30m.
+func ParseDuration(s string) (time.Duration, error) {
+	d, err := model.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration: use a number and a unit (ms, s, m, h, d, w, y), e.g. 30d or 5m", s)
+	}
+	if d <= 0 {
+		return 0, fmt.Errorf("%q must be longer than zero", s)
+	}
+	return time.Duration(d), nil
+}
+
+var openSLODuration = regexp.MustCompile(`^(\d+)([MQY])$`)
+
+// ParseOpenSLODuration parses an OpenSLO duration, where M is 30 days,
+// Q 90 days and Y 365 days (so 1M is a month, not a minute), and the
+// Prometheus units hold otherwise.
+func ParseOpenSLODuration(s string) (time.Duration, error) {
+	if g := openSLODuration.FindStringSubmatch(s); g != nil {
+		n, err := strconv.Atoi(g[1])
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("%q must be longer than zero", s)
+		}
+		unit := map[string]time.Duration{"M": 30 * day, "Q": 90 * day, "Y": 365 * day}[g[2]]
+		return time.Duration(n) * unit, nil
+	}
+	d, err := ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not an OpenSLO duration: use a number and a unit (m, h, d, w, M=30d, Q=90d, Y=365d), e.g. 28d or 1M", s)
+	}
+	return d, nil
+}
+
+// FormatDuration writes d the way Prometheus does (30d, 1h30m, 5m), which
+// is also what {{.window}} is replaced with.
+func FormatDuration(d time.Duration) string {
+	return model.Duration(d).String()
+}

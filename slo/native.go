@@ -1,0 +1,162 @@
+package slo
+
+import "time"
+
+// The native format's YAML shape. Every struct is decoded strictly: a key
+// that is not listed here is an error with its line.
+
+type rawConfig struct {
+	Version   any           `yaml:"version"`
+	Providers []rawProvider `yaml:"providers"`
+	SLOs      []rawSLO      `yaml:"slos"`
+	Gate      *rawGate      `yaml:"gate"`
+	Canary    *rawCanary    `yaml:"canary"`
+	Rollback  *rawRollback  `yaml:"rollback"`
+}
+
+type rawProvider struct {
+	Name            string                  `yaml:"name"`
+	Type            string                  `yaml:"type"`
+	URL             string                  `yaml:"url"`
+	Headers         map[string]string       `yaml:"headers"`
+	BearerTokenEnv  string                  `yaml:"bearer_token_env"`
+	BasicAuth       *rawBasicAuth           `yaml:"basic_auth"`
+	TLS             *rawTLS                 `yaml:"tls"`
+	Timeout         string                  `yaml:"timeout"`
+	Retries         *int                    `yaml:"retries"`
+	MaxConcurrency  *int                    `yaml:"max_concurrency"`
+	PartialResponse *bool                   `yaml:"partial_response"`
+	Site            string                  `yaml:"site"`
+	APIKeyEnv       string                  `yaml:"api_key_env"`
+	AppKeyEnv       string                  `yaml:"app_key_env"`
+	AppID           string                  `yaml:"app_id"`
+	WorkspaceID     string                  `yaml:"workspace_id"`
+	Auth            string                  `yaml:"auth"`
+	ClientID        string                  `yaml:"client_id"`
+	Targets         map[string][]string     `yaml:"targets"`
+	File            string                  `yaml:"file"`
+	Values          map[string]StaticSeries `yaml:"values"`
+}
+
+type rawBasicAuth struct {
+	UsernameEnv string `yaml:"username_env"`
+	PasswordEnv string `yaml:"password_env"`
+}
+
+type rawTLS struct {
+	CAFile             string `yaml:"ca_file"`
+	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+}
+
+type rawSLO struct {
+	Name        string        `yaml:"name"`
+	Service     string        `yaml:"service"`
+	Description string        `yaml:"description"`
+	Provider    string        `yaml:"provider"`
+	Objective   *float64      `yaml:"objective"`
+	Window      string        `yaml:"window"`
+	Budgeting   string        `yaml:"budgeting"`
+	Timeslice   *rawTimeslice `yaml:"timeslice"`
+	SLI         rawSLI        `yaml:"sli"`
+
+	windowParser func(string) (time.Duration, error) // OpenSLO durations differ; nil means Prometheus units
+}
+
+type rawTimeslice struct {
+	Window string   `yaml:"window"`
+	Target *float64 `yaml:"target"`
+}
+
+type rawSLI struct {
+	ErrorQuery      string   `yaml:"error_query"`
+	GoodQuery       string   `yaml:"good_query"`
+	TotalQuery      string   `yaml:"total_query"`
+	ErrorRatioQuery string   `yaml:"error_ratio_query"`
+	Query           string   `yaml:"query"`
+	Op              string   `yaml:"op"`
+	Value           *float64 `yaml:"value"`
+	Consecutive     *int     `yaml:"consecutive"`
+
+	counter bool // set by the OpenSLO reader only
+}
+
+type rawBurnAlert struct {
+	Long   string   `yaml:"long"`
+	Short  string   `yaml:"short"`
+	Factor *float64 `yaml:"factor"`
+}
+
+type rawGate struct {
+	MinBudgetRemaining *float64       `yaml:"min_budget_remaining"`
+	BurnRateAlerts     []rawBurnAlert `yaml:"burn_rate_alerts"`
+	OnNoData           string         `yaml:"on_no_data"`
+	OnError            string         `yaml:"on_error"`
+}
+
+type rawScope struct {
+	Labels map[string]string `yaml:"labels"`
+}
+
+type rawCanary struct {
+	Duration              string    `yaml:"duration"`
+	Interval              string    `yaml:"interval"`
+	Canary                *rawScope `yaml:"canary"`
+	Baseline              *rawScope `yaml:"baseline"`
+	MaxFalseRollback      *float64  `yaml:"max_false_rollback"`
+	Power                 *float64  `yaml:"power"`
+	BurnRateLimit         *float64  `yaml:"breach_burn_rate"`
+	HealthyBurnRate       *float64  `yaml:"healthy_burn_rate"`
+	RelativeFactor        *float64  `yaml:"breach_relative"`
+	Consecutive           *int      `yaml:"consecutive"`
+	OnNoData              string    `yaml:"on_no_data"`
+	OnError               string    `yaml:"on_error"`
+	ConsecutiveErrorLimit *int      `yaml:"consecutive_error_limit"`
+}
+
+type rawRollback struct {
+	Timeout string           `yaml:"timeout"`
+	Retries *int             `yaml:"retries"`
+	Command []string         `yaml:"command"`
+	Webhook *rawWebhook      `yaml:"webhook"`
+	GitHub  *rawGitHubAction `yaml:"github"`
+}
+
+type rawWebhook struct {
+	URL       string            `yaml:"url"`
+	SecretEnv string            `yaml:"secret_env"`
+	Headers   map[string]string `yaml:"headers"`
+}
+
+type rawGitHubAction struct {
+	DeploymentStatus bool                 `yaml:"deployment_status"`
+	Environment      string               `yaml:"environment"`
+	DeploymentID     int64                `yaml:"deployment_id"`
+	DispatchEvent    string               `yaml:"dispatch_event"`
+	Workflow         *rawWorkflowDispatch `yaml:"workflow"`
+	TokenEnv         string               `yaml:"token_env"`
+}
+
+type rawWorkflowDispatch struct {
+	File   string            `yaml:"file"`
+	Ref    string            `yaml:"ref"`
+	Inputs map[string]string `yaml:"inputs"`
+}
+
+func parseNative(name string, data []byte, opts Options) (*Config, error) {
+	var raw rawConfig
+	doc, err := decodeStrict(name, data, &raw)
+	if err != nil {
+		return nil, err
+	}
+	ps := &problems{file: name, pos: newPositions(doc, "")}
+	if raw.Version != nil {
+		if v, ok := raw.Version.(int); !ok || v != 1 {
+			ps.add("version", "%v is not supported: use version: 1", raw.Version)
+		}
+	}
+	cfg := build(&raw, ps, opts)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}

@@ -1,0 +1,151 @@
+package slo
+
+import (
+	"math"
+	"net/url"
+	"time"
+)
+
+// DefaultCanary is the watch policy when the config says nothing.
+func DefaultCanary() CanaryPolicy {
+	return CanaryPolicy{
+		Duration: 10 * time.Minute, Interval: 30 * time.Second,
+		MaxFalseRollback: 0.01, Power: 0.95,
+		HealthyBurnRate: 1, BurnRateLimit: 5, RelativeFactor: 3,
+		Consecutive: 2, OnNoData: PolicyInconclusive, OnError: PolicyInconclusive,
+		ConsecutiveErrorLimit: 4,
+	}
+}
+
+func buildCanary(r *rawCanary, ps *problems) CanaryPolicy {
+	c := DefaultCanary()
+	if r == nil {
+		return c
+	}
+	dur := func(v, path string, into *time.Duration) {
+		if v == "" {
+			return
+		}
+		if d, err := ParseDuration(v); err != nil {
+			ps.add(path, "%v", err)
+		} else {
+			*into = d
+		}
+	}
+	dur(r.Duration, "canary.duration", &c.Duration)
+	dur(r.Interval, "canary.interval", &c.Interval)
+	if c.Interval > c.Duration {
+		ps.add("canary.interval", "%s is longer than the duration %s", FormatDuration(c.Interval), FormatDuration(c.Duration))
+	}
+	if r.Canary != nil {
+		c.Canary = Scope{Labels: r.Canary.Labels}
+		checkLabels(r.Canary.Labels, "canary.canary.labels", ps)
+	}
+	if r.Baseline != nil {
+		c.Baseline = &Scope{Labels: r.Baseline.Labels}
+		checkLabels(r.Baseline.Labels, "canary.baseline.labels", ps)
+	}
+	prob := func(v *float64, path string, lo, hi float64, into *float64) {
+		if v == nil {
+			return
+		}
+		if math.IsNaN(*v) || *v <= lo || *v >= hi {
+			ps.add(path, "must be between %v and %v (exclusive), got %v", lo, hi, *v)
+			return
+		}
+		*into = *v
+	}
+	prob(r.MaxFalseRollback, "canary.max_false_rollback", 0, 0.5, &c.MaxFalseRollback)
+	prob(r.Power, "canary.power", 0.5, 1, &c.Power)
+	prob(r.HealthyBurnRate, "canary.healthy_burn_rate", 0, math.Inf(1), &c.HealthyBurnRate)
+	prob(r.BurnRateLimit, "canary.breach_burn_rate", 0, math.Inf(1), &c.BurnRateLimit)
+	prob(r.RelativeFactor, "canary.breach_relative", 1, math.Inf(1), &c.RelativeFactor)
+	if c.BurnRateLimit <= c.HealthyBurnRate {
+		ps.add("canary.breach_burn_rate", "must be above healthy_burn_rate (%v), got %v", c.HealthyBurnRate, c.BurnRateLimit)
+	}
+	if r.Consecutive != nil {
+		if *r.Consecutive < 1 {
+			ps.add("canary.consecutive", "must be at least 1, got %d", *r.Consecutive)
+		}
+		c.Consecutive = *r.Consecutive
+	}
+	if r.ConsecutiveErrorLimit != nil {
+		if *r.ConsecutiveErrorLimit < 1 {
+			ps.add("canary.consecutive_error_limit", "must be at least 1, got %d", *r.ConsecutiveErrorLimit)
+		}
+		c.ConsecutiveErrorLimit = *r.ConsecutiveErrorLimit
+	}
+	c.OnNoData = policy(r.OnNoData, c.OnNoData, "canary.on_no_data", ps)
+	c.OnError = policy(r.OnError, c.OnError, "canary.on_error", ps)
+	return c
+}
+
+func checkLabels(labels map[string]string, path string, ps *problems) {
+	if len(labels) == 0 {
+		ps.add(path, "required: the labels that select this track, e.g. {track: canary}")
+	}
+	for k := range labels {
+		if !envPattern.MatchString(k) {
+			ps.add(path+"."+k, "%q is not a valid label name", k)
+		}
+	}
+}
+
+func buildRollback(r *rawRollback, ps *problems) Rollback {
+	rb := Rollback{Timeout: time.Minute, Retries: 2}
+	if r == nil {
+		return rb
+	}
+	if r.Timeout != "" {
+		if d, err := ParseDuration(r.Timeout); err != nil {
+			ps.add("rollback.timeout", "%v", err)
+		} else {
+			rb.Timeout = d
+		}
+	}
+	if r.Retries != nil {
+		if *r.Retries < 0 || *r.Retries > 10 {
+			ps.add("rollback.retries", "must be between 0 and 10, got %d", *r.Retries)
+		}
+		rb.Retries = *r.Retries
+	}
+	if r.Command != nil {
+		if len(r.Command) == 0 || r.Command[0] == "" {
+			ps.add("rollback.command", "needs a program: an argv list such as [kubectl, rollout, undo, deployment/checkout]")
+		}
+		rb.Command = r.Command
+	}
+	if w := r.Webhook; w != nil {
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			ps.add("rollback.webhook.url", "%q is not an http(s) URL", redactURL(w.URL))
+		}
+		if w.SecretEnv == "" {
+			ps.add("rollback.webhook.secret_env", "required: the environment variable holding the HMAC secret")
+		} else if !envPattern.MatchString(w.SecretEnv) {
+			ps.add("rollback.webhook.secret_env", "must name an environment variable (letters, digits and _), not hold the secret itself")
+		}
+		rb.Webhook = &Webhook{URL: w.URL, SecretEnv: w.SecretEnv, Headers: w.Headers}
+	}
+	if g := r.GitHub; g != nil {
+		gh := &GitHubAction{DeploymentStatus: g.DeploymentStatus, Environment: g.Environment, DeploymentID: g.DeploymentID, DispatchEvent: g.DispatchEvent, TokenEnv: g.TokenEnv}
+		if gh.TokenEnv == "" {
+			gh.TokenEnv = "GITHUB_TOKEN"
+		} else if !envPattern.MatchString(gh.TokenEnv) {
+			ps.add("rollback.github.token_env", "must name an environment variable (letters, digits and _), not hold the secret itself")
+		}
+		if w := g.Workflow; w != nil {
+			if w.File == "" {
+				ps.add("rollback.github.workflow.file", "required: the workflow file name, e.g. rollback.yml")
+			}
+			if len(w.Inputs) > 10 {
+				ps.add("rollback.github.workflow.inputs", "GitHub accepts at most 10 inputs, got %d", len(w.Inputs))
+			}
+			gh.Workflow = &WorkflowDispatch{File: w.File, Ref: w.Ref, Inputs: w.Inputs}
+		}
+		if !gh.DeploymentStatus && gh.DispatchEvent == "" && gh.Workflow == nil {
+			ps.add("rollback.github", "does nothing: set deployment_status, dispatch_event or workflow")
+		}
+		rb.GitHub = gh
+	}
+	return rb
+}
