@@ -21,9 +21,13 @@ func (a *Azure) Name() string { return "azure" }
 
 // Mask implements Platform.
 func (a *Azure) Mask(values []string) {
+	// The agent masks log lines one at a time: a multi-line secret is
+	// registered line by line, or no line would ever match it.
 	for _, v := range values {
-		if v != "" {
-			fmt.Fprintf(a.Out, "##vso[task.setsecret]%s\n", escapeAzureData(v))
+		for _, line := range strings.Split(v, "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				fmt.Fprintf(a.Out, "##vso[task.setsecret]%s\n", escapeAzureData(line))
+			}
 		}
 	}
 }
@@ -59,6 +63,12 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 	}
 	for _, s := range d.Failing() {
 		fmt.Fprintf(a.Out, "##vso[task.logissue type=error]%s\n", escapeAzureData("SLO "+s.Name+": "+strings.Join(s.Reasons, "; ")))
+	}
+	for _, s := range d.Unsure() {
+		fmt.Fprintf(a.Out, "##vso[task.logissue type=warning]%s\n", escapeAzureData("SLO "+s.Name+": "+strings.Join(s.Reasons, "; ")))
+	}
+	if reportPath == "" {
+		reportPath = ReportPath("", a.Getenv)
 	}
 	abs, err := filepath.Abs(strings.TrimSuffix(reportPath, ".json") + ".md")
 	if err != nil {

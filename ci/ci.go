@@ -80,15 +80,29 @@ func ReportPath(flag string, getenv func(string) string) string {
 }
 
 // WriteFile writes data atomically: a temp file in the same directory,
-// then a rename, so that a reader never sees half a record.
+// then a rename, so that a reader never sees half a record. Missing parent
+// directories are created. The file is world-readable (0644): the GitHub
+// Docker action runs as root, and later steps, which run as the runner's
+// user, must be able to read the record.
 func WriteFile(path string, data []byte) error {
 	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
 	f, err := os.CreateTemp(dir, ".sloguard-*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
+	defer os.Remove(f.Name()) // gone already after a successful rename
 	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
 		f.Close()
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/sloguard/sloguard/report"
 )
 
-// maxAnnotations is how many error annotations GitHub shows per step; the
-// rest go to the job summary.
+// maxAnnotations is how many error (and, separately, warning) annotations
+// GitHub shows per step; the rest go to the job summary.
 const maxAnnotations = 10
 
 // GitHub speaks GitHub Actions: workflow commands on Out, outputs to
@@ -66,23 +66,15 @@ func (g *GitHub) Publish(d *report.Decision, reportPath string, markdown []byte)
 			return fmt.Errorf("write $GITHUB_OUTPUT: %w", err)
 		}
 	}
-	failing := d.Failing()
-	extra := failing
-	for i, s := range failing {
-		if i == maxAnnotations {
-			break
-		}
-		extra = failing[i+1:]
-		fmt.Fprintf(g.Out, "::error title=%s::%s\n", escapeProperty("SLO "+s.Name), escapeData(strings.Join(s.Reasons, "; ")))
-	}
+	var rest bytes.Buffer
+	g.annotate("error", d.Failing(), &rest)
+	g.annotate("warning", d.Unsure(), &rest)
 	if path := g.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
 		var b bytes.Buffer
 		b.Write(markdown)
-		if len(failing) > maxAnnotations {
-			fmt.Fprintf(&b, "\n%d more failing SLO(s) not annotated:\n\n", len(extra))
-			for _, s := range extra {
-				fmt.Fprintf(&b, "- `%s`: %s\n", s.Name, strings.Join(s.Reasons, "; "))
-			}
+		if rest.Len() > 0 {
+			b.WriteString("\n")
+			b.Write(rest.Bytes())
 		}
 		b.WriteString("\n")
 		if err := appendFile(path, b.Bytes()); err != nil {
@@ -90,6 +82,28 @@ func (g *GitHub) Publish(d *report.Decision, reportPath string, markdown []byte)
 		}
 	}
 	return nil
+}
+
+// annotate prints one ::error or ::warning per SLO, up to the number GitHub
+// shows per step, and lists the rest in markdown for the summary.
+func (g *GitHub) annotate(level string, slos []report.SLO, rest *bytes.Buffer) {
+	for i, s := range slos {
+		if i == maxAnnotations {
+			what := map[string]string{"error": "failing", "warning": "inconclusive"}[level]
+			fmt.Fprintf(rest, "%d more %s SLO(s), not annotated (GitHub shows %d %ss per step):\n\n", len(slos)-i, what, maxAnnotations, level)
+			for _, s := range slos[i:] {
+				fmt.Fprintf(rest, "- `%s`: %s\n", s.Name, mdLine(strings.Join(s.Reasons, "; ")))
+			}
+			rest.WriteString("\n")
+			return
+		}
+		fmt.Fprintf(g.Out, "::%s title=%s::%s\n", level, escapeProperty("SLO "+s.Name), escapeData(strings.Join(s.Reasons, "; ")))
+	}
+}
+
+// mdLine keeps text on one markdown list line.
+func mdLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;").Replace(s)
 }
 
 // githubOutputs writes name=value lines, and name<<DELIM blocks for values

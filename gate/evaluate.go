@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,8 +52,8 @@ func evaluate(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Pr
 
 	main := readings[s.Window]
 	r.Queries = main.c.Resolved
-	for _, rd := range readings {
-		if errors.Is(rd.err, providers.ErrBadQuery) {
+	for _, w := range windows { // in order, so the same query is blamed each run
+		if rd := readings[w]; errors.Is(rd.err, providers.ErrBadQuery) {
 			return r, fmt.Errorf("slo %q: %w", s.Name, rd.err)
 		}
 	}
@@ -68,13 +69,14 @@ func evaluate(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Pr
 	if s.SLI.Kind() == slo.KindEvents {
 		r.Events = &report.Events{Good: main.c.Good, Total: main.c.Total}
 	}
-	for w, rd := range readings {
-		if w == s.Window && !containsWindow(pol.BurnAlerts, w) {
-			continue
-		}
+	// Shortest window first, so that the record and its reasons read the
+	// same on every run.
+	var unread []string
+	for _, w := range slo.BurnWindows(pol.BurnAlerts) {
+		rd := readings[w]
 		switch {
 		case rd.err != nil && !errors.Is(rd.err, providers.ErrNoData):
-			return applyPolicy(r, pol.OnError, "on_error", fmt.Sprintf("cannot read the %s burn rate: %v", slo.FormatDuration(w), rd.err)), nil
+			unread = append(unread, fmt.Sprintf("cannot read the %s burn rate: %v", slo.FormatDuration(w), rd.err))
 		case rd.err != nil || rd.c.Total <= 0:
 			r.BurnRates[slo.FormatDuration(w)] = 0 // no traffic burns nothing
 		default:
@@ -82,7 +84,18 @@ func evaluate(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Pr
 			r.BurnRates[slo.FormatDuration(w)] = round(slo.BurnRate(wr, s.Objective))
 		}
 	}
-	return verdict(r, pol), nil
+	r = verdict(r, pol)
+	if len(unread) == 0 {
+		return r, nil
+	}
+	// What could be read already closes the gate: an outage of one burn
+	// window must not let on_error: pass open it.
+	if r.Decision == report.Fail {
+		r.Reasons = append(r.Reasons, unread...)
+		r.Error = strings.Join(unread, "; ")
+		return r, nil
+	}
+	return applyPolicy(r, pol.OnError, "on_error", strings.Join(unread, "; ")), nil
 }
 
 // evaluateSlices handles timeslices budgeting: one range query of slices
@@ -113,6 +126,11 @@ func evaluateSlices(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p provid
 		}
 	}
 	if !seen {
+		if windowHasData(ctx, s, p, at) {
+			return r, fmt.Errorf("slo %q: %w", s.Name, providers.BadQuery(
+				"no %s slice has a value, yet the %s window has data: rate() needs two scrapes inside a slice, so use a longer timeslice window, e.g. 5m",
+				slo.FormatDuration(s.Timeslice.Window), r.Window))
+		}
 		return applyPolicy(r, pol.OnNoData, "on_no_data", fmt.Sprintf("no traffic in the %s window", r.Window)), nil
 	}
 	n := len(slices)
@@ -128,6 +146,16 @@ func evaluateSlices(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p provid
 		r.BurnRates[slo.FormatDuration(w)] = round(slo.TimesliceBurnRate(countTrue(bad[n-k:]), k, s.Objective))
 	}
 	return verdict(r, pol), nil
+}
+
+// windowHasData tells slices too short to hold a value (a 1m slice over
+// 1m scrapes) from a window without traffic, which would otherwise pass
+// silently under on_no_data: pass. It costs one query, and only when every
+// slice came back empty.
+func windowHasData(ctx context.Context, s slo.SLO, p providers.Provider, at time.Time) bool {
+	q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: s.Window}
+	c, err := p.Counts(ctx, q, at)
+	return err == nil && c.Total > 0
 }
 
 // verdict applies the budget floor and the burn-rate pairs.
@@ -165,15 +193,6 @@ func applyPolicy(r report.SLO, policy, key, why string) report.SLO {
 		r.Error = why
 	}
 	return r
-}
-
-func containsWindow(alerts []slo.BurnAlert, w time.Duration) bool {
-	for _, a := range alerts {
-		if a.Long == w || a.Short == w {
-			return true
-		}
-	}
-	return false
 }
 
 func countTrue(bs []bool) int {

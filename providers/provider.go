@@ -61,13 +61,18 @@ type Provider interface {
 	// Counts reads the SLI over (at - q.Window, at].
 	Counts(ctx context.Context, q Query, at time.Time) (Counts, error)
 	// Slices reads one Counts per Step-long slice in (r.Start, r.End],
-	// oldest first; a slice without data has Total 0 (threshold SLIs: a
-	// slice without a value is left out).
+	// oldest first, always (r.End-r.Start)/r.Step of them so that the
+	// newest k slices cover the last k steps; a slice without data has
+	// Total 0 (threshold SLIs: a slice without a value has Total 0 and no
+	// Value). A Step that is not positive is ErrBadQuery.
 	Slices(ctx context.Context, q Query, r Range) ([]Counts, error)
 }
 
 // ErrNoData means the backend has no series at all for a query: no
-// traffic, or a selector that matches nothing.
+// traffic, or a selector that matches nothing (for a threshold SLI, also a
+// value that is not a number, e.g. a quantile of no observations). An
+// error that is ErrNoData is never also an outage: when one query of an
+// SLI has no data and another fails, the failure alone is returned.
 var ErrNoData = errors.New("no data")
 
 // ErrBadQuery means the query itself is wrong (syntax, result shape, NaN):

@@ -109,7 +109,9 @@ type CanarySLO struct {
 	BaselineRatio *float64   `json:"baseline_error_ratio,omitempty"`
 	AllowedRatio  float64    `json:"allowed_error_ratio,omitempty"`
 	Tests         []Test     `json:"tests,omitempty"`
+	Statistic     *float64   `json:"statistic,omitempty"` // log of the combined evidence; rolls back at the tests' reject boundary
 	Value         *float64   `json:"value,omitempty"`
+	BaselineValue *float64   `json:"baseline_value,omitempty"`
 	Threshold     string     `json:"threshold,omitempty"`
 	BadIntervals  int        `json:"consecutive_bad_intervals,omitempty"`
 	Decision      string     `json:"decision"`
@@ -118,15 +120,19 @@ type CanarySLO struct {
 	Queries       []string   `json:"queries,omitempty"`
 }
 
-// Test is one sequential test's state: its log-likelihood ratio and the
-// boundaries it is compared with.
+// Test is one sequential test's state. Statistic is the log of its mixture
+// likelihood ratio (the canary rolls back when the SLO's combined evidence
+// reaches Reject, log 1/α); EffectStatistic is the log likelihood ratio of
+// "bad by the effect size" against "healthy", which must fall to Accept
+// (log β) for a pass.
 type Test struct {
-	Name       string  `json:"name"` // absolute | relative
-	Statistic  float64 `json:"statistic"`
-	Reject     float64 `json:"reject_boundary"`
-	Accept     float64 `json:"accept_boundary"`
-	Alpha      float64 `json:"alpha"`
-	Hypothesis string  `json:"hypothesis"`
+	Name            string  `json:"name"` // absolute | relative
+	Statistic       float64 `json:"statistic"`
+	Reject          float64 `json:"reject_boundary"`
+	EffectStatistic float64 `json:"effect_statistic"`
+	Accept          float64 `json:"accept_boundary"`
+	Alpha           float64 `json:"alpha"`
+	Hypothesis      string  `json:"hypothesis"`
 }
 
 // Tick is one interval of a watch.
@@ -142,6 +148,7 @@ type TickSLO struct {
 	CanaryRatio   *float64 `json:"canary_error_ratio,omitempty"`
 	BaselineRatio *float64 `json:"baseline_error_ratio,omitempty"`
 	Value         *float64 `json:"value,omitempty"`
+	BaselineValue *float64 `json:"baseline_value,omitempty"`
 	CanaryTotal   float64  `json:"canary_total,omitempty"`
 	Statistic     float64  `json:"statistic,omitempty"`
 }
@@ -169,11 +176,16 @@ func (d *Decision) LowestBudget() (float64, bool) {
 	return low, found
 }
 
-// Failing lists the SLOs whose own decision is not a pass.
-func (d *Decision) Failing() []SLO {
+// Failing lists the SLOs whose own decision is fail.
+func (d *Decision) Failing() []SLO { return d.withDecision(Fail) }
+
+// Unsure lists the SLOs whose own decision is inconclusive.
+func (d *Decision) Unsure() []SLO { return d.withDecision(Inconclusive) }
+
+func (d *Decision) withDecision(decision string) []SLO {
 	var out []SLO
 	for _, s := range d.SLOs {
-		if s.Decision == Fail {
+		if s.Decision == decision {
 			out = append(out, s)
 		}
 	}

@@ -35,7 +35,9 @@ func (Markdown) Render(w io.Writer, d *Decision) error {
 	return err
 }
 
-// escapeMD keeps text from breaking a table row.
+// escapeMD keeps text from breaking a table row or turning into markup:
+// backslashes first (so that a "\\" before a "|" cannot unescape it), pipes,
+// line breaks, and angle brackets (which GitHub would read as HTML tags).
 func escapeMD(s string) string {
-	return strings.NewReplacer("|", "\\|", "\n", " ", "\r", "").Replace(s)
+	return strings.NewReplacer("\\", "\\\\", "|", "\\|", "\r\n", " ", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;").Replace(s)
 }

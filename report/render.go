@@ -1,27 +1,51 @@
 package report
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 )
 
 // JSON renders the decision record exactly, indented, newline-terminated.
+// Lists the schema promises (slos, reasons, burn_rates) are never null, and
+// text such as "p99 < 300ms" is kept as written rather than \u003c-escaped.
 type JSON struct{}
 
 // Render implements Renderer.
 func (JSON) Render(w io.Writer, d *Decision) error {
-	b, err := json.MarshalIndent(d, "", "  ")
-	if err != nil {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(normalized(d)); err != nil { // Encode ends with one newline
 		return err
 	}
-	_, err = w.Write(append(b, '\n'))
+	_, err := w.Write(b.Bytes())
 	return err
+}
+
+// normalized returns a shallow copy of d whose nil lists and maps are empty,
+// leaving the caller's record untouched.
+func normalized(d *Decision) *Decision {
+	c := *d
+	c.SLOs = make([]SLO, len(d.SLOs))
+	for i, s := range d.SLOs {
+		if s.Reasons == nil {
+			s.Reasons = []string{}
+		}
+		if s.BurnRates == nil {
+			s.BurnRates = map[string]float64{}
+		}
+		c.SLOs[i] = s
+	}
+	return &c
 }
 
 // Text renders a table for a terminal.
@@ -35,20 +59,26 @@ func (Text) Render(w io.Writer, d *Decision) error {
 	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLO\tOBJECTIVE\tSLI\tBUDGET LEFT\tBURN RATES\tVERDICT\tWHY")
 	for _, s := range d.SLOs {
-		why := strings.Join(s.Reasons, "; ")
+		why := oneLine(strings.Join(s.Reasons, "; "))
 		if why == "" {
 			why = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Name, objective(s), pct(s.SLI, 3), pct(s.ErrorBudgetRemaining, 1), burns(s.BurnRates, " "), s.Decision, why)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(s.Name), objective(s), pct(s.SLI, 3), pct(s.ErrorBudgetRemaining, 1), burns(s.BurnRates, " "), s.Decision, why)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
 	if d.Override != "" {
-		fmt.Fprintf(&b, "\noverride: %s\n", d.Override)
+		fmt.Fprintf(&b, "\noverride: %s\n", oneLine(d.Override))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// oneLine keeps a table cell on its row and in its column: line breaks and
+// tabs (which tabwriter reads as column breaks) become spaces.
+func oneLine(s string) string {
+	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s)
 }
 
 func objective(s SLO) string {
@@ -62,8 +92,9 @@ func pct(v *float64, prec int) string {
 	return fmt.Sprintf("%.*f%%", prec, *v)
 }
 
+// trim prints an objective as written: 99.9, 99.99999 (not rounded to 100).
 func trim(v float64) string {
-	return strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.4f", v), "0"), ".")
+	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
 // burns lists burn rates shortest window first: "5m=0.2 1h=0.2".
@@ -75,7 +106,13 @@ func burns(m map[string]float64, sep string) string {
 	for k := range m {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return parseDur(keys[i]) < parseDur(keys[j]) })
+	sort.Slice(keys, func(i, j int) bool {
+		di, dj := parseDur(keys[i]), parseDur(keys[j])
+		if di != dj {
+			return di < dj
+		}
+		return keys[i] < keys[j] // 60m and 1h: a fixed order, not the map's
+	})
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = fmt.Sprintf("%s=%s", k, rate(m[k]))

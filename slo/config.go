@@ -129,6 +129,10 @@ type SLI struct {
 	// Counter marks queries that select raw counters (OpenSLO counter: true
 	// without {{.window}}); the provider takes their increase over the window.
 	Counter bool
+
+	// DatadogSLOID reads the SLI of a Datadog SLO object (datadog
+	// providers only): its error budget over the window, as an error ratio.
+	DatadogSLOID string
 }
 
 // Kind tells the SLI shapes apart.
@@ -146,7 +150,7 @@ func (s SLI) Kind() Kind {
 	switch {
 	case s.Op != "":
 		return KindThreshold
-	case s.ErrorRatioQuery != "":
+	case s.ErrorRatioQuery != "" || s.DatadogSLOID != "":
 		return KindRatio
 	default:
 		return KindEvents
@@ -205,9 +209,10 @@ type CanaryPolicy struct {
 
 	MaxFalseRollback      float64 // alpha: P(rolling back a healthy canary) over the whole watch
 	Power                 float64 // 1 - beta: P(catching a canary at the effect size)
-	BurnRateLimit         float64 // absolute test: a canary is bad when it burns budget this many times faster than allowed
-	HealthyBurnRate       float64 // absolute test: the burn rate of a healthy canary
-	RelativeFactor        float64 // relative test: a canary is bad when its error ratio is this many times the baseline's
+	HealthyBurnRate       float64 // absolute test: a canary burning at most this is healthy
+	BreachBurnRate        float64 // absolute test: the effect size a pass must rule out, as a burn rate
+	RelativeTolerance     float64 // relative test: a canary with at most this × the baseline's error ratio is healthy
+	BreachRelative        float64 // relative test: the effect size a pass must rule out, × the baseline's error ratio
 	Consecutive           int     // threshold SLIs: bad intervals in a row before failing
 	OnNoData              string
 	OnError               string

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"time"
@@ -14,8 +15,14 @@ const day = 24 * time.Hour
 // ParseDuration parses a Prometheus duration: ms, s, m, h, d, w, y, as in
 // 30d or 1h30m.
 func ParseDuration(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, fmt.Errorf("empty duration: use a number and a unit (ms, s, m, h, d, w, y), e.g. 30d or 5m")
+	}
 	d, err := model.ParseDuration(s)
 	if err != nil {
+		if err.Error() == "duration out of range" {
+			return 0, fmt.Errorf("%q is too long: durations go up to about 292 years", s)
+		}
 		return 0, fmt.Errorf("%q is not a duration: use a number and a unit (ms, s, m, h, d, w, y), e.g. 30d or 5m", s)
 	}
 	if d <= 0 {
@@ -31,16 +38,25 @@ var openSLODuration = regexp.MustCompile(`^(\d+)([MQY])$`)
 // Prometheus units hold otherwise.
 func ParseOpenSLODuration(s string) (time.Duration, error) {
 	if g := openSLODuration.FindStringSubmatch(s); g != nil {
-		n, err := strconv.Atoi(g[1])
-		if err != nil || n <= 0 {
+		unit := map[string]time.Duration{"M": 30 * day, "Q": 90 * day, "Y": 365 * day}[g[2]]
+		n, err := strconv.ParseInt(g[1], 10, 64)
+		switch {
+		case err != nil || n > math.MaxInt64/int64(unit):
+			return 0, fmt.Errorf("%q is too long: durations go up to about 292 years", s)
+		case n == 0:
 			return 0, fmt.Errorf("%q must be longer than zero", s)
 		}
-		unit := map[string]time.Duration{"M": 30 * day, "Q": 90 * day, "Y": 365 * day}[g[2]]
 		return time.Duration(n) * unit, nil
+	}
+	if s == "" {
+		return 0, fmt.Errorf("empty duration: use a number and a unit (m, h, d, w, M=30d, Q=90d, Y=365d), e.g. 28d or 1M")
 	}
 	d, err := ParseDuration(s)
 	if err != nil {
-		return 0, fmt.Errorf("%q is not an OpenSLO duration: use a number and a unit (m, h, d, w, M=30d, Q=90d, Y=365d), e.g. 28d or 1M", s)
+		if _, perr := model.ParseDuration(s); perr != nil && perr.Error() != "duration out of range" {
+			return 0, fmt.Errorf("%q is not an OpenSLO duration: use a number and a unit (m, h, d, w, M=30d, Q=90d, Y=365d), e.g. 28d or 1M", s)
+		}
+		return 0, err
 	}
 	return d, nil
 }

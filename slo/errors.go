@@ -54,16 +54,72 @@ type problems struct {
 	pos  *positions
 	list []Problem
 	// rename maps a native path to where the value sits in the source file
-	// (OpenSLO, Sloth); the second result is the path shown to the user.
-	rename func(path string) (source, shown string)
+	// (OpenSLO, Sloth) and may reword the message in that format's terms;
+	// shown is the path printed to the user.
+	rename func(path, msg string) (source, shown, newMsg string)
+	// reported holds source paths that already have a problem (a value
+	// YAML could not decode, a check of the format reader): problems at or
+	// under them are not reported twice.
+	reported []string
 }
 
 func (ps *problems) add(path, format string, args ...any) {
-	source, shown := path, path
+	ps.addAt(path, format, args...)
+}
+
+// addAt adds a problem and returns the source path it was reported at.
+func (ps *problems) addAt(path, format string, args ...any) string {
+	source, shown, msg := path, path, fmt.Sprintf(format, args...)
 	if ps.rename != nil {
-		source, shown = ps.rename(path)
+		source, shown, msg = ps.rename(path, msg)
 	}
-	ps.list = append(ps.list, Problem{File: ps.file, Line: ps.pos.line(source), Path: shown, Msg: fmt.Sprintf(format, args...)})
+	for _, r := range ps.reported {
+		if under(source, r) {
+			return source
+		}
+	}
+	p := Problem{File: ps.file, Line: ps.pos.line(source), Path: shown, Msg: msg}
+	for _, q := range ps.list {
+		if q == p {
+			return source // one OpenSLO document builds one SLO per objective
+		}
+	}
+	ps.list = append(ps.list, p)
+	return source
+}
+
+// claim adds a problem and marks its path as reported: a format reader
+// says it in that format's terms before the shared checks would.
+func (ps *problems) claim(path, format string, args ...any) {
+	ps.reported = append(ps.reported, ps.addAt(path, format, args...))
+}
+
+// addYAML records problems YAML found while decoding, and marks their
+// paths as reported. A misspelt key also marks the key it was meant to be,
+// so that "eror_query: did you mean error_query?" is not followed by
+// "error_query: required".
+func (ps *problems) addYAML(list []Problem) {
+	for _, p := range list {
+		if p.Path != "" {
+			ps.reported = append(ps.reported, p.Path)
+			if m := didYouMean.FindStringSubmatch(p.Msg); m != nil {
+				parent := p.Path[:strings.LastIndexAny(p.Path, ".")+1]
+				ps.reported = append(ps.reported, parent+m[1])
+			}
+		}
+		ps.list = append(ps.list, p)
+	}
+}
+
+var didYouMean = regexp.MustCompile(`^unknown key .*: did you mean (\S+)\?$`)
+
+// under reports whether path is parent or lies below it.
+func under(path, parent string) bool {
+	if !strings.HasPrefix(path, parent) {
+		return false
+	}
+	rest := path[len(parent):]
+	return rest == "" || rest[0] == '.' || rest[0] == '['
 }
 
 func (ps *problems) err() error {
@@ -78,16 +134,34 @@ func (ps *problems) err() error {
 type positions struct {
 	lines map[string]int
 	keys  map[int][]string // line -> paths of keys on that line
+	vals  map[int][]pathValue
 }
 
+type pathValue struct{ path, value string }
+
 func newPositions(doc *yaml.Node, prefix string) *positions {
-	p := &positions{lines: map[string]int{}, keys: map[int][]string{}}
+	p := &positions{lines: map[string]int{}, keys: map[int][]string{}, vals: map[int][]pathValue{}}
 	if doc != nil {
 		p.walk(doc, prefix)
 	}
 	return p
 }
 
+// merge adds the positions of another document of the same file.
+func (p *positions) merge(o *positions) {
+	for k, v := range o.lines {
+		p.lines[k] = v
+	}
+	for k, v := range o.keys {
+		p.keys[k] = append(p.keys[k], v...)
+	}
+	for k, v := range o.vals {
+		p.vals[k] = append(p.vals[k], v...)
+	}
+}
+
+// walk records where every key and value is. Aliases are not followed:
+// they may refer to their own ancestors, or expand exponentially.
 func (p *positions) walk(n *yaml.Node, path string) {
 	switch n.Kind {
 	case yaml.DocumentNode:
@@ -115,10 +189,8 @@ func (p *positions) walk(n *yaml.Node, path string) {
 			p.lines[child] = c.Line
 			p.walk(c, child)
 		}
-	case yaml.AliasNode:
-		if n.Alias != nil {
-			p.walk(n.Alias, path)
-		}
+	case yaml.ScalarNode:
+		p.vals[n.Line] = append(p.vals[n.Line], pathValue{path, n.Value})
 	}
 }
 
@@ -148,6 +220,9 @@ func (p *positions) line(path string) int {
 
 // keyAt returns the path of the key named key on line, if any.
 func (p *positions) keyAt(line int, key string) string {
+	if p == nil {
+		return ""
+	}
 	for _, path := range p.keys[line] {
 		if path == key || strings.HasSuffix(path, "."+key) {
 			return path
@@ -159,51 +234,16 @@ func (p *positions) keyAt(line int, key string) string {
 	return ""
 }
 
-var (
-	yamlLine     = regexp.MustCompile(`^(?:yaml: )?line (\d+): (.*)$`)
-	unknownField = regexp.MustCompile(`^field (\S+) not found in type \S+$`)
-	cannotDecode = regexp.MustCompile("^cannot unmarshal !!(\\w+) `(.*)` into (\\S+)$")
-)
-
-// yamlProblems turns a yaml.v3 error into Problems with lines and paths.
-func yamlProblems(file string, err error, pos *positions) []Problem {
-	var msgs []string
-	if te, ok := err.(*yaml.TypeError); ok {
-		msgs = te.Errors
-	} else {
-		msgs = []string{err.Error()}
+// valueAt returns the path of the scalar on line whose value starts with
+// prefix (YAML shortens long values in its messages), if any.
+func (p *positions) valueAt(line int, prefix string) string {
+	if p == nil {
+		return ""
 	}
-	out := make([]Problem, 0, len(msgs))
-	for _, m := range msgs {
-		pr := Problem{File: file, Msg: strings.TrimPrefix(m, "yaml: ")}
-		if g := yamlLine.FindStringSubmatch(m); g != nil {
-			pr.Line, _ = strconv.Atoi(g[1])
-			pr.Msg = g[2]
-			if f := unknownField.FindStringSubmatch(g[2]); f != nil {
-				pr.Path = pos.keyAt(pr.Line, f[1])
-				pr.Msg = fmt.Sprintf("unknown key %q", f[1])
-			} else if c := cannotDecode.FindStringSubmatch(g[2]); c != nil {
-				pr.Path = pos.keyAt(pr.Line, "")
-				pr.Msg = fmt.Sprintf("%q is not a %s", c[2], goTypeWord(c[3]))
-			}
+	for _, v := range p.vals[line] {
+		if strings.HasPrefix(v.value, prefix) {
+			return v.path
 		}
-		out = append(out, pr)
 	}
-	return out
-}
-
-func goTypeWord(t string) string {
-	switch {
-	case strings.HasPrefix(t, "float"), strings.HasPrefix(t, "int"):
-		return "number"
-	case t == "bool":
-		return "boolean (true or false)"
-	case t == "string":
-		return "string"
-	case strings.HasPrefix(t, "[]"):
-		return "list"
-	case strings.HasPrefix(t, "map"), strings.HasPrefix(t, "slo."):
-		return "mapping"
-	}
-	return t
+	return ""
 }

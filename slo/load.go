@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -23,10 +24,15 @@ type Options struct {
 func Load(path string, opts Options) (*Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return nil, &ConfigError{File: path, Problems: []Problem{{File: path, Msg: "no such file: create it (see README, Config) or pass -c PATH"}}}
+		msg := "cannot read the file: " + err.Error()
+		var pe *fs.PathError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			msg = "no such file: create it (see README, Config) or pass -c PATH"
+		case errors.As(err, &pe):
+			msg = "cannot read the file: " + pe.Err.Error()
 		}
-		return nil, &ConfigError{File: path, Problems: []Problem{{File: path, Msg: err.Error()}}}
+		return nil, &ConfigError{File: path, Problems: []Problem{{File: path, Msg: msg}}}
 	}
 	return Parse(path, data, opts)
 }
@@ -54,50 +60,129 @@ func Parse(name string, data []byte, opts Options) (*Config, error) {
 	return cfg, nil
 }
 
+const unknownFormat = "unknown format: expected a sloguard file (version: 1), an OpenSLO file (apiVersion: openslo/v1) or a Sloth file (version: prometheus/v1)"
+
 // detect tells the formats apart by their header keys.
 func detect(name string, data []byte) (string, error) {
-	var head struct {
-		Version    any    `yaml:"version"`
-		APIVersion string `yaml:"apiVersion"`
-		SLOs       any    `yaml:"slos"`
+	fail := func(line int, path, format string, args ...any) (string, error) {
+		return "", &ConfigError{File: name, Problems: []Problem{{File: name, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)}}}
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&head); err != nil {
-		if errors.Is(err, io.EOF) {
-			return "", &ConfigError{File: name, Problems: []Problem{{File: name, Msg: "the file is empty: it needs version: 1 and a list of slos"}}}
+	var doc yaml.Node
+	err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&doc)
+	if errors.Is(err, io.EOF) || (err == nil && emptyDoc(&doc)) {
+		return fail(0, "", "the file is empty: it needs version: 1 and a list of slos")
+	}
+	if err != nil {
+		return "", &ConfigError{File: name, Problems: yamlProblems(name, data, err, nil)}
+	}
+	top := doc.Content[0]
+	if top.Kind != yaml.MappingNode {
+		what := "a single value"
+		if top.Kind == yaml.SequenceNode {
+			what = "a list"
 		}
-		return "", &ConfigError{File: name, Problems: yamlProblems(name, err, nil)}
+		return fail(top.Line, "", "%s; the top level of this file is %s, not a mapping of keys", unknownFormat, what)
 	}
+	if k := complexKey(top); k != nil {
+		return "", &ConfigError{File: name, Problems: []Problem{complexKeyProblem(name, k)}}
+	}
+	var head struct {
+		Version    any `yaml:"version"`
+		APIVersion any `yaml:"apiVersion"`
+		SLOs       any `yaml:"slos"`
+	}
+	pos := newPositions(&doc, "")
+	if err := doc.Decode(&head); err != nil {
+		return "", &ConfigError{File: name, Problems: yamlProblems(name, data, err, pos)}
+	}
+	api, _ := head.APIVersion.(string)
 	v := fmt.Sprint(head.Version)
 	switch {
-	case strings.HasPrefix(head.APIVersion, "openslo/"):
-		if head.APIVersion != "openslo/v1" {
-			return "", &ConfigError{File: name, Problems: []Problem{{File: name, Line: 1, Path: "apiVersion", Msg: fmt.Sprintf("%q is not supported: sloguard reads openslo/v1", head.APIVersion)}}}
+	case head.APIVersion != nil && strings.HasPrefix(api, "openslo/"):
+		if api != "openslo/v1" {
+			return fail(pos.line("apiVersion"), "apiVersion", "%q is not supported: sloguard reads openslo/v1", api)
 		}
 		return FormatOpenSLO, nil
+	case head.APIVersion != nil:
+		return fail(pos.line("apiVersion"), "apiVersion", "%s, got apiVersion %q", unknownFormat, fmt.Sprint(head.APIVersion))
 	case strings.HasPrefix(v, "prometheus/"):
 		if v != "prometheus/v1" {
-			return "", &ConfigError{File: name, Problems: []Problem{{File: name, Line: 1, Path: "version", Msg: fmt.Sprintf("%q is not supported: sloguard reads Sloth's prometheus/v1", v)}}}
+			return fail(pos.line("version"), "version", "%q is not supported: sloguard reads Sloth's prometheus/v1", v)
 		}
 		return FormatSloth, nil
 	case head.Version != nil || head.SLOs != nil:
 		return FormatNative, nil
 	}
-	return "", &ConfigError{File: name, Problems: []Problem{{File: name, Msg: "unknown format: expected a sloguard file (version: 1), an OpenSLO file (apiVersion: openslo/v1) or a Sloth file (version: prometheus/v1)"}}}
+	return fail(0, "", unknownFormat)
 }
 
-// decodeStrict decodes one YAML document into v, rejecting unknown keys,
-// and returns the document's node for positions.
-func decodeStrict(name string, data []byte, v any) (*yaml.Node, error) {
+// emptyDoc reports whether a decoded document holds nothing (only "---",
+// "~" or comments).
+func emptyDoc(doc *yaml.Node) bool {
+	if doc.Kind == 0 || len(doc.Content) == 0 {
+		return true
+	}
+	c := doc.Content[0]
+	return c.Kind == yaml.ScalarNode && c.ShortTag() == "!!null"
+}
+
+// complexKey finds a mapping key that is itself a mapping or a list, as in
+// total_query: {{.window}} left unquoted, which YAML reads as a mapping
+// whose key is a mapping. Aliases are not followed.
+func complexKey(n *yaml.Node) *yaml.Node {
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			if k := complexKey(c); k != nil {
+				return k
+			}
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if k := n.Content[i]; k.Kind != yaml.ScalarNode && k.Kind != yaml.AliasNode {
+				return k
+			}
+			if k := complexKey(n.Content[i+1]); k != nil {
+				return k
+			}
+		}
+	}
+	return nil
+}
+
+func complexKeyProblem(file string, k *yaml.Node) Problem {
+	return Problem{File: file, Line: k.Line, Msg: "invalid YAML: a value that starts with { or [ is read as a mapping or a list; put it in quotes, e.g. '{{.window}}'"}
+}
+
+// decodeStrict decodes the only YAML document of data into v, rejecting
+// unknown keys, and returns the document's node for positions. Values that
+// do not fit v (unknown keys, a string where a number goes) are returned as
+// problems beside a partly filled v, so that validation can go on and
+// report everything at once; broken YAML is an error.
+func decodeStrict(name string, data []byte, v any) (*yaml.Node, []Problem, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, &ConfigError{File: name, Problems: yamlProblems(name, err, nil)}
+	if err := dec.Decode(&doc); err != nil {
+		return nil, nil, &ConfigError{File: name, Problems: yamlProblems(name, data, err, nil)}
+	}
+	var more yaml.Node
+	switch err := dec.Decode(&more); {
+	case errors.Is(err, io.EOF):
+	case err != nil:
+		return nil, nil, &ConfigError{File: name, Problems: yamlProblems(name, data, err, nil)}
+	case !emptyDoc(&more):
+		return nil, nil, &ConfigError{File: name, Problems: []Problem{{File: name, Line: more.Line,
+			Msg: "a second YAML document (after ---): this format holds one document; remove the --- line or split the file"}}}
 	}
 	pos := newPositions(&doc, "")
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &ConfigError{File: name, Problems: yamlProblems(name, err, pos)}
+	strict := yaml.NewDecoder(bytes.NewReader(data))
+	strict.KnownFields(true)
+	err := strict.Decode(v)
+	if err == nil {
+		return &doc, nil, nil
 	}
-	return &doc, nil
+	if _, ok := err.(*yaml.TypeError); ok {
+		return &doc, yamlProblems(name, data, err, pos), nil
+	}
+	return nil, nil, &ConfigError{File: name, Problems: yamlProblems(name, data, err, pos)}
 }

@@ -1,14 +1,17 @@
 package slo
 
 import (
+	"math"
 	"sort"
 	"time"
 )
 
-// ErrorRatio is bad/total. It reports false when there were no events, so
-// that "no traffic" never reads as "healthy".
+// ErrorRatio is bad/total, kept within [0, 1] (counter resets and rate
+// extrapolation can push bad past total). It reports false when there were
+// no events, so that "no traffic" never reads as "healthy", and when the
+// readings are not numbers at all (NaN, an infinite total).
 func ErrorRatio(bad, total float64) (float64, bool) {
-	if total <= 0 {
+	if !(total > 0) || math.IsInf(total, 1) || math.IsNaN(bad) {
 		return 0, false
 	}
 	r := bad / total
@@ -28,9 +31,18 @@ func SLIPercent(errorRatio float64) float64 { return 100 * (1 - errorRatio) }
 func budget(objective float64) float64 { return 1 - objective/100 }
 
 // BurnRate is how many times faster than allowed the error budget burns:
-// 1 spends exactly the budget over the SLO window.
+// 1 spends exactly the budget over the SLO window. With no budget at all
+// (an objective of 100), any error burns infinitely fast and none burns
+// nothing.
 func BurnRate(errorRatio, objective float64) float64 {
-	return errorRatio / budget(objective)
+	b := budget(objective)
+	if b <= 0 {
+		if errorRatio > 0 {
+			return math.Inf(1)
+		}
+		return 0
+	}
+	return errorRatio / b
 }
 
 // BudgetRemaining is the percent of the window's error budget left;
@@ -74,17 +86,17 @@ func SliceGood(bad, total, targetPercent float64) bool {
 // TimesliceBudgetRemaining is the percent of a time-based budget left:
 // 1 - bad slices / (budget * slices), negative when overspent.
 func TimesliceBudgetRemaining(badSlices, slices int, objective float64) float64 {
-	if slices == 0 {
+	if slices <= 0 {
 		return 100
 	}
-	return 100 * (1 - float64(badSlices)/(budget(objective)*float64(slices)))
+	return 100 * (1 - TimesliceBurnRate(badSlices, slices, objective))
 }
 
 // TimesliceBurnRate is the burn rate of a run of slices: the fraction of
 // bad slices over the fraction allowed.
 func TimesliceBurnRate(badSlices, slices int, objective float64) float64 {
-	if slices == 0 {
+	if slices <= 0 {
 		return 0
 	}
-	return float64(badSlices) / float64(slices) / budget(objective)
+	return BurnRate(float64(badSlices)/float64(slices), objective)
 }

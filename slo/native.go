@@ -12,6 +12,9 @@ type rawConfig struct {
 	Gate      *rawGate      `yaml:"gate"`
 	Canary    *rawCanary    `yaml:"canary"`
 	Rollback  *rawRollback  `yaml:"rollback"`
+
+	noProvider     string // what to say when no provider is configured; set by the OpenSLO and Sloth readers
+	noSLOsReported bool   // the reader explained already why there are no SLOs
 }
 
 type rawProvider struct {
@@ -67,6 +70,13 @@ type rawTimeslice struct {
 	Target *float64 `yaml:"target"`
 }
 
+func (t *rawTimeslice) window() string {
+	if t == nil {
+		return ""
+	}
+	return t.Window
+}
+
 type rawSLI struct {
 	ErrorQuery      string   `yaml:"error_query"`
 	GoodQuery       string   `yaml:"good_query"`
@@ -76,6 +86,7 @@ type rawSLI struct {
 	Op              string   `yaml:"op"`
 	Value           *float64 `yaml:"value"`
 	Consecutive     *int     `yaml:"consecutive"`
+	DatadogSLOID    string   `yaml:"datadog_slo_id"`
 
 	counter bool // set by the OpenSLO reader only
 }
@@ -104,9 +115,10 @@ type rawCanary struct {
 	Baseline              *rawScope `yaml:"baseline"`
 	MaxFalseRollback      *float64  `yaml:"max_false_rollback"`
 	Power                 *float64  `yaml:"power"`
-	BurnRateLimit         *float64  `yaml:"breach_burn_rate"`
+	BreachBurnRate        *float64  `yaml:"breach_burn_rate"`
 	HealthyBurnRate       *float64  `yaml:"healthy_burn_rate"`
-	RelativeFactor        *float64  `yaml:"breach_relative"`
+	BreachRelative        *float64  `yaml:"breach_relative"`
+	RelativeTolerance     *float64  `yaml:"relative_tolerance"`
 	Consecutive           *int      `yaml:"consecutive"`
 	OnNoData              string    `yaml:"on_no_data"`
 	OnError               string    `yaml:"on_error"`
@@ -144,15 +156,24 @@ type rawWorkflowDispatch struct {
 
 func parseNative(name string, data []byte, opts Options) (*Config, error) {
 	var raw rawConfig
-	doc, err := decodeStrict(name, data, &raw)
+	doc, typeProblems, err := decodeStrict(name, data, &raw)
 	if err != nil {
 		return nil, err
 	}
 	ps := &problems{file: name, pos: newPositions(doc, "")}
-	if raw.Version != nil {
-		if v, ok := raw.Version.(int); !ok || v != 1 {
-			ps.add("version", "%v is not supported: use version: 1", raw.Version)
+	ps.addYAML(typeProblems)
+	switch v := raw.Version.(type) {
+	case nil:
+	case int:
+		if v != 1 {
+			ps.add("version", "%d is not supported: use version: 1", v)
 		}
+	case string:
+		if v != "1" {
+			ps.add("version", "%q is not supported: use version: 1", v)
+		}
+	default:
+		ps.add("version", "must be 1, the version of sloguard's format")
 	}
 	cfg := build(&raw, ps, opts)
 	if err := ps.err(); err != nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -13,8 +15,9 @@ import (
 
 // OpenSLO v1 (https://github.com/OpenSLO/OpenSLO), read with small structs of
 // our own: the SDK is not a dependency. Only the kinds sloguard acts on are
-// read (SLO, SLI, DataSource); other kinds (Service, AlertPolicy, ...) are
-// accepted and ignored, as are fields sloguard has no use for.
+// read (SLO, SLI, DataSource); the other kinds of the spec (Service,
+// AlertPolicy, ...) are accepted and ignored, as are fields sloguard has no
+// use for.
 
 type osloDoc struct {
 	APIVersion string `yaml:"apiVersion"`
@@ -36,16 +39,18 @@ type osloSLOSpec struct {
 		Duration  string `yaml:"duration"`
 		IsRolling *bool  `yaml:"isRolling"`
 	} `yaml:"timeWindow"`
-	Objectives []struct {
-		DisplayName     string   `yaml:"displayName"`
-		Name            string   `yaml:"name"`
-		Op              string   `yaml:"op"`
-		Value           *float64 `yaml:"value"`
-		Target          *float64 `yaml:"target"`
-		TargetPercent   *float64 `yaml:"targetPercent"`
-		TimeSliceTarget *float64 `yaml:"timeSliceTarget"`
-		TimeSliceWindow string   `yaml:"timeSliceWindow"`
-	} `yaml:"objectives"`
+	Objectives []osloObjective `yaml:"objectives"`
+}
+
+type osloObjective struct {
+	DisplayName     string   `yaml:"displayName"`
+	Name            string   `yaml:"name"`
+	Op              string   `yaml:"op"`
+	Value           *float64 `yaml:"value"`
+	Target          *float64 `yaml:"target"`
+	TargetPercent   *float64 `yaml:"targetPercent"`
+	TimeSliceTarget *float64 `yaml:"timeSliceTarget"`
+	TimeSliceWindow string   `yaml:"timeSliceWindow"`
 }
 
 type osloSLI struct {
@@ -90,20 +95,65 @@ func (m *osloMetricSource) query() string {
 
 var osloOps = map[string]string{"lt": "<", "lte": "<=", "gt": ">", "gte": ">="}
 
+// Kinds of the OpenSLO v1 spec that sloguard has no use for.
+var osloIgnoredKinds = []string{"Service", "AlertPolicy", "AlertCondition", "AlertNotificationTarget"}
+
 type osloSLORef struct {
-	doc  int
+	base string // docs[i]
 	spec osloSLOSpec
 	name string
 }
 
+type osloSLIRef struct {
+	base string
+	sli  osloSLI
+}
+
 func parseOpenSLO(name string, data []byte, opts Options) (*Config, error) {
-	ps := &problems{file: name, pos: &positions{lines: map[string]int{}, keys: map[int][]string{}}}
+	ps := &problems{file: name, pos: newPositions(nil, "")}
 	var (
 		slos    []osloSLORef
-		slis    = map[string]osloSLI{}
+		slis    = map[string]osloSLIRef{}
 		sources = map[string]rawProvider{}
+		srcDocs = map[string]string{}
 		order   []string
+		sloDocs int
+		broken  = map[string]bool{} // names of documents skipped for a problem already reported
 	)
+	var (
+		origins     []osloOrigin // one per native slos[i]
+		provOrigins []string     // one per native providers[i]
+	)
+	ps.rename = func(p, msg string) (string, string, string) {
+		src := p
+		if i, rest, ok := nativeIndex(p, "slos"); ok && i < len(origins) {
+			src, msg = origins[i].source(rest, msg)
+		} else if i, rest, ok := nativeIndex(p, "providers"); ok && i < len(provOrigins) {
+			src, msg = providerSource(provOrigins[i], rest, msg)
+		} else if p == "providers" || p == "slos" {
+			return p, "", msg // said of the whole file: no line, no path
+		}
+		return src, docPrefix.ReplaceAllString(src, ""), msg
+	}
+	// decode fills v from a node. Values that do not fit are reported and
+	// the rest is used, so that one run reports every problem.
+	decode := func(n *yaml.Node, v any) error {
+		err := n.Decode(v)
+		if _, ok := err.(*yaml.TypeError); ok {
+			for _, p := range yamlProblems(name, data, err, ps.pos) {
+				if p.Path != "" {
+					ps.reported = append(ps.reported, p.Path)
+				}
+				p.Path = docPrefix.ReplaceAllString(p.Path, "")
+				ps.list = append(ps.list, p)
+			}
+			return nil
+		}
+		if err != nil {
+			return &ConfigError{File: name, Problems: yamlProblems(name, data, err, ps.pos)}
+		}
+		return nil
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for d := 0; ; d++ {
 		var node yaml.Node
@@ -111,44 +161,85 @@ func parseOpenSLO(name string, data []byte, opts Options) (*Config, error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return nil, &ConfigError{File: name, Problems: yamlProblems(name, err, ps.pos)}
+			return nil, &ConfigError{File: name, Problems: yamlProblems(name, data, err, ps.pos)}
+		}
+		if emptyDoc(&node) {
+			continue // "---" at the end of a file, or between two
+		}
+		if k := complexKey(&node); k != nil {
+			return nil, &ConfigError{File: name, Problems: []Problem{complexKeyProblem(name, k)}}
 		}
 		base := fmt.Sprintf("docs[%d]", d)
-		sub := newPositions(&node, base)
-		for k, v := range sub.lines {
-			ps.pos.lines[k] = v
-		}
-		for k, v := range sub.keys {
-			ps.pos.keys[k] = append(ps.pos.keys[k], v...)
-		}
+		ps.pos.merge(newPositions(&node, base))
 		var doc osloDoc
-		if err := node.Decode(&doc); err != nil {
-			return nil, &ConfigError{File: name, Problems: yamlProblems(name, err, ps.pos)}
+		if err := decode(&node, &doc); err != nil {
+			return nil, err
 		}
-		if doc.APIVersion != "openslo/v1" {
-			ps.add(base+".apiVersion", "%q: every document must be openslo/v1", doc.APIVersion)
+		skip := func() { broken[doc.Metadata.Name] = true }
+		switch {
+		case doc.APIVersion == "":
+			ps.add(base+".apiVersion", "required: openslo/v1 (in every document of an OpenSLO file)")
+			skip()
+			continue
+		case doc.APIVersion != "openslo/v1":
+			ps.add(base+".apiVersion", "%q is not supported: every document must be openslo/v1", doc.APIVersion)
+			skip()
+			continue
+		case doc.Kind == "":
+			ps.add(base+".kind", "required: SLO, SLI or DataSource (the other OpenSLO kinds are ignored)")
+			skip()
+			continue
+		case contains(osloIgnoredKinds, doc.Kind):
+			continue
+		case !contains([]string{"SLO", "SLI", "DataSource"}, doc.Kind):
+			ps.add(base+".kind", "unknown kind %q: OpenSLO v1 has SLO, SLI, DataSource, %s", doc.Kind, strings.Join(osloIgnoredKinds, ", "))
+			skip()
+			continue
+		}
+		if doc.Kind == "SLO" {
+			sloDocs++
+		}
+		if doc.Kind == "DataSource" {
+			ps.reported = append(ps.reported, "providers") // no "no backend" beside a problem with it
+		}
+		if doc.Spec.Kind == 0 || doc.Spec.ShortTag() == "!!null" {
+			ps.add(base+".spec", "required: the %s's spec", doc.Kind)
+			skip()
+			continue
+		}
+		if doc.Kind != "SLO" && doc.Metadata.Name == "" {
+			ref := map[string]string{"SLI": "indicatorRef", "DataSource": "metricSourceRef"}[doc.Kind]
+			ps.add(base+".metadata.name", "required: SLOs refer to this %s by name with %s", doc.Kind, ref)
 			continue
 		}
 		switch doc.Kind {
 		case "SLO":
 			var spec osloSLOSpec
-			if err := doc.Spec.Decode(&spec); err != nil {
-				return nil, &ConfigError{File: name, Problems: yamlProblems(name, err, ps.pos)}
+			if err := decode(&doc.Spec, &spec); err != nil {
+				return nil, err
 			}
-			slos = append(slos, osloSLORef{doc: d, spec: spec, name: doc.Metadata.Name})
+			slos = append(slos, osloSLORef{base: base, spec: spec, name: doc.Metadata.Name})
 		case "SLI":
 			var spec osloSLISpec
-			if err := doc.Spec.Decode(&spec); err != nil {
-				return nil, &ConfigError{File: name, Problems: yamlProblems(name, err, ps.pos)}
+			if err := decode(&doc.Spec, &spec); err != nil {
+				return nil, err
 			}
-			slis[doc.Metadata.Name] = osloSLI{Spec: spec}
+			if prev, dup := slis[doc.Metadata.Name]; dup {
+				ps.add(base+".metadata.name", "an SLI named %q is defined already, on line %d", doc.Metadata.Name, ps.pos.line(prev.base))
+				continue
+			}
+			slis[doc.Metadata.Name] = osloSLIRef{base: base, sli: osloSLI{Spec: spec}}
 		case "DataSource":
 			var spec struct {
 				Type              string            `yaml:"type"`
 				ConnectionDetails map[string]string `yaml:"connectionDetails"`
 			}
-			if err := doc.Spec.Decode(&spec); err != nil {
-				return nil, &ConfigError{File: name, Problems: yamlProblems(name, err, ps.pos)}
+			if err := decode(&doc.Spec, &spec); err != nil {
+				return nil, err
+			}
+			if prev, dup := srcDocs[doc.Metadata.Name]; dup {
+				ps.add(base+".metadata.name", "a DataSource named %q is defined already, on line %d", doc.Metadata.Name, ps.pos.line(prev))
+				continue
 			}
 			p := rawProvider{Name: doc.Metadata.Name, Type: strings.ToLower(spec.Type)}
 			switch p.Type {
@@ -156,131 +247,34 @@ func parseOpenSLO(name string, data []byte, opts Options) (*Config, error) {
 				p.URL = firstNonEmpty(spec.ConnectionDetails["url"], spec.ConnectionDetails["address"], opts.PrometheusURL)
 			case "datadog":
 				p.Site = spec.ConnectionDetails["site"]
+			case "":
+				ps.add(base+".spec.type", "required: Prometheus or Datadog")
+				skip()
+				continue
 			default:
 				ps.add(base+".spec.type", "DataSource type %q is not supported: use Prometheus or Datadog", spec.Type)
+				skip()
 				continue
 			}
 			sources[p.Name] = p
+			srcDocs[p.Name] = base
 			order = append(order, p.Name)
 		}
 	}
-	if len(slos) == 0 {
-		ps.add("docs", "no document of kind SLO")
-	}
 
-	// Map native paths of the SLOs built below back to their documents.
-	var origins []osloOrigin // one per native slos[i]
-	ps.rename = func(p string) (string, string) {
-		src := p
-		var i int
-		if n, _ := fmt.Sscanf(p, "slos[%d]", &i); n == 1 && i < len(origins) {
-			src = origins[i].source(strings.TrimPrefix(p, fmt.Sprintf("slos[%d]", i)))
-		}
-		return src, docPrefix.ReplaceAllString(src, "")
+	raw := rawConfig{noProvider: "no metrics backend: add a DataSource document (type Prometheus, connectionDetails.url) or pass --prometheus-url"}
+	if sloDocs == 0 {
+		ps.add("", "no document of kind SLO: an OpenSLO file needs at least one")
 	}
-
-	raw := rawConfig{}
+	raw.noSLOsReported = true
 	for _, n := range order {
 		raw.Providers = append(raw.Providers, sources[n])
+		provOrigins = append(provOrigins, srcDocs[n])
 	}
 	for _, s := range slos {
-		base := fmt.Sprintf("docs[%d]", s.doc)
-		sli := s.spec.Indicator
-		if sli == nil && s.spec.IndicatorRef != "" {
-			if ref, ok := slis[s.spec.IndicatorRef]; ok {
-				sli = &ref
-			} else {
-				ps.add(base+".spec.indicatorRef", "no SLI document named %q", s.spec.IndicatorRef)
-				continue
-			}
-		}
-		if sli == nil {
-			ps.add(base+".spec", "needs indicator or indicatorRef")
-			continue
-		}
-		rs := rawSLO{Name: s.name, Service: s.spec.Service, Description: s.spec.Description, windowParser: ParseOpenSLODuration}
-		if len(s.spec.TimeWindow) != 1 {
-			ps.add(base+".spec.timeWindow", "needs exactly one time window, e.g. [{duration: 28d, isRolling: true}]")
-		} else {
-			tw := s.spec.TimeWindow[0]
-			if tw.IsRolling != nil && !*tw.IsRolling {
-				ps.add(base+".spec.timeWindow[0].isRolling", "calendar-aligned windows are not supported: use isRolling: true")
-			}
-			rs.Window = tw.Duration
-			if rs.Window == "" {
-				ps.add(base+".spec.timeWindow[0].duration", "required, e.g. 28d or 1M")
-			}
-		}
-		switch s.spec.BudgetingMethod {
-		case "Occurrences":
-			rs.Budgeting = Occurrences
-		case "Timeslices", "RatioTimeslices":
-			rs.Budgeting = Timeslices
-		default:
-			ps.add(base+".spec.budgetingMethod", "%q: use Occurrences, Timeslices or RatioTimeslices", s.spec.BudgetingMethod)
-		}
-		var src string
-		if rm := sli.Spec.RatioMetric; rm != nil {
-			rs.SLI.TotalQuery = rm.Total.query()
-			rs.SLI.GoodQuery = rm.Good.query()
-			rs.SLI.ErrorQuery = rm.Bad.query()
-			switch {
-			case rm.Raw != nil && rm.RawType == "failure":
-				rs.SLI.ErrorRatioQuery = rm.Raw.query()
-			case rm.Raw != nil && rm.RawType == "success":
-				rs.SLI.ErrorRatioQuery = "1 - (" + rm.Raw.query() + ")"
-			case rm.Raw != nil:
-				ps.add(base+".spec.indicator.spec.ratioMetric.rawType", "%q: use success or failure", rm.RawType)
-			}
-			rs.SLI.counter = rm.Counter && !windowVar.MatchString(rs.SLI.TotalQuery)
-			for _, m := range []*osloMetricSource{rm.Total, rm.Good, rm.Bad, rm.Raw} {
-				if m != nil && src == "" {
-					src = m.MetricSource.MetricSourceRef
-				}
-			}
-		} else if tm := sli.Spec.ThresholdMetric; tm != nil {
-			rs.SLI.Query = tm.query()
-			src = tm.MetricSource.MetricSourceRef
-		} else {
-			ps.add(base+".spec.indicator.spec", "needs ratioMetric or thresholdMetric")
-		}
-		if src != "" {
-			rs.Provider = src
-		}
-		objs := s.spec.Objectives
-		if len(objs) == 0 {
-			ps.add(base+".spec.objectives", "needs at least one objective with a target")
-		}
-		for j, o := range objs {
-			r := rs
-			r.SLI = rs.SLI
-			opath := fmt.Sprintf("%s.spec.objectives[%d]", base, j)
-			if len(objs) > 1 {
-				r.Name = rs.Name + "-" + firstNonEmpty(o.Name, slug(o.DisplayName), fmt.Sprint(j))
-			}
-			switch {
-			case o.TargetPercent != nil:
-				r.Objective = o.TargetPercent
-			case o.Target != nil:
-				v := *o.Target * 100
-				r.Objective = &v
-			}
-			if o.Op != "" || o.Value != nil {
-				op, ok := osloOps[o.Op]
-				if !ok {
-					ps.add(opath+".op", "%q: use lt, lte, gt or gte", o.Op)
-				}
-				r.SLI.Op, r.SLI.Value = op, o.Value
-			}
-			if r.Budgeting == Timeslices {
-				r.Timeslice = &rawTimeslice{Window: o.TimeSliceWindow}
-				if o.TimeSliceTarget != nil && r.SLI.Op == "" {
-					v := *o.TimeSliceTarget * 100
-					r.Timeslice.Target = &v
-				}
-			}
-			raw.SLOs = append(raw.SLOs, r)
-			origins = append(origins, osloOrigin{objective: opath, doc: base})
+		for _, o := range readOpenSLO(s, slis, broken, ps) {
+			raw.SLOs = append(raw.SLOs, o.raw)
+			origins = append(origins, o.origin)
 		}
 	}
 	cfg := build(&raw, ps, opts)
@@ -292,24 +286,34 @@ func parseOpenSLO(name string, data []byte, opts Options) (*Config, error) {
 
 var docPrefix = regexp.MustCompile(`^docs\[\d+\]\.?`)
 
-// osloOrigin says where a native SLO came from in an OpenSLO file.
-type osloOrigin struct{ objective, doc string }
-
-// source maps the tail of a native SLO path to where OpenSLO keeps it.
-func (o osloOrigin) source(rest string) string {
-	switch {
-	case rest == ".objective":
-		return o.objective + ".target"
-	case strings.HasPrefix(rest, ".timeslice"):
-		return o.objective + ".timeSliceWindow"
-	case rest == ".window":
-		return o.doc + ".spec.timeWindow[0].duration"
-	case strings.HasPrefix(rest, ".sli"):
-		return o.doc + ".spec.indicator"
-	case rest == ".name":
-		return o.doc + ".metadata.name"
+// nativeIndex splits "slos[3].sli.op" into 3 and ".sli.op".
+func nativeIndex(path, list string) (int, string, bool) {
+	rest, ok := strings.CutPrefix(path, list+"[")
+	if !ok {
+		return 0, "", false
 	}
-	return o.doc + ".spec"
+	num, rest, ok := strings.Cut(rest, "]")
+	if !ok {
+		return 0, "", false
+	}
+	i, err := strconv.Atoi(num)
+	return i, rest, err == nil
+}
+
+// providerSource maps the tail of a native provider path to its DataSource.
+func providerSource(base, rest, msg string) (string, string) {
+	switch rest {
+	case ".url":
+		if strings.HasPrefix(msg, "required") {
+			msg = "required: connectionDetails.url of the Prometheus DataSource, e.g. http://127.0.0.1:9090 (or pass --prometheus-url)"
+		}
+		return base + ".spec.connectionDetails.url", msg
+	case ".site":
+		return base + ".spec.connectionDetails.site", msg
+	case ".name":
+		return base + ".metadata.name", msg
+	}
+	return base + ".spec", msg
 }
 
 func firstNonEmpty(vs ...string) string {
@@ -325,4 +329,24 @@ var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
 func slug(s string) string {
 	return strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(s), "-"), "-")
+}
+
+// percent turns an OpenSLO fraction (0.999) into the percent sloguard
+// uses (99.9), without the float noise of a bare multiplication
+// (0.57*100 is 56.99999999999999).
+func percent(fraction float64) float64 {
+	v, _ := strconv.ParseFloat(strconv.FormatFloat(fraction*100, 'g', 12, 64), 64)
+	return v
+}
+
+func sliNames(slis map[string]osloSLIRef) string {
+	if len(slis) == 0 {
+		return "none"
+	}
+	names := make([]string, 0, len(slis))
+	for n := range slis {
+		names = append(names, strconv.Quote(n))
+	}
+	sort.Strings(names)
+	return strings.Join(names, ", ")
 }

@@ -32,7 +32,7 @@ func build(raw *rawConfig, ps *problems, opts Options) *Config {
 	for i, rp := range raw.Providers {
 		p := buildProvider(rp, fmt.Sprintf("providers[%d]", i), ps)
 		if p.Name != "" && names[p.Name] {
-			ps.add(fmt.Sprintf("providers[%d].name", i), "duplicate provider name %q", p.Name)
+			ps.add(fmt.Sprintf("providers[%d].name", i), "duplicate provider name %q: SLOs refer to providers by name, so names must be unique", p.Name)
 		}
 		names[p.Name] = true
 		cfg.Providers = append(cfg.Providers, p)
@@ -40,8 +40,15 @@ func build(raw *rawConfig, ps *problems, opts Options) *Config {
 	if len(cfg.Providers) == 0 && opts.PrometheusURL != "" {
 		cfg.Providers = append(cfg.Providers, Provider{Name: "default", Type: "prometheus", URL: opts.PrometheusURL, Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10})
 	}
+	if len(cfg.Providers) == 0 && len(raw.Providers) == 0 && len(raw.SLOs) > 0 {
+		msg := raw.noProvider
+		if msg == "" {
+			msg = "no provider to query: add one under providers (or pass --prometheus-url)"
+		}
+		ps.add("providers", "%s", msg)
+	}
 
-	if len(raw.SLOs) == 0 {
+	if len(raw.SLOs) == 0 && !raw.noSLOsReported {
 		ps.add("slos", "no SLOs: add at least one under slos")
 	}
 	sloNames := map[string]bool{}
@@ -49,7 +56,7 @@ func build(raw *rawConfig, ps *problems, opts Options) *Config {
 		path := fmt.Sprintf("slos[%d]", i)
 		s := buildSLO(rs, path, cfg.Providers, ps)
 		if s.Name != "" && sloNames[s.Name] {
-			ps.add(path+".name", "duplicate SLO name %q", s.Name)
+			ps.add(path+".name", "duplicate SLO name %q: --slo and the decision record refer to SLOs by name, so names must be unique", s.Name)
 		}
 		sloNames[s.Name] = true
 		cfg.SLOs = append(cfg.SLOs, s)
@@ -60,163 +67,10 @@ func build(raw *rawConfig, ps *problems, opts Options) *Config {
 	return cfg
 }
 
-func buildProvider(rp rawProvider, path string, ps *problems) Provider {
-	p := Provider{
-		Name: rp.Name, Type: rp.Type, URL: rp.URL, Headers: rp.Headers,
-		BearerTokenEnv: rp.BearerTokenEnv, PartialResponse: rp.PartialResponse,
-		Site: rp.Site, APIKeyEnv: rp.APIKeyEnv, AppKeyEnv: rp.AppKeyEnv,
-		AppID: rp.AppID, WorkspaceID: rp.WorkspaceID, Auth: rp.Auth, ClientID: rp.ClientID,
-		Targets: rp.Targets, File: rp.File, Values: rp.Values,
-		Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10,
-	}
-	if rp.BasicAuth != nil {
-		p.BasicAuthUserEnv, p.BasicAuthPasswordEnv = rp.BasicAuth.UsernameEnv, rp.BasicAuth.PasswordEnv
-	}
-	if rp.TLS != nil {
-		p.CAFile, p.InsecureSkipVerify = rp.TLS.CAFile, rp.TLS.InsecureSkipVerify
-	}
-	if p.Name == "" {
-		ps.add(path+".name", "required")
-	} else if !namePattern.MatchString(p.Name) {
-		ps.add(path+".name", "%q: use letters, digits and _ . : -", p.Name)
-	}
-	if !contains(providerTypes, p.Type) {
-		if p.Type == "" {
-			ps.add(path+".type", "required: one of %s", strings.Join(providerTypes, ", "))
-		} else {
-			ps.add(path+".type", "unknown provider type %q: use one of %s", p.Type, strings.Join(providerTypes, ", "))
-		}
-		return p
-	}
-	if rp.Timeout != "" {
-		if d, err := ParseDuration(rp.Timeout); err != nil {
-			ps.add(path+".timeout", "%v", err)
-		} else {
-			p.Timeout = d
-		}
-	}
-	if rp.Retries != nil {
-		if *rp.Retries < 0 || *rp.Retries > 10 {
-			ps.add(path+".retries", "must be between 0 and 10, got %d", *rp.Retries)
-		}
-		p.Retries = *rp.Retries
-	}
-	if rp.MaxConcurrency != nil {
-		if *rp.MaxConcurrency < 1 || *rp.MaxConcurrency > 100 {
-			ps.add(path+".max_concurrency", "must be between 1 and 100, got %d", *rp.MaxConcurrency)
-		}
-		p.MaxConcurrency = *rp.MaxConcurrency
-	}
-	for key, env := range map[string]string{
-		"bearer_token_env": p.BearerTokenEnv, "basic_auth.username_env": p.BasicAuthUserEnv,
-		"basic_auth.password_env": p.BasicAuthPasswordEnv, "api_key_env": p.APIKeyEnv, "app_key_env": p.AppKeyEnv,
-	} {
-		if env != "" && !envPattern.MatchString(env) {
-			// Never echo the value: it may be the secret itself.
-			ps.add(path+"."+key, "must name an environment variable (letters, digits and _), not hold the secret itself")
-		}
-	}
-	if (p.BasicAuthUserEnv == "") != (p.BasicAuthPasswordEnv == "") && rp.BasicAuth != nil {
-		ps.add(path+".basic_auth", "needs both username_env and password_env")
-	}
-	if p.BearerTokenEnv != "" && p.BasicAuthUserEnv != "" {
-		ps.add(path+".bearer_token_env", "use either bearer_token_env or basic_auth, not both")
-	}
-	if p.URL != "" {
-		u, err := url.Parse(p.URL)
-		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			ps.add(path+".url", "%q is not an http(s) URL", redactURL(p.URL))
-		case u.User != nil:
-			ps.add(path+".url", "must not carry credentials: use basic_auth with username_env and password_env")
-		}
-	}
-	checkProviderFields(rp, p.Type, path, ps)
-	switch p.Type {
-	case "prometheus":
-		if p.URL == "" {
-			ps.add(path+".url", "required for a prometheus provider, e.g. http://127.0.0.1:9090")
-		}
-	case "datadog":
-		if p.Site == "" {
-			p.Site = "datadoghq.com"
-		}
-		if p.APIKeyEnv == "" {
-			p.APIKeyEnv = "DD_API_KEY"
-		}
-		if p.AppKeyEnv == "" {
-			p.AppKeyEnv = "DD_APP_KEY"
-		}
-	case "appinsights":
-		if (p.AppID == "") == (p.WorkspaceID == "") {
-			ps.add(path+".app_id", "set exactly one of app_id (Application Insights) or workspace_id (Log Analytics)")
-		}
-		auths := []string{"default", "environment", "workload_identity", "managed_identity", "azure_cli", "api_key"}
-		if p.Auth == "" {
-			p.Auth = "default"
-		}
-		if !contains(auths, p.Auth) {
-			ps.add(path+".auth", "unknown auth %q: use one of %s", p.Auth, strings.Join(auths, ", "))
-		}
-		if p.Auth == "api_key" && p.APIKeyEnv == "" {
-			ps.add(path+".api_key_env", "required with auth: api_key")
-		}
-	case "scrape":
-		if len(p.Targets) == 0 {
-			ps.add(path+".targets", "required: the /metrics URLs per scope, e.g. {canary: [http://10.0.0.5:8080/metrics]}")
-		}
-		for scope, urls := range p.Targets {
-			if !contains([]string{"service", "canary", "baseline"}, scope) {
-				ps.add(path+".targets."+scope, "unknown scope %q: use service, canary or baseline", scope)
-			}
-			for _, t := range urls {
-				if u, err := url.Parse(t); err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-					ps.add(path+".targets."+scope, "%q is not an http(s) URL", redactURL(t))
-				}
-			}
-		}
-	case "static":
-		if p.File == "" && p.Values == nil {
-			ps.add(path, "a static provider needs values or file")
-		}
-	}
-	return p
-}
-
-// checkProviderFields rejects keys that the provider's type does not use.
-func checkProviderFields(rp rawProvider, typ, path string, ps *problems) {
-	set := map[string]bool{
-		"url": rp.URL != "", "headers": rp.Headers != nil, "bearer_token_env": rp.BearerTokenEnv != "",
-		"basic_auth": rp.BasicAuth != nil, "tls": rp.TLS != nil, "partial_response": rp.PartialResponse != nil,
-		"site": rp.Site != "", "api_key_env": rp.APIKeyEnv != "", "app_key_env": rp.AppKeyEnv != "",
-		"app_id": rp.AppID != "", "workspace_id": rp.WorkspaceID != "", "auth": rp.Auth != "", "client_id": rp.ClientID != "",
-		"targets": rp.Targets != nil, "file": rp.File != "", "values": rp.Values != nil,
-		"timeout": rp.Timeout != "", "retries": rp.Retries != nil, "max_concurrency": rp.MaxConcurrency != nil,
-	}
-	httpKeys := []string{"timeout", "retries", "max_concurrency"}
-	allowed := map[string][]string{
-		"prometheus":  append([]string{"url", "headers", "bearer_token_env", "basic_auth", "tls", "partial_response"}, httpKeys...),
-		"datadog":     append([]string{"url", "site", "api_key_env", "app_key_env", "tls"}, httpKeys...),
-		"appinsights": append([]string{"url", "app_id", "workspace_id", "auth", "client_id", "api_key_env", "tls"}, httpKeys...),
-		"scrape":      append([]string{"targets", "headers", "bearer_token_env", "basic_auth", "tls"}, httpKeys...),
-		"static":      {"file", "values"},
-	}[typ]
-	var keys []string
-	for k, v := range set {
-		if v && !contains(allowed, k) {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		ps.add(path+"."+k, "not used by a %s provider: remove it", typ)
-	}
-}
-
 func buildSLO(rs rawSLO, path string, providers []Provider, ps *problems) SLO {
 	s := SLO{Name: rs.Name, Service: rs.Service, Description: rs.Description, Provider: rs.Provider, Window: 30 * day, Budgeting: Occurrences}
 	if s.Name == "" {
-		ps.add(path+".name", "required")
+		ps.add(path+".name", "required: a unique name, e.g. checkout-availability")
 	} else if !namePattern.MatchString(s.Name) {
 		ps.add(path+".name", "%q: use letters, digits and _ . : -", s.Name)
 	}
@@ -224,7 +78,9 @@ func buildSLO(rs rawSLO, path string, providers []Provider, ps *problems) SLO {
 	case rs.Objective == nil:
 		ps.add(path+".objective", "required: the target in percent, e.g. 99.9")
 	case math.IsNaN(*rs.Objective) || *rs.Objective <= 0 || *rs.Objective >= 100:
-		ps.add(path+".objective", "must be between 0 and 100 (exclusive), got %v", *rs.Objective)
+		ps.add(path+".objective", "must be a percent between 0 and 100 (exclusive), e.g. 99.9, got %v", *rs.Objective)
+	case *rs.Objective <= 1:
+		ps.add(path+".objective", "%v looks like a fraction: the objective is a percent, e.g. 99.9 (not 0.999)", *rs.Objective)
 	default:
 		s.Objective = *rs.Objective
 	}
@@ -252,13 +108,16 @@ func buildSLO(rs rawSLO, path string, providers []Provider, ps *problems) SLO {
 		prov = providers[0]
 		s.Provider = prov.Name
 	case len(providers) == 0:
-		ps.add(path+".provider", "no provider to query: add one under providers (or pass --prometheus-url)")
+		// reported once for the file by build
 	default:
 		ps.add(path+".provider", "required when there are %d providers: one of %s", len(providers), providerNames(providers))
 	}
 
 	s.SLI = buildSLI(rs.SLI, path+".sli", prov.Type, ps)
-	threshold := s.SLI.Kind() == KindThreshold
+	// A threshold SLI, even one whose op is missing or wrong: it is
+	// budgeted in time slices either way.
+	threshold := s.SLI.Kind() == KindThreshold ||
+		(rs.SLI.Query != "" || rs.SLI.Op != "" || rs.SLI.Value != nil) && rs.SLI.ErrorQuery == "" && rs.SLI.GoodQuery == "" && rs.SLI.TotalQuery == "" && rs.SLI.ErrorRatioQuery == ""
 	switch rs.Budgeting {
 	case "", Occurrences:
 		if threshold {
@@ -284,8 +143,8 @@ func buildSLO(rs rawSLO, path string, providers []Provider, ps *problems) SLO {
 				s.Timeslice.Window = d
 			}
 		}
-		if s.Window%s.Timeslice.Window != 0 || s.Timeslice.Window > s.Window {
-			ps.add(path+".timeslice.window", "%s does not divide the SLO window %s", FormatDuration(s.Timeslice.Window), FormatDuration(s.Window))
+		if s.Window%s.Timeslice.Window != 0 {
+			ps.add(path+".timeslice.window", "%s does not divide the SLO window %s", durationText(rs.Timeslice.window(), s.Timeslice.Window), durationText(rs.Window, s.Window))
 		}
 		switch {
 		case rs.Timeslice != nil && rs.Timeslice.Target != nil:
@@ -315,6 +174,16 @@ func buildSLI(r rawSLI, path, providerType string, ps *problems) SLI {
 		}
 	}
 	needsQueries := providerType != "static"
+	if r.DatadogSLOID != "" {
+		s.DatadogSLOID = r.DatadogSLOID
+		if providerType != "datadog" {
+			ps.add(path+".datadog_slo_id", "only used with a datadog provider")
+		}
+		if shapes > 0 || r.Consecutive != nil {
+			ps.add(path+".datadog_slo_id", "reads a Datadog SLO object's budget: remove the other SLI keys (queries, op, value, consecutive)")
+		}
+		return s
+	}
 	switch {
 	case shapes > 1:
 		ps.add(path, "use one SLI shape: events (error_query or good_query, with total_query), error_ratio_query, or a threshold (query, op, value)")
@@ -333,7 +202,9 @@ func buildSLI(r rawSLI, path, providerType string, ps *problems) SLI {
 		}
 		s.Consecutive = *r.Consecutive
 	}
-	windowed := providerType == "prometheus" || providerType == "datadog"
+	// Datadog, Application Insights and Log Analytics take the window from
+	// the request's time range, so {{.window}} is optional there.
+	windowed := providerType == "prometheus" || providerType == "scrape"
 	checkQuery := func(key, q string, needWindow bool) {
 		if q == "" {
 			return
@@ -365,7 +236,9 @@ func buildSLI(r rawSLI, path, providerType string, ps *problems) SLI {
 		if r.Query == "" && needsQueries {
 			ps.add(path+".query", "required with op and value")
 		}
-		if !contains([]string{"<", "<=", ">", ">="}, r.Op) {
+		if r.Op == "" {
+			ps.add(path+".op", "required with query and value: one of <, <=, >, >= (the comparison a good value passes, e.g. < for latency)")
+		} else if !contains([]string{"<", "<=", ">", ">="}, r.Op) {
 			ps.add(path+".op", "%q: use one of <, <=, >, >= (the comparison a good value passes, e.g. < for latency)", r.Op)
 		}
 		if r.Value == nil {
@@ -397,20 +270,29 @@ func buildGate(r *rawGate, ps *problems) GatePolicy {
 		for i, a := range r.BurnRateAlerts {
 			path := fmt.Sprintf("gate.burn_rate_alerts[%d]", i)
 			b := BurnAlert{}
-			var err error
-			if b.Long, err = ParseDuration(a.Long); err != nil {
-				ps.add(path+".long", "%v", err)
+			window := func(key, v, eg string) time.Duration {
+				if v == "" {
+					ps.add(path+"."+key, "required: a window such as %s", eg)
+					return 0
+				}
+				d, err := ParseDuration(v)
+				if err != nil {
+					ps.add(path+"."+key, "%v", err)
+				}
+				return d
 			}
-			if b.Short, err = ParseDuration(a.Short); err != nil {
-				ps.add(path+".short", "%v", err)
-			}
+			b.Long = window("long", a.Long, "1h")
+			b.Short = window("short", a.Short, "5m")
 			if b.Long > 0 && b.Short >= b.Long {
-				ps.add(path+".short", "must be shorter than long (%s)", a.Long)
+				ps.add(path+".short", "%s must be shorter than long (%s): the short window confirms that the long one is still burning", FormatDuration(b.Short), FormatDuration(b.Long))
 			}
-			if a.Factor == nil || math.IsNaN(*a.Factor) || *a.Factor <= 0 {
-				ps.add(path+".factor", "required: a burn rate above 0, e.g. 14.4")
-			} else {
-				b.Factor = *a.Factor
+			switch f := a.Factor; {
+			case f == nil:
+				ps.add(path+".factor", "required: the burn rate both windows must exceed, e.g. 14.4")
+			case math.IsNaN(*f) || math.IsInf(*f, 0) || *f <= 0:
+				ps.add(path+".factor", "must be a burn rate above 0, e.g. 14.4, got %v", *f)
+			default:
+				b.Factor = *f
 			}
 			g.BurnAlerts = append(g.BurnAlerts, b)
 		}
@@ -429,6 +311,24 @@ func policy(v, def, path string, ps *problems) string {
 		return def
 	}
 	return v
+}
+
+// durationText is a duration as the user wrote it, or as Prometheus does
+// when it was a default.
+func durationText(written string, d time.Duration) string {
+	if written != "" {
+		return written
+	}
+	return FormatDuration(d)
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func findProvider(ps []Provider, name string) (Provider, bool) {
@@ -460,14 +360,20 @@ func contains(list []string, v string) bool {
 	return false
 }
 
-// redactURL drops credentials and query strings from a URL before it is
-// quoted in an error.
+// redactURL drops credentials, query strings and fragments from a URL
+// before it is quoted in an error.
 func redactURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return "(unparsable URL)"
+		s, _, _ := strings.Cut(raw, "?")
+		s, _, _ = strings.Cut(s, "#")
+		if i := strings.LastIndex(s, "@"); i >= 0 {
+			s = s[i+1:]
+		}
+		return s
 	}
 	u.User = nil
 	u.RawQuery = ""
+	u.Fragment = ""
 	return u.String()
 }

@@ -11,7 +11,7 @@ func DefaultCanary() CanaryPolicy {
 	return CanaryPolicy{
 		Duration: 10 * time.Minute, Interval: 30 * time.Second,
 		MaxFalseRollback: 0.01, Power: 0.95,
-		HealthyBurnRate: 1, BurnRateLimit: 5, RelativeFactor: 3,
+		HealthyBurnRate: 1, BreachBurnRate: 3, RelativeTolerance: 1.5, BreachRelative: 3,
 		Consecutive: 2, OnNoData: PolicyInconclusive, OnError: PolicyInconclusive,
 		ConsecutiveErrorLimit: 4,
 	}
@@ -35,7 +35,7 @@ func buildCanary(r *rawCanary, ps *problems) CanaryPolicy {
 	dur(r.Duration, "canary.duration", &c.Duration)
 	dur(r.Interval, "canary.interval", &c.Interval)
 	if c.Interval > c.Duration {
-		ps.add("canary.interval", "%s is longer than the duration %s", FormatDuration(c.Interval), FormatDuration(c.Duration))
+		ps.add("canary.interval", "%s is longer than the duration %s: the canary would be read once at most; shorten interval or lengthen duration", FormatDuration(c.Interval), FormatDuration(c.Duration))
 	}
 	if r.Canary != nil {
 		c.Canary = Scope{Labels: r.Canary.Labels}
@@ -45,23 +45,35 @@ func buildCanary(r *rawCanary, ps *problems) CanaryPolicy {
 		c.Baseline = &Scope{Labels: r.Baseline.Labels}
 		checkLabels(r.Baseline.Labels, "canary.baseline.labels", ps)
 	}
-	prob := func(v *float64, path string, lo, hi float64, into *float64) {
+	prob := func(v *float64, path string, lo, hi float64, what string, into *float64) {
 		if v == nil {
 			return
 		}
 		if math.IsNaN(*v) || *v <= lo || *v >= hi {
-			ps.add(path, "must be between %v and %v (exclusive), got %v", lo, hi, *v)
+			if math.IsInf(hi, 1) {
+				ps.add(path, "must be a finite number above %v, got %v: %s", lo, *v, what)
+			} else {
+				ps.add(path, "must be between %v and %v (exclusive), got %v: %s", lo, hi, *v, what)
+			}
 			return
 		}
 		*into = *v
 	}
-	prob(r.MaxFalseRollback, "canary.max_false_rollback", 0, 0.5, &c.MaxFalseRollback)
-	prob(r.Power, "canary.power", 0.5, 1, &c.Power)
-	prob(r.HealthyBurnRate, "canary.healthy_burn_rate", 0, math.Inf(1), &c.HealthyBurnRate)
-	prob(r.BurnRateLimit, "canary.breach_burn_rate", 0, math.Inf(1), &c.BurnRateLimit)
-	prob(r.RelativeFactor, "canary.breach_relative", 1, math.Inf(1), &c.RelativeFactor)
-	if c.BurnRateLimit <= c.HealthyBurnRate {
-		ps.add("canary.breach_burn_rate", "must be above healthy_burn_rate (%v), got %v", c.HealthyBurnRate, c.BurnRateLimit)
+	prob(r.MaxFalseRollback, "canary.max_false_rollback", 0, 0.5, "the probability of rolling back a healthy canary, e.g. 0.01", &c.MaxFalseRollback)
+	prob(r.Power, "canary.power", 0.5, 1, "the probability of catching a bad canary, e.g. 0.95", &c.Power)
+	prob(r.HealthyBurnRate, "canary.healthy_burn_rate", 0, math.Inf(1), "the burn rate of a healthy canary, e.g. 1", &c.HealthyBurnRate)
+	prob(r.BreachBurnRate, "canary.breach_burn_rate", 0, math.Inf(1), "the burn rate a pass must rule out, e.g. 3", &c.BreachBurnRate)
+	prob(r.RelativeTolerance, "canary.relative_tolerance", 0, math.Inf(1), "how many times the baseline's error ratio a healthy canary may have, e.g. 1.5", &c.RelativeTolerance)
+	prob(r.BreachRelative, "canary.breach_relative", 0, math.Inf(1), "how many times the baseline's error ratio a pass must rule out, e.g. 3", &c.BreachRelative)
+	if c.BreachRelative <= c.RelativeTolerance {
+		ps.add("canary.breach_relative", "breach_relative (%v) must be above relative_tolerance (%v)", c.BreachRelative, c.RelativeTolerance)
+	}
+	if c.BreachBurnRate <= c.HealthyBurnRate {
+		path := "canary.breach_burn_rate"
+		if r.BreachBurnRate == nil {
+			path = "canary.healthy_burn_rate"
+		}
+		ps.add(path, "breach_burn_rate (%v) must be above healthy_burn_rate (%v)", c.BreachBurnRate, c.HealthyBurnRate)
 	}
 	if r.Consecutive != nil {
 		if *r.Consecutive < 1 {
@@ -84,7 +96,7 @@ func checkLabels(labels map[string]string, path string, ps *problems) {
 	if len(labels) == 0 {
 		ps.add(path, "required: the labels that select this track, e.g. {track: canary}")
 	}
-	for k := range labels {
+	for _, k := range sortedKeys(labels) {
 		if !envPattern.MatchString(k) {
 			ps.add(path+"."+k, "%q is not a valid label name", k)
 		}
@@ -116,11 +128,13 @@ func buildRollback(r *rawRollback, ps *problems) Rollback {
 		rb.Command = r.Command
 	}
 	if w := r.Webhook; w != nil {
-		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		if w.URL == "" {
+			ps.add("rollback.webhook.url", "required: the http(s) URL the decision record is posted to")
+		} else if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			ps.add("rollback.webhook.url", "%q is not an http(s) URL", redactURL(w.URL))
 		}
 		if w.SecretEnv == "" {
-			ps.add("rollback.webhook.secret_env", "required: the environment variable holding the HMAC secret")
+			ps.add("rollback.webhook.secret_env", "required: the name of the environment variable holding the HMAC-SHA256 secret the webhook is signed with, e.g. HOOK_SECRET")
 		} else if !envPattern.MatchString(w.SecretEnv) {
 			ps.add("rollback.webhook.secret_env", "must name an environment variable (letters, digits and _), not hold the secret itself")
 		}

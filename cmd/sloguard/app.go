@@ -48,17 +48,57 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		},
 		Commands: []*cli.Command{
 			checkCommand(d),
+			watchCommand(d),
+			rollbackCommand(d),
 			validateCommand(d),
+			demoCommand(d),
 			versionCommand(d),
 		},
-		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
-			return &exitError{Code: exitUsage, Err: fmt.Errorf("%w (see sloguard --help)", err)}
-		},
+		OnUsageError: usageError,
+	}
+	for _, c := range app.Commands {
+		commandDefaults(c, d)
 	}
 	if err := app.RunContext(ctx, args); err != nil {
 		return exitCode(err, stderr)
 	}
 	return exitPass
+}
+
+// commandDefaults gives every command what the app has: usage errors on
+// stderr with exit code 2 (without a handler, urfave/cli prints "Incorrect
+// Usage" and the help on stdout, which belongs to the product alone), and
+// --log-level after the command name too (`check --log-level debug`).
+func commandDefaults(c *cli.Command, d *deps) {
+	if c.OnUsageError == nil {
+		c.OnUsageError = usageError
+	}
+	for _, f := range c.Flags {
+		for _, n := range f.Names() {
+			if n == "log-level" {
+				return
+			}
+		}
+	}
+	c.Flags = append(c.Flags, logLevelFlag())
+	before := c.Before
+	c.Before = func(c *cli.Context) error {
+		if c.IsSet("log-level") {
+			d.log = newLogger(d.stderr, c.String("log-level"))
+		}
+		if before != nil {
+			return before(c)
+		}
+		return nil
+	}
+}
+
+func usageError(c *cli.Context, err error, _ bool) error {
+	help := "sloguard --help"
+	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		help = "sloguard " + c.Command.Name + " --help"
+	}
+	return &exitError{Code: exitUsage, Err: fmt.Errorf("%w (see %s)", err, help)}
 }
 
 // dropBlankEnv unsets SLOGUARD_* variables set to "": urfave/cli treats

@@ -2,11 +2,14 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/rollout"
+	"github.com/sloguard/sloguard/slo"
 )
 
 var outputFormats = []string{"text", "json", "markdown"}
@@ -27,6 +30,7 @@ type output struct {
 	format     string
 	reportFlag string
 	platform   ci.Platform
+	path       string // where the record was written, once it was
 }
 
 // newOutput picks the CI platform. Its commands go to stdout, except with
@@ -58,9 +62,11 @@ func (o *output) emit(dec *report.Decision) error {
 	if err := renderer(o.format).Render(&stdout, dec); err != nil {
 		return err
 	}
-	path := ""
-	if o.reportFlag != "" || o.platform.Name() != "local" {
+	path := o.path
+	if path == "" && (o.reportFlag != "" || o.platform.Name() != "local") {
 		path = ci.ReportPath(o.reportFlag, o.d.getenv)
+	}
+	if path != "" {
 		if err := ci.WriteFile(path, record.Bytes()); err != nil {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("write report: %w", err)}
 		}
@@ -69,4 +75,29 @@ func (o *output) emit(dec *report.Decision) error {
 		return err
 	}
 	return o.platform.Publish(dec, path, md.Bytes())
+}
+
+// rollback runs the rollback actions on a breach. The record is written
+// first, so that a command action can read it through SLOGUARD_REPORT, and
+// again by emit with the actions' outcomes.
+func (o *output) rollback(ctx context.Context, dec *report.Decision, rb slo.Rollback, dryRun bool, gh rollout.GitHubReporter) error {
+	if o.path == "" {
+		o.path = ci.ReportPath(o.reportFlag, o.d.getenv)
+	}
+	var record bytes.Buffer
+	if err := (report.JSON{}).Render(&record, dec); err != nil {
+		return err
+	}
+	if err := ci.WriteFile(o.path, record.Bytes()); err != nil {
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("write report: %w", err)}
+	}
+	a := &rollout.Actions{Config: rb, DryRun: dryRun, Getenv: o.d.getenv, Out: o.d.stderr, Log: o.d.log, GitHub: gh}
+	if rb.GitHub != nil && gh == nil && !dryRun {
+		dec.Actions = append(dec.Actions, report.Action{Type: "github", Target: "rollback.github", Status: rollout.Failed, Error: "no GitHub token or repository in the environment"})
+	}
+	dec.Actions = append(a.Run(ctx, dec, o.path, record.Bytes()), dec.Actions...)
+	if len(dec.Actions) == 0 {
+		o.d.log.Warn("the canary breached but no rollback action is configured (rollback: command, webhook, github)")
+	}
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -31,6 +32,9 @@ func runValidate(ctx context.Context, d *deps, path, promURL string, online bool
 	if err != nil {
 		return err
 	}
+	// --online talks to backends with the config's credentials: have the
+	// runner mask them before anything else is printed.
+	ci.Detect(d.getenv, d.stdout).Mask(secrets(cfg, d.getenv))
 	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
 	if !online {
 		return nil

@@ -68,6 +68,7 @@ func New(o Options) (*retryablehttp.Client, error) {
 	c.RetryWaitMin = orDefault(o.RetryWaitMin, 250*time.Millisecond)
 	c.RetryWaitMax = orDefault(o.RetryWaitMax, 5*time.Second)
 	c.CheckRetry = checkRetry
+	c.Backoff = backoff
 	c.ErrorHandler = passLastResponse
 	c.Logger = nil
 	if o.Logger != nil {
@@ -119,7 +120,16 @@ type RetryAfterError struct {
 }
 
 func (e *RetryAfterError) Error() string {
-	return fmt.Sprintf("server answered %d and asked to retry after %s, more than the %s left of the deadline", e.Status, e.Wait.Round(time.Second), e.Left.Round(time.Second))
+	return fmt.Sprintf("server answered %d and asked to retry after %s, more than the %s left of the deadline", e.Status, roundWait(e.Wait), roundWait(e.Left))
+}
+
+// roundWait rounds a wait for a message: whole seconds, or tenths below
+// ten seconds, so that 300ms does not read as 0s.
+func roundWait(d time.Duration) time.Duration {
+	if d < 10*time.Second {
+		return d.Round(100 * time.Millisecond)
+	}
+	return d.Round(time.Second)
 }
 
 func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
@@ -134,6 +144,17 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		}
 	}
 	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+}
+
+// backoff waits as long as a 429 or 503 asks with Retry-After (parsed as
+// checkRetry parses it, so that both agree), exponentially otherwise.
+func backoff(lo, hi time.Duration, attempt int, resp *http.Response) time.Duration {
+	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
+		if wait, ok := RetryAfter(resp.Header, time.Now()); ok {
+			return wait
+		}
+	}
+	return retryablehttp.DefaultBackoff(lo, hi, attempt, nil)
 }
 
 // RetryAfter parses a Retry-After header (seconds or an HTTP date).
@@ -167,7 +188,10 @@ func passLastResponse(resp *http.Response, err error, attempts int) (*http.Respo
 		if errors.As(err, &ra) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return nil, err
 		}
-		return nil, fmt.Errorf("%w (after %d attempts)", err, attempts)
+		if attempts > 1 {
+			return nil, fmt.Errorf("%w (after %d attempts)", err, attempts)
+		}
+		return nil, err
 	}
 	return resp, nil
 }

@@ -80,46 +80,60 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
 	c := providers.Counts{Start: at.Add(-q.Window), End: at}
 	switch q.SLI.Kind() {
-	case slo.KindThreshold:
-		v, rq, err := p.instantOne(ctx, q, q.SLI.Query, at)
+	case slo.KindThreshold, slo.KindRatio:
+		query, kind := q.SLI.Query, q.SLI.Kind()
+		if kind == slo.KindRatio {
+			query = q.SLI.ErrorRatioQuery
+		}
+		rq, _, err := p.resolve(q, query)
 		c.Resolved = []string{rq}
 		if err != nil {
 			return c, err
 		}
-		c.Value, c.Total = v, 1
-		return c, nil
-	case slo.KindRatio:
-		r, rq, err := p.instantOne(ctx, q, q.SLI.ErrorRatioQuery, at)
-		c.Resolved = []string{rq}
+		v, err := p.instant(ctx, rq, at, kind == slo.KindThreshold)
 		if err != nil {
 			return c, err
 		}
-		if r < 0 || r > 1 {
-			return c, &providers.QueryError{Provider: p.name, Query: rq, Err: providers.BadQuery("error ratio %v is outside [0, 1]", r)}
+		if kind == slo.KindThreshold {
+			c.Value, c.Total = v, 1
+			return c, nil
 		}
-		c.Good, c.Total = 1-r, 1
+		if v < 0 || v > 1 {
+			return c, p.queryErr(rq, providers.BadQuery("error ratio %v is outside [0, 1]", v))
+		}
+		c.Good, c.Total = 1-v, 1
 		return c, nil
 	}
 	partQuery, good := q.SLI.ErrorQuery, false
 	if q.SLI.GoodQuery != "" {
 		partQuery, good = q.SLI.GoodQuery, true
 	}
+	// Resolve both before sending either: a bad query is a config error,
+	// and the server should not see half of it.
+	rqT, perSecT, errT := p.resolve(q, q.SLI.TotalQuery)
+	rqP, perSecP, errP := p.resolve(q, partQuery)
+	c.Resolved = []string{rqP, rqT}
+	if err := joinErrs(errT, errP); err != nil {
+		return c, err
+	}
 	var (
-		wg           sync.WaitGroup
-		total, part  float64
-		rqT, rqP     string
-		errT, errP   error
-		scaleWindowS = q.Window.Seconds()
+		wg          sync.WaitGroup
+		total, part float64
 	)
 	wg.Add(2)
 	go func() {
 		defer wg.Done()
-		total, rqT, errT = p.instantScaled(ctx, q, q.SLI.TotalQuery, at, scaleWindowS, true)
+		total, errT = p.instantCount(ctx, rqT, at, perSecT, q.Window)
 	}()
-	go func() { defer wg.Done(); part, rqP, errP = p.instantScaled(ctx, q, partQuery, at, scaleWindowS, false) }()
+	go func() {
+		defer wg.Done()
+		part, errP = p.instantCount(ctx, rqP, at, perSecP, q.Window)
+		if errors.Is(errP, providers.ErrNoData) {
+			part, errP = 0, nil // no error series at all: no errors
+		}
+	}()
 	wg.Wait()
-	c.Resolved = []string{rqP, rqT}
-	if err := errors.Join(errT, errP); err != nil {
+	if err := joinErrs(errT, errP); err != nil {
 		return c, err
 	}
 	c.Total = total
@@ -131,38 +145,35 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 	return c, nil
 }
 
-// instantScaled runs an event query and converts a per-second rate to a
-// count over the window. An empty result is no data for the total and zero
-// for the part (no 5xx series at all means no errors).
-func (p *Provider) instantScaled(ctx context.Context, q providers.Query, query string, at time.Time, windowS float64, isTotal bool) (float64, string, error) {
+// resolve resolves one SLI query for q, its error quoting the query.
+func (p *Provider) resolve(q providers.Query, query string) (string, bool, error) {
 	rq, perSecond, err := resolve(query, q.Window, q.SLI.Counter, q.Scope)
 	if err != nil {
-		return 0, rq, &providers.QueryError{Provider: p.name, Query: rq, Err: err}
+		return rq, false, p.queryErr(rq, err)
 	}
-	v, err := p.instant(ctx, rq, at)
-	if errors.Is(err, providers.ErrNoData) && !isTotal {
-		return 0, rq, nil
-	}
+	return rq, perSecond, nil
+}
+
+// instantCount runs an event query and converts a per-second rate to a
+// count over the window. An empty result is no data.
+func (p *Provider) instantCount(ctx context.Context, rq string, at time.Time, perSecond bool, window time.Duration) (float64, error) {
+	v, err := p.instant(ctx, rq, at, false)
 	if err != nil {
-		return 0, rq, err
+		return 0, err
+	}
+	if v < 0 {
+		return 0, p.queryErr(rq, providers.BadQuery("returned %v: event counts cannot be negative", v))
 	}
 	if perSecond {
-		v *= windowS
+		v *= window.Seconds()
 	}
-	return v, rq, nil
+	return v, nil
 }
 
-func (p *Provider) instantOne(ctx context.Context, q providers.Query, query string, at time.Time) (float64, string, error) {
-	rq, _, err := resolve(query, q.Window, q.SLI.Counter, q.Scope)
-	if err != nil {
-		return 0, rq, &providers.QueryError{Provider: p.name, Query: rq, Err: err}
-	}
-	v, err := p.instant(ctx, rq, at)
-	return v, rq, err
-}
-
-// instant runs one instant query and insists on one finite sample.
-func (p *Provider) instant(ctx context.Context, rq string, at time.Time) (float64, error) {
+// instant runs one instant query and insists on one finite sample. NaN is
+// no data when nanIsNoData (a threshold query such as histogram_quantile
+// over a window without observations), a bad query otherwise.
+func (p *Provider) instant(ctx context.Context, rq string, at time.Time, nanIsNoData bool) (float64, error) {
 	val, err := p.do(ctx, rq, func(ctx context.Context) (model.Value, v1.Warnings, error) {
 		v, w, _, err := p.api.Query(ctx, rq, at)
 		return v, w, err
@@ -175,21 +186,27 @@ func (p *Provider) instant(ctx context.Context, rq string, at time.Time) (float6
 	case model.Vector:
 		switch len(r) {
 		case 0:
-			return 0, &providers.QueryError{Provider: p.name, Query: rq, Err: providers.ErrNoData}
+			return 0, p.queryErr(rq, errNoSeries)
 		case 1:
+			if r[0].Histogram != nil {
+				return 0, p.queryErr(rq, errNativeHistogram)
+			}
 			v = float64(r[0].Value)
 		default:
-			return 0, &providers.QueryError{Provider: p.name, Query: rq, Err: providers.BadQuery("returned %d series (%s): aggregate them into one, e.g. sum(...)", len(r), seriesList(r))}
+			return 0, p.queryErr(rq, providers.BadQuery("returned %d series (%s): aggregate them into one, e.g. sum(...)", len(r), seriesList(len(r), func(i int) model.Metric { return r[i].Metric })))
 		}
 	case *model.Scalar:
 		v = float64(r.Value)
 	case model.Matrix:
-		return 0, &providers.QueryError{Provider: p.name, Query: rq, Err: providers.BadQuery("returned a range vector (matrix): wrap the [range] selector in a function such as rate() or increase()")}
+		return 0, p.queryErr(rq, providers.BadQuery("returned a range vector (matrix): wrap the [range] selector in a function such as rate() or increase()"))
 	default:
-		return 0, &providers.QueryError{Provider: p.name, Query: rq, Err: providers.BadQuery("returned a %s, want one number", val.Type())}
+		return 0, p.queryErr(rq, providers.BadQuery("returned a %s, want one number", val.Type()))
 	}
-	if math.IsNaN(v) || math.IsInf(v, 0) {
-		return 0, &providers.QueryError{Provider: p.name, Query: rq, Err: providers.BadQuery("returned %v: a ratio of 0/0 or a division by zero? query error and total events separately (error_query, total_query) so that no traffic reads as no data", v)}
+	switch {
+	case math.IsNaN(v) && nanIsNoData:
+		return 0, p.queryErr(rq, fmt.Errorf("%w: returned NaN (no observations in the window?)", providers.ErrNoData))
+	case math.IsNaN(v) || math.IsInf(v, 0):
+		return 0, p.queryErr(rq, providers.BadQuery("returned %v: a ratio of 0/0 or a division by zero? query error and total events separately (error_query, total_query) so that no traffic reads as no data", v))
 	}
 	return v, nil
 }
@@ -200,57 +217,56 @@ func (p *Provider) do(ctx context.Context, rq string, call func(context.Context)
 	select {
 	case p.sem <- struct{}{}:
 	case <-ctx.Done():
-		return nil, &providers.QueryError{Provider: p.name, Query: rq, Err: ctx.Err()}
+		return nil, p.queryErr(rq, ctx.Err())
 	}
 	defer func() { <-p.sem }()
-	ctx, cancel := context.WithTimeout(ctx, p.timeout)
+	qctx, cancel := context.WithTimeout(ctx, p.timeout)
 	defer cancel()
-	val, warnings, err := call(ctx)
+	val, warnings, err := call(qctx)
 	for _, w := range warnings {
 		p.log.Warn("prometheus warning", "provider", p.name, "query", rq, "warning", w)
 	}
 	if err != nil {
-		return nil, &providers.QueryError{Provider: p.name, Query: rq, Err: p.classify(ctx, err)}
+		return nil, p.queryErr(rq, p.classify(ctx, qctx, err))
+	}
+	if val == nil { // valid JSON, but no data.result in it
+		return nil, p.queryErr(rq, fmt.Errorf("the server's answer is not a Prometheus API response (it holds no data.result): %s", apiRootHint))
 	}
 	return val, nil
 }
 
-func (p *Provider) classify(ctx context.Context, err error) error {
-	var apiErr *v1.Error
-	if errors.As(err, &apiErr) {
-		detail := strings.TrimSpace(apiErr.Detail)
-		if len(detail) > 200 {
-			detail = detail[:200] + "…"
-		}
-		switch apiErr.Type {
-		case v1.ErrBadData, v1.ErrExec:
-			return providers.BadQuery("%s", apiErr.Msg)
-		case v1.ErrClient:
-			if strings.Contains(apiErr.Msg, "401") || strings.Contains(apiErr.Msg, "403") {
-				return fmt.Errorf("authentication failed (%s): check the credentials in bearer_token_env or basic_auth", apiErr.Msg)
-			}
-		case v1.ErrBadResponse:
-			return fmt.Errorf("the server's answer is not a Prometheus API response (%s): is url the Prometheus API root?", apiErr.Msg)
-		}
-		if detail != "" {
-			return fmt.Errorf("%s: %s", apiErr.Msg, detail)
-		}
-		return errors.New(apiErr.Msg)
-	}
-	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.timeout, err)
-	}
-	return err
+func (p *Provider) queryErr(rq string, err error) error {
+	return &providers.QueryError{Provider: p.name, Query: rq, Err: err}
 }
 
-func seriesList(v model.Vector) string {
-	parts := make([]string, 0, 3)
-	for i, s := range v {
-		if i == 3 {
-			parts = append(parts, "…")
-			break
+// joinErrs joins the errors of an SLI's queries. No data from one query
+// never hides the failure of another: the caller would read the joined
+// error as "no traffic" and let a release through.
+func joinErrs(errs ...error) error {
+	var failed, noData []error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, providers.ErrNoData):
+			noData = append(noData, err)
+		default:
+			failed = append(failed, err)
 		}
-		parts = append(parts, s.Metric.String())
+	}
+	if len(failed) > 0 {
+		return errors.Join(failed...)
+	}
+	return errors.Join(noData...)
+}
+
+// seriesList names the first series of a result, for messages.
+func seriesList(n int, metric func(i int) model.Metric) string {
+	parts := make([]string, 0, 4)
+	for i := range min(n, 3) {
+		parts = append(parts, metric(i).String())
+	}
+	if n > 3 {
+		parts = append(parts, "…")
 	}
 	return strings.Join(parts, ", ")
 }

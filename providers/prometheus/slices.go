@@ -17,6 +17,16 @@ import (
 // Slices implements providers.Provider with range queries whose step is the
 // slice length, split so that no request asks for more than maxPoints.
 func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Range) ([]providers.Counts, error) {
+	if r.Step <= 0 {
+		query := q.SLI.TotalQuery
+		switch q.SLI.Kind() {
+		case slo.KindThreshold:
+			query = q.SLI.Query
+		case slo.KindRatio:
+			query = q.SLI.ErrorRatioQuery
+		}
+		return nil, p.queryErr(query, providers.BadQuery("slice step must be longer than zero, got %s", r.Step))
+	}
 	n := int(r.End.Sub(r.Start) / r.Step)
 	if n <= 0 {
 		return nil, nil
@@ -29,24 +39,32 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 	sq := q
 	sq.Window = r.Step
 	var resolved []string
-	switch q.SLI.Kind() {
+	switch kind := q.SLI.Kind(); kind {
 	case slo.KindThreshold, slo.KindRatio:
 		query := q.SLI.Query
-		if q.SLI.Kind() == slo.KindRatio {
+		if kind == slo.KindRatio {
 			query = q.SLI.ErrorRatioQuery
 		}
-		vals, rq, err := p.series(ctx, sq, query, out)
+		rq, _, err := p.resolve(sq, query)
 		resolved = []string{rq}
 		if err != nil {
 			return nil, err
 		}
+		// A value or a ratio, never scaled: a rate() inside it (a latency
+		// quantile, a ratio of rates) is no count.
+		vals, err := p.series(ctx, rq, false, r.Step, out)
+		if err != nil {
+			return nil, err
+		}
 		for i, v := range vals {
-			if math.IsNaN(v) {
+			switch {
+			case math.IsNaN(v):
 				continue // no value in this slice: no traffic
-			}
-			if q.SLI.Kind() == slo.KindThreshold {
+			case kind == slo.KindThreshold:
 				out[i].Value, out[i].Total = v, 1
-			} else {
+			case v < 0 || v > 1:
+				return nil, p.queryErr(rq, providers.BadQuery("error ratio %v at %s is outside [0, 1]", v, out[i].End.Format(time.RFC3339)))
+			default:
 				out[i].Good, out[i].Total = 1-v, 1
 			}
 		}
@@ -55,21 +73,24 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 		if q.SLI.GoodQuery != "" {
 			partQuery, good = q.SLI.GoodQuery, true
 		}
+		rqT, perSecT, errT := p.resolve(sq, q.SLI.TotalQuery)
+		rqP, perSecP, errP := p.resolve(sq, partQuery)
+		resolved = []string{rqP, rqT}
+		if err := joinErrs(errT, errP); err != nil {
+			return nil, err
+		}
 		var (
 			wg          sync.WaitGroup
 			total, part []float64
-			rqT, rqP    string
-			errT, errP  error
 		)
 		wg.Add(2)
-		go func() { defer wg.Done(); total, rqT, errT = p.series(ctx, sq, q.SLI.TotalQuery, out) }()
-		go func() { defer wg.Done(); part, rqP, errP = p.series(ctx, sq, partQuery, out) }()
+		go func() { defer wg.Done(); total, errT = p.eventSeries(ctx, rqT, perSecT, r.Step, out) }()
+		go func() { defer wg.Done(); part, errP = p.eventSeries(ctx, rqP, perSecP, r.Step, out) }()
 		wg.Wait()
-		resolved = []string{rqP, rqT}
 		if errors.Is(errP, providers.ErrNoData) {
-			errP = nil // no error series at all: no errors
+			part, errP = nil, nil // no error series at all: no errors
 		}
-		if err := errors.Join(errT, errP); err != nil {
+		if err := joinErrs(errT, errP); err != nil {
 			return nil, err
 		}
 		for i := range out {
@@ -94,53 +115,73 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 	return out, nil
 }
 
-// series runs a range query for the slices' end times and returns one value
-// per slice, NaN where the server had none. Per-second rates are scaled to
-// counts per slice. No series at all is ErrNoData.
-func (p *Provider) series(ctx context.Context, q providers.Query, query string, slices []providers.Counts) ([]float64, string, error) {
-	rq, perSecond, err := resolve(query, q.Window, q.SLI.Counter, q.Scope)
+// eventSeries is series for event counts, which must be finite and not
+// negative.
+func (p *Provider) eventSeries(ctx context.Context, rq string, perSecond bool, step time.Duration, slices []providers.Counts) ([]float64, error) {
+	vals, err := p.series(ctx, rq, perSecond, step, slices)
 	if err != nil {
-		return nil, rq, &providers.QueryError{Provider: p.name, Query: rq, Err: err}
+		return nil, err
 	}
+	for i, v := range vals {
+		if math.IsInf(v, 0) || v < 0 {
+			return nil, p.queryErr(rq, providers.BadQuery("returned %v at %s: event counts must be finite and not negative", v, slices[i].End.Format(time.RFC3339)))
+		}
+	}
+	return vals, nil
+}
+
+// series runs range queries for the slices' end times and returns one
+// value per slice, NaN where the server had none. Per-second rates are
+// scaled to counts per slice. No series at all is ErrNoData.
+//
+// Each point is matched to the slice whose end is nearest: servers round
+// the times they are sent to the millisecond (Prometheus) or align them to
+// the step (VictoriaMetrics), so exact matches would lose points.
+func (p *Provider) series(ctx context.Context, rq string, perSecond bool, step time.Duration, slices []providers.Counts) ([]float64, error) {
 	vals := make([]float64, len(slices))
-	index := make(map[model.Time]int, len(slices))
-	for i, s := range slices {
+	for i := range vals {
 		vals[i] = math.NaN()
-		index[model.TimeFromUnixNano(s.End.UnixNano())] = i
 	}
+	first := slices[0].End
 	seen := false
 	for lo := 0; lo < len(slices); lo += maxPoints {
 		hi := min(lo+maxPoints, len(slices)) - 1
-		rng := v1.Range{Start: slices[lo].End, End: slices[hi].End, Step: q.Window}
+		rng := v1.Range{Start: slices[lo].End, End: slices[hi].End, Step: step}
 		val, err := p.do(ctx, rq, func(ctx context.Context) (model.Value, v1.Warnings, error) {
 			v, w, _, err := p.api.QueryRange(ctx, rq, rng)
 			return v, w, err
 		})
 		if err != nil {
-			return nil, rq, err
+			return nil, err
 		}
 		m, ok := val.(model.Matrix)
 		if !ok {
-			return nil, rq, &providers.QueryError{Provider: p.name, Query: rq, Err: providers.BadQuery("range query returned a %s, want a matrix", val.Type())}
+			return nil, p.queryErr(rq, providers.BadQuery("range query returned a %s, want a matrix", val.Type()))
 		}
 		if len(m) > 1 {
-			return nil, rq, &providers.QueryError{Provider: p.name, Query: rq, Err: providers.BadQuery("returned %d series: aggregate them into one, e.g. sum(...)", len(m))}
+			return nil, p.queryErr(rq, providers.BadQuery("returned %d series (%s): aggregate them into one, e.g. sum(...)", len(m), seriesList(len(m), func(i int) model.Metric { return m[i].Metric })))
 		}
 		for _, s := range m {
 			seen = true
+			if len(s.Histograms) > 0 {
+				return nil, p.queryErr(rq, errNativeHistogram)
+			}
 			for _, pt := range s.Values {
-				if i, ok := index[pt.Timestamp]; ok {
-					v := float64(pt.Value)
-					if perSecond && !math.IsNaN(v) {
-						v *= q.Window.Seconds()
-					}
-					vals[i] = v
+				off := pt.Timestamp.Time().Sub(first)
+				i := int(math.Round(float64(off) / float64(step)))
+				if i < lo || i > hi || (off-time.Duration(i)*step).Abs() > step/2 {
+					continue
 				}
+				v := float64(pt.Value)
+				if perSecond && !math.IsNaN(v) {
+					v *= step.Seconds()
+				}
+				vals[i] = v
 			}
 		}
 	}
 	if !seen {
-		return nil, rq, &providers.QueryError{Provider: p.name, Query: rq, Err: providers.ErrNoData}
+		return nil, p.queryErr(rq, errNoSeries)
 	}
-	return vals, rq, nil
+	return vals, nil
 }

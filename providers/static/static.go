@@ -5,9 +5,13 @@ package static
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -25,9 +29,11 @@ type Provider struct {
 }
 
 // New builds a provider from inline values and/or a YAML or JSON file
-// (relative to the config file's directory); inline values win.
+// (relative to the config file's directory); inline values win, SLO by
+// SLO. Window keys are durations (30d, 720h: the same window); every
+// problem is reported, sorted.
 func New(cfg slo.Provider, configDir string) (*Provider, error) {
-	values := map[string]slo.StaticSeries{}
+	raw := map[string]slo.StaticSeries{}
 	if cfg.File != "" {
 		path := cfg.File
 		if !filepath.IsAbs(path) {
@@ -39,24 +45,52 @@ func New(cfg slo.Provider, configDir string) (*Provider, error) {
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(data)) // YAML is a superset of JSON
 		dec.KnownFields(true)
-		if err := dec.Decode(&values); err != nil {
+		if err := dec.Decode(&raw); err != nil && !errors.Is(err, io.EOF) {
 			return nil, fmt.Errorf("provider %q: file %s: %v", cfg.Name, path, err)
 		}
 	}
 	for k, v := range cfg.Values {
-		values[k] = v
+		raw[k] = v
 	}
-	for name, series := range values {
+	values := make(map[string]slo.StaticSeries, len(raw))
+	var problems []string
+	for name, series := range raw {
+		values[name] = slo.StaticSeries{}
 		for scope, windows := range series {
+			if !slices.Contains(scopes, scope) {
+				problems = append(problems, fmt.Sprintf("values.%s.%s: unknown scope: use %s", name, scope, strings.Join(scopes, ", ")))
+				continue
+			}
+			values[name][scope] = map[string]slo.StaticValue{}
 			for w, v := range windows {
-				if err := check(v); err != nil {
-					return nil, fmt.Errorf("provider %q: values.%s.%s.%s: %v", cfg.Name, name, scope, w, err)
+				d, err := slo.ParseDuration(w)
+				if err != nil {
+					problems = append(problems, fmt.Sprintf("values.%s.%s.%s: %v", name, scope, w, err))
+					continue
 				}
+				key := slo.FormatDuration(d)
+				if _, dup := values[name][scope][key]; dup {
+					problems = append(problems, fmt.Sprintf("values.%s.%s.%s: the window %s is given twice", name, scope, w, key))
+				}
+				if err := check(v); err != nil {
+					problems = append(problems, fmt.Sprintf("values.%s.%s.%s: %v", name, scope, w, err))
+				}
+				values[name][scope][key] = v
 			}
 		}
 	}
+	if len(problems) > 0 {
+		sort.Strings(problems)
+		errs := make([]error, len(problems))
+		for i, pr := range problems {
+			errs[i] = fmt.Errorf("provider %q: %s", cfg.Name, pr)
+		}
+		return nil, errors.Join(errs...)
+	}
 	return &Provider{name: cfg.Name, values: values}, nil
 }
+
+var scopes = []string{providers.ScopeService, providers.ScopeCanary, providers.ScopeBaseline}
 
 func check(v slo.StaticValue) error {
 	set := 0
@@ -65,15 +99,24 @@ func check(v slo.StaticValue) error {
 			set++
 		}
 	}
+	for _, f := range []*float64{v.Good, v.Bad, v.Total, v.Value} {
+		if f != nil && (math.IsNaN(*f) || math.IsInf(*f, 0)) {
+			return fmt.Errorf("values must be finite numbers")
+		}
+	}
 	switch {
 	case set != 1:
-		return fmt.Errorf("give total (with good or bad), value, or slices")
+		return fmt.Errorf("give one of total (with good or bad), value, or slices")
+	case v.Total == nil && (v.Good != nil || v.Bad != nil):
+		return fmt.Errorf("good and bad go with total, not with value or slices")
 	case v.Total != nil && (v.Good == nil) == (v.Bad == nil):
 		return fmt.Errorf("give good or bad with total")
 	case v.Total != nil && *v.Total < 0:
 		return fmt.Errorf("total must not be negative")
 	case v.Good != nil && (*v.Good < 0 || *v.Good > *v.Total), v.Bad != nil && (*v.Bad < 0 || *v.Bad > *v.Total):
 		return fmt.Errorf("good and bad must be between 0 and total")
+	case v.Slices != nil && len(v.Slices) == 0:
+		return fmt.Errorf("slices must not be empty")
 	}
 	return nil
 }
@@ -86,7 +129,7 @@ func (p *Provider) lookup(q providers.Query, window time.Duration) (slo.StaticVa
 	key := fmt.Sprintf("values.%s.%s.%s", q.SLO, scope, slo.FormatDuration(window))
 	v, ok := p.values[q.SLO][scope][slo.FormatDuration(window)]
 	if !ok {
-		return v, key, &providers.QueryError{Provider: p.name, Query: key, Err: providers.ErrNoData}
+		return v, key, &providers.QueryError{Provider: p.name, Query: key, Err: fmt.Errorf("%w: nothing recorded there", providers.ErrNoData)}
 	}
 	return v, key, nil
 }
@@ -98,7 +141,12 @@ func (p *Provider) Counts(_ context.Context, q providers.Query, at time.Time) (p
 	if err != nil {
 		return c, err
 	}
+	threshold := q.SLI.Kind() == slo.KindThreshold
 	switch {
+	case v.Value != nil && !threshold:
+		return c, &providers.QueryError{Provider: p.name, Query: key, Err: providers.BadQuery("holds a value, but the SLI counts events: record total with good or bad")}
+	case v.Total != nil && threshold:
+		return c, &providers.QueryError{Provider: p.name, Query: key, Err: providers.BadQuery("holds events, but the SLI is a threshold (op, value): record value")}
 	case v.Value != nil:
 		c.Value, c.Total = *v.Value, 1
 	case v.Total != nil:
@@ -117,9 +165,16 @@ func (p *Provider) Counts(_ context.Context, q providers.Query, at time.Time) (p
 // Slices implements providers.Provider: the recorded slices of the range's
 // length, newest last; true is a good slice.
 func (p *Provider) Slices(_ context.Context, q providers.Query, r providers.Range) ([]providers.Counts, error) {
+	if r.Step <= 0 { // before the lookup: a bad step is a bad query, recorded or not
+		_, key, _ := p.lookup(q, r.End.Sub(r.Start))
+		return nil, &providers.QueryError{Provider: p.name, Query: key, Err: providers.BadQuery("slice step must be longer than zero, got %s", r.Step)}
+	}
 	v, key, err := p.lookup(q, r.End.Sub(r.Start))
 	if err != nil {
 		return nil, err
+	}
+	if v.Slices == nil {
+		return nil, &providers.QueryError{Provider: p.name, Query: key, Err: providers.BadQuery("holds a reading over the window, not slices")}
 	}
 	n := int(r.End.Sub(r.Start) / r.Step)
 	if len(v.Slices) != n {

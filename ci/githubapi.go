@@ -1,0 +1,240 @@
+package ci
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-github/v60/github"
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// MaxRateLimitWait bounds how long a GitHub call waits out a rate limit
+// before it fails with a clear message.
+const MaxRateLimitWait = 2 * time.Minute
+
+// GitHubAPI talks to the GitHub REST API (or GitHub Enterprise Server)
+// through go-github over the retrying client.
+type GitHubAPI struct {
+	client      *github.Client
+	owner, repo string
+	sha, ref    string
+	runURL      string
+}
+
+// NewGitHubAPI builds a client from the runner's environment: the token,
+// GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_REF.
+func NewGitHubAPI(token string, getenv func(string) string, log *slog.Logger) (*GitHubAPI, error) {
+	if token == "" {
+		return nil, errors.New("no GitHub token: pass github-token to the action, or set GITHUB_TOKEN")
+	}
+	owner, repo, ok := strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
+	if !ok || owner == "" || repo == "" {
+		return nil, fmt.Errorf("GITHUB_REPOSITORY %q is not owner/repo", getenv("GITHUB_REPOSITORY"))
+	}
+	rc, err := httpclient.New(httpclient.Options{Retries: 3, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	rc.CheckRetry = githubRetry
+	rc.Backoff = githubBackoff
+	c := github.NewClient(rc.StandardClient()).WithAuthToken(token)
+	if api := getenv("GITHUB_API_URL"); api != "" && strings.TrimRight(api, "/") != "https://api.github.com" {
+		upload := strings.Replace(strings.TrimRight(api, "/"), "/api/v3", "/api/uploads", 1)
+		if c, err = c.WithEnterpriseURLs(api, upload); err != nil {
+			return nil, fmt.Errorf("GITHUB_API_URL %q: %w", api, err)
+		}
+	}
+	g := &GitHubAPI{client: c, owner: owner, repo: repo, sha: getenv("GITHUB_SHA"), ref: getenv("GITHUB_REF")}
+	g.runURL = (&GitHub{Getenv: getenv}).Run().URL
+	return g, nil
+}
+
+// FindDeployment returns the newest deployment of the current commit in
+// the environment.
+func (g *GitHubAPI) FindDeployment(ctx context.Context, environment string) (int64, error) {
+	if g.sha == "" {
+		return 0, errors.New("GITHUB_SHA is not set: give deployment_id instead")
+	}
+	deps, _, err := g.client.Repositories.ListDeployments(ctx, g.owner, g.repo, &github.DeploymentsListOptions{SHA: g.sha, Environment: environment, ListOptions: github.ListOptions{PerPage: 1}})
+	if err != nil {
+		return 0, fmt.Errorf("list deployments: %w", explain(err))
+	}
+	if len(deps) == 0 {
+		return 0, fmt.Errorf("no deployment of %s in environment %q: create one before the watch, or give deployment_id", short(g.sha), environment)
+	}
+	return deps[0].GetID(), nil
+}
+
+// SetDeploymentStatus sets a deployment's state (in_progress, success,
+// failure, ...), linking the run's log.
+func (g *GitHubAPI) SetDeploymentStatus(ctx context.Context, id int64, state, environment, description string) error {
+	req := &github.DeploymentStatusRequest{State: github.String(state), Description: github.String(truncate(description, 140))}
+	if g.runURL != "" {
+		req.LogURL = github.String(g.runURL)
+	}
+	if environment != "" {
+		req.Environment = github.String(environment)
+	}
+	if _, _, err := g.client.Repositories.CreateDeploymentStatus(ctx, g.owner, g.repo, id, req); err != nil {
+		return fmt.Errorf("set deployment %d status %s: %w", id, state, explain(err))
+	}
+	return nil
+}
+
+// deployment resolves the configured or current deployment.
+func (g *GitHubAPI) deployment(ctx context.Context, gh slo.GitHubAction) (int64, error) {
+	if gh.DeploymentID != 0 {
+		return gh.DeploymentID, nil
+	}
+	return g.FindDeployment(ctx, gh.Environment)
+}
+
+// DeploymentFailed marks the deployment failed.
+func (g *GitHubAPI) DeploymentFailed(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+	id, err := g.deployment(ctx, gh)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("deployment %d", id), g.SetDeploymentStatus(ctx, id, "failure", gh.Environment, d.Reason)
+}
+
+// Dispatch sends a repository_dispatch event with the decision as payload.
+func (g *GitHubAPI) Dispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+	payload, err := json.Marshal(map[string]any{
+		"decision": d.Decision, "reason": truncate(d.Reason, 1000), "sha": g.sha,
+		"environment": gh.Environment, "run_url": g.runURL, "slos": failingNames(d),
+	})
+	if err != nil {
+		return "", err
+	}
+	raw := json.RawMessage(payload)
+	if _, _, err := g.client.Repositories.Dispatch(ctx, g.owner, g.repo, github.DispatchRequestOptions{EventType: gh.DispatchEvent, ClientPayload: &raw}); err != nil {
+		return "", fmt.Errorf("repository_dispatch %s: %w", gh.DispatchEvent, explain(err))
+	}
+	return g.owner + "/" + g.repo, nil
+}
+
+// WorkflowDispatch starts the rollback workflow.
+func (g *GitHubAPI) WorkflowDispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+	w := gh.Workflow
+	ref := w.Ref
+	if ref == "" {
+		ref = g.ref
+	}
+	if ref == "" {
+		return "", errors.New("workflow_dispatch needs a ref: set rollback.github.workflow.ref (GITHUB_REF is not set)")
+	}
+	inputs := map[string]any{}
+	for k, v := range w.Inputs {
+		inputs[k] = v
+	}
+	if _, err := g.client.Actions.CreateWorkflowDispatchEventByFileName(ctx, g.owner, g.repo, w.File, github.CreateWorkflowDispatchEventRequest{Ref: ref, Inputs: inputs}); err != nil {
+		return "", fmt.Errorf("workflow_dispatch %s: %w", w.File, explain(err))
+	}
+	return "@" + ref, nil
+}
+
+func failingNames(d *report.Decision) []string {
+	var out []string
+	for _, s := range d.Failing() {
+		out = append(out, s.Name)
+	}
+	return out
+}
+
+// rateLimitWait says how long GitHub asks us to wait: Retry-After on 429
+// and secondary limits, X-RateLimit-Reset when the primary limit is spent.
+func rateLimitWait(resp *http.Response, now time.Time) (time.Duration, bool) {
+	if resp == nil || (resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests) {
+		return 0, false
+	}
+	if d, ok := httpclient.RetryAfter(resp.Header, now); ok {
+		return d, true
+	}
+	if resp.Header.Get("X-RateLimit-Remaining") == "0" {
+		if reset, err := strconv.ParseInt(resp.Header.Get("X-RateLimit-Reset"), 10, 64); err == nil {
+			return max(time.Unix(reset, 0).Sub(now), 0) + time.Second, true
+		}
+	}
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return time.Minute, true // GitHub's advice when it gives no header
+	}
+	return 0, false
+}
+
+// RateLimitError says GitHub's limit outlasts what sloguard will wait.
+type RateLimitError struct {
+	Status int
+	Wait   time.Duration
+}
+
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("GitHub rate limit (%d): it resets in %s, longer than sloguard waits (%s); retry later or use a token with a higher limit", e.Status, e.Wait.Round(time.Second), MaxRateLimitWait)
+}
+
+func githubRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if wait, limited := rateLimitWait(resp, time.Now()); limited {
+		left := MaxRateLimitWait
+		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < left {
+			left = time.Until(dl)
+		}
+		if wait > left {
+			return false, &RateLimitError{Status: resp.StatusCode, Wait: wait}
+		}
+		return true, nil
+	}
+	if resp != nil && resp.StatusCode == http.StatusForbidden {
+		return false, nil // a permission problem: retrying will not help
+	}
+	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+}
+
+func githubBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+	if wait, limited := rateLimitWait(resp, time.Now()); limited {
+		return wait
+	}
+	return retryablehttp.DefaultBackoff(min, max, attempt, resp)
+}
+
+// explain turns go-github's errors into advice.
+func explain(err error) error {
+	var ge *github.ErrorResponse
+	if errors.As(err, &ge) && ge.Response != nil {
+		switch ge.Response.StatusCode {
+		case http.StatusUnauthorized:
+			return fmt.Errorf("%w: the token is invalid or expired", err)
+		case http.StatusForbidden, http.StatusNotFound:
+			return fmt.Errorf("%w: does the token have deployments: write / contents: write / actions: write on this repository?", err)
+		}
+	}
+	return err
+}
+
+func truncate(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}
+
+func short(sha string) string {
+	if len(sha) > 7 {
+		return sha[:7]
+	}
+	return sha
+}

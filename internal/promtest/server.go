@@ -1,0 +1,286 @@
+package promtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/model"
+)
+
+// ErrNotInstalled means prometheus or promtool is not on PATH. Tests fail
+// on it rather than skip: the integration tests are the point.
+var ErrNotInstalled = errors.New("install it: apt-get install -y prometheus")
+
+// errPortTaken means another process took the port between our probe and
+// Prometheus binding it; Run retries with a new one.
+var errPortTaken = errors.New("address already in use")
+
+// Server is a Prometheus serving a History from backfilled blocks.
+type Server struct {
+	URL     string // http://127.0.0.1:PORT
+	History *History
+	Dir     string // the TSDB and Prometheus's log live here
+
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when the process has exited
+	log    string
+}
+
+// Start runs a Prometheus for a test and stops it when the test ends. It
+// fails the test, never skips it, when Prometheus cannot run.
+func Start(t testing.TB, h *History) *Server {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	s, err := Run(ctx, h, t.TempDir())
+	if err != nil {
+		t.Fatalf("promtest: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Stop(); err != nil {
+			t.Errorf("promtest: stop prometheus: %v", err)
+		}
+	})
+	return s
+}
+
+// Run backfills h into a new TSDB under dir and starts Prometheus on a
+// free loopback port. It returns once Prometheus is ready and answers for
+// every backfilled sample; the caller must Stop it.
+func Run(ctx context.Context, h *History, dir string) (*Server, error) {
+	if err := h.Validate(); err != nil {
+		return nil, err
+	}
+	prom, err := exec.LookPath("prometheus")
+	if err != nil {
+		return nil, fmt.Errorf("prometheus is not on PATH: %w", ErrNotInstalled)
+	}
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		return nil, fmt.Errorf("promtool is not on PATH: %w", ErrNotInstalled)
+	}
+	data := filepath.Join(dir, "data")
+	if err := backfill(ctx, h, promtool, dir, data); err != nil {
+		return nil, err
+	}
+	cfg := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(cfg, []byte("global:\n  scrape_interval: 1m\n"), 0o644); err != nil {
+		return nil, err
+	}
+	for attempt := 1; ; attempt++ {
+		s, err := start(ctx, prom, cfg, data, dir)
+		if errors.Is(err, errPortTaken) && attempt < 3 {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		s.History = h
+		if err := s.verify(ctx); err != nil {
+			return nil, errors.Join(err, s.Stop())
+		}
+		return s, nil
+	}
+}
+
+// backfill writes the history as OpenMetrics and turns it into blocks.
+// Blocks of up to 31 days keep their number small, so that a 30-day query
+// reads a handful of blocks, not 360 two-hour ones.
+func backfill(ctx context.Context, h *History, promtool, dir, data string) error {
+	om := filepath.Join(dir, "history.om")
+	f, err := os.Create(om)
+	if err != nil {
+		return err
+	}
+	if err := h.WriteOpenMetrics(f); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", om, err)
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	defer os.Remove(om)
+	out, err := exec.CommandContext(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics",
+		"--quiet", "--max-block-duration=744h", om, data).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("promtool tsdb create-blocks-from openmetrics: %w: %s", err, tail(out))
+	}
+	return nil
+}
+
+// start runs Prometheus once. Retention is 90 days because the default,
+// 15, would delete the older half of the backfilled month on startup, and
+// compaction is off (both block durations 2h) so that no background work
+// competes with the queries being measured.
+func start(ctx context.Context, prom, cfg, data, dir string) (*Server, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(dir, "prometheus.log")
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer logf.Close() // the child holds its own descriptor
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	cmd := exec.Command(prom,
+		"--config.file="+cfg,
+		"--storage.tsdb.path="+data,
+		"--storage.tsdb.retention.time=90d",
+		"--storage.tsdb.min-block-duration=2h",
+		"--storage.tsdb.max-block-duration=2h",
+		"--web.listen-address="+addr,
+		"--web.enable-lifecycle",
+		"--log.level=warn",
+	)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	setParentDeathSignal(cmd)
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start prometheus: %w", err)
+	}
+	s := &Server{URL: "http://" + addr, Dir: dir, cmd: cmd, exited: make(chan struct{}), log: logPath}
+	go func() { _ = cmd.Wait(); close(s.exited) }()
+	if err := s.waitReady(ctx); err != nil {
+		return nil, errors.Join(err, s.Stop())
+	}
+	return s, nil
+}
+
+// waitReady polls /-/ready, which answers 200 once the TSDB is open.
+func (s *Server) waitReady(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/-/ready", nil)
+		if err != nil {
+			return err
+		}
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-s.exited:
+			log := s.Log()
+			if strings.Contains(log, "address already in use") {
+				return errPortTaken
+			}
+			return fmt.Errorf("prometheus exited before it was ready: %s", log)
+		case <-ctx.Done():
+			return fmt.Errorf("prometheus at %s not ready: %w; its log: %s", s.URL, ctx.Err(), s.Log())
+		case <-tick.C:
+		}
+	}
+}
+
+// verify checks that Prometheus sees every backfilled sample at End, which
+// fails when blocks did not load or retention dropped some.
+func (s *Server) verify(ctx context.Context) error {
+	q := fmt.Sprintf("sum(count_over_time(%s[%s]))", Metric, model.Duration(s.History.Span))
+	got, err := s.Query(ctx, q, s.History.End)
+	if err != nil {
+		return fmt.Errorf("check the backfilled data: %w", err)
+	}
+	if want := s.History.SampleCount(); int(got) != want {
+		return fmt.Errorf("prometheus sees %v samples at %s, the history has %d: blocks missing or dropped by retention; its log: %s",
+			got, s.History.End.Format(time.RFC3339), want, s.Log())
+	}
+	return nil
+}
+
+// Query runs an instant query and returns its single value.
+func (s *Server) Query(ctx context.Context, expr string, at time.Time) (float64, error) {
+	v := url.Values{"query": {expr}, "time": {strconv.FormatInt(at.Unix(), 10)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/query?"+v.Encode(), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   struct {
+			Result []struct {
+				Value [2]any `json:"value"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return 0, fmt.Errorf("query %s: %w", expr, err)
+	}
+	if body.Status != "success" || len(body.Data.Result) != 1 {
+		return 0, fmt.Errorf("query %s: status %q, %d series, error %q", expr, body.Status, len(body.Data.Result), body.Error)
+	}
+	str, _ := body.Data.Result[0].Value[1].(string)
+	return strconv.ParseFloat(str, 64)
+}
+
+// Stop ends Prometheus: SIGTERM, then SIGKILL after 10 s.
+func (s *Server) Stop() error {
+	select {
+	case <-s.exited:
+		return nil
+	default:
+	}
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return err
+	}
+	select {
+	case <-s.exited:
+		return nil
+	case <-time.After(10 * time.Second):
+		if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
+			return err
+		}
+		<-s.exited
+		return fmt.Errorf("prometheus ignored SIGTERM for 10s and was killed")
+	}
+}
+
+// Log returns the end of Prometheus's log, for error messages.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(s.log)
+	return tail(b)
+}
+
+func tail(b []byte) string {
+	b = bytes.TrimSpace(b)
+	if len(b) > 2000 {
+		b = append([]byte("…"), b[len(b)-2000:]...)
+	}
+	return string(b)
+}
+
+// freePort asks the kernel for a free loopback port. Someone may take it
+// before Prometheus binds it; Run retries when that happens.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}

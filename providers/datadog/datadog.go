@@ -1,0 +1,278 @@
+// Package datadog reads SLIs from Datadog: event counts summed from the
+// metrics query API (GET /api/v1/query), or an SLO object's error budget
+// from GET /api/v1/slo/{id}/history.
+package datadog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// Default environment variables of the keys, as Datadog's own tools name them.
+const (
+	DefaultAPIKeyEnv = "DD_API_KEY"
+	DefaultAppKeyEnv = "DD_APP_KEY"
+)
+
+// Provider queries one Datadog site.
+type Provider struct {
+	name              string
+	base              string // https://api.datadoghq.com
+	site              string
+	apiKeyEnv, appEnv string
+	client            *retryablehttp.Client
+	timeout           time.Duration
+	sem               chan struct{}
+	log               *slog.Logger
+}
+
+// New builds a provider from its config; getenv reads the keys it names.
+func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provider, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	p := &Provider{name: cfg.Name, site: cfg.Site, apiKeyEnv: cfg.APIKeyEnv, appEnv: cfg.AppKeyEnv, timeout: cfg.Timeout, log: log}
+	if p.site == "" {
+		p.site = "datadoghq.com"
+	}
+	if p.apiKeyEnv == "" {
+		p.apiKeyEnv = DefaultAPIKeyEnv
+	}
+	if p.appEnv == "" {
+		p.appEnv = DefaultAppKeyEnv
+	}
+	base, err := baseURL(cfg.URL, p.site)
+	if err != nil {
+		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+	}
+	p.base = base
+	apiKey, appKey := getenv(p.apiKeyEnv), getenv(p.appEnv)
+	var missing []string
+	if apiKey == "" {
+		missing = append(missing, fmt.Sprintf("%s (api_key_env)", p.apiKeyEnv))
+	}
+	if appKey == "" {
+		missing = append(missing, fmt.Sprintf("%s (app_key_env)", p.appEnv))
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("provider %q: environment variable %s is empty: set the Datadog API and application keys there", cfg.Name, strings.Join(missing, " and "))
+	}
+	headers := map[string]string{"DD-API-KEY": apiKey, "DD-APPLICATION-KEY": appKey, "Accept": "application/json"}
+	for k, v := range cfg.Headers {
+		headers[k] = v
+	}
+	rc, err := httpclient.New(httpclient.Options{
+		Retries: cfg.Retries, Headers: headers, CAFile: cfg.CAFile,
+		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+	}
+	// Datadog says how long to wait in X-RateLimit-Reset, not Retry-After.
+	rc.HTTPClient.Transport = rateLimitReset{next: rc.HTTPClient.Transport}
+	p.client = rc
+	if p.timeout <= 0 {
+		p.timeout = 30 * time.Second
+	}
+	conc := cfg.MaxConcurrency
+	if conc <= 0 {
+		conc = 10
+	}
+	p.sem = make(chan struct{}, conc)
+	return p, nil
+}
+
+// baseURL is url when set (tests, proxies), else https://api.<site>.
+func baseURL(raw, site string) (string, error) {
+	if raw != "" {
+		return strings.TrimRight(raw, "/"), nil
+	}
+	site = strings.TrimPrefix(strings.TrimPrefix(site, "https://"), "app.")
+	if site == "" || strings.ContainsAny(site, "/:?#@ ") {
+		return "", fmt.Errorf("site %q is not a Datadog site such as datadoghq.com, datadoghq.eu or us3.datadoghq.com", site)
+	}
+	return "https://api." + site, nil
+}
+
+// Counts implements providers.Provider. Event counts are the sum of the
+// as_count() points of each query over (at-window, at].
+func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
+	c := providers.Counts{Start: at.Add(-q.Window), End: at}
+	if q.SLI.DatadogSLOID != "" {
+		return p.sloCounts(ctx, q, at, c)
+	}
+	if err := checkKind(q.SLI); err != nil {
+		return c, err
+	}
+	rollup := rollupFor(q.Window)
+	if q.SLI.Kind() == slo.KindThreshold {
+		rq, err := p.resolve(q.SLI.Query, q.Window, "avg", rollup, q.Scope)
+		c.Resolved = []string{rq}
+		if err != nil {
+			return c, err
+		}
+		pts, err := p.points(ctx, rq, c.Start, at)
+		if err != nil {
+			return c, err
+		}
+		sum, n := 0.0, 0
+		for _, pt := range inWindow(pts, c.Start, at) {
+			sum, n = sum+pt.v, n+1
+		}
+		if n == 0 {
+			return c, p.queryErr(rq, errNoPoints)
+		}
+		c.Value, c.Total = sum/float64(n), 1
+		return c, nil
+	}
+	partQuery, good := q.SLI.ErrorQuery, false
+	if q.SLI.GoodQuery != "" {
+		partQuery, good = q.SLI.GoodQuery, true
+	}
+	rqT, errT := p.resolve(q.SLI.TotalQuery, q.Window, "sum", rollup, q.Scope)
+	rqP, errP := p.resolve(partQuery, q.Window, "sum", rollup, q.Scope)
+	c.Resolved = []string{rqP, rqT}
+	if err := errors.Join(errT, errP); err != nil {
+		return c, err
+	}
+	var (
+		wg          sync.WaitGroup
+		total, part float64
+	)
+	wg.Add(2)
+	go func() { defer wg.Done(); total, errT = p.count(ctx, rqT, c.Start, at) }()
+	go func() {
+		defer wg.Done()
+		part, errP = p.count(ctx, rqP, c.Start, at)
+		if errors.Is(errP, providers.ErrNoData) {
+			part, errP = 0, nil // no error series at all: no errors
+		}
+	}()
+	wg.Wait()
+	if err := joinErrs(errT, errP); err != nil {
+		return c, err
+	}
+	c.Total = total
+	if good {
+		c.Good = math.Min(part, total)
+	} else {
+		c.Good = math.Max(total-part, 0)
+	}
+	return c, nil
+}
+
+// checkKind rejects the SLI shapes a metrics query cannot answer.
+func checkKind(s slo.SLI) error {
+	if s.Kind() == slo.KindRatio {
+		return &providers.QueryError{Provider: "datadog", Query: s.ErrorRatioQuery, Err: providers.BadQuery(
+			"a Datadog error ratio averages per-bucket ratios, not events: write error_query (or good_query) and total_query, which sloguard sums over the window, or use datadog_slo_id")}
+	}
+	if s.Counter {
+		return &providers.QueryError{Provider: "datadog", Query: s.TotalQuery, Err: providers.BadQuery("counter: true is a Prometheus notion: write Datadog queries with .as_count()")}
+	}
+	return nil
+}
+
+func (p *Provider) resolve(query string, window time.Duration, agg string, rollup int, scope providers.Scope) (string, error) {
+	rq, err := resolve(query, window, agg, rollup, scope)
+	if err != nil {
+		return rq, p.queryErr(rq, err)
+	}
+	return rq, nil
+}
+
+// count sums a query's points over (from, to].
+func (p *Provider) count(ctx context.Context, rq string, from, to time.Time) (float64, error) {
+	pts, err := p.points(ctx, rq, from, to)
+	if err != nil {
+		return 0, err
+	}
+	sum, n := 0.0, 0
+	for _, pt := range inWindow(pts, from, to) {
+		if pt.v < 0 {
+			return 0, p.queryErr(rq, providers.BadQuery("returned %v at %s: event counts cannot be negative", pt.v, pt.t.Format(time.RFC3339)))
+		}
+		sum, n = sum+pt.v, n+1
+	}
+	if n == 0 {
+		return 0, p.queryErr(rq, errNoPoints)
+	}
+	return sum, nil
+}
+
+var errNoPoints = fmt.Errorf("%w: the series has no points in the window (no traffic?)", providers.ErrNoData)
+
+// point is one bucket: it starts at t and lasts width.
+type point struct {
+	t     time.Time
+	width time.Duration
+	v     float64
+}
+
+// inWindow keeps the buckets of which at least half lies in (from, to]:
+// Datadog aligns buckets to multiples of their length since the epoch, so
+// the edge buckets straddle the window's edges.
+func inWindow(pts []point, from, to time.Time) []point {
+	var out []point
+	for _, pt := range pts {
+		mid := pt.t.Add(pt.width / 2)
+		if mid.After(from) && !mid.After(to) {
+			out = append(out, pt)
+		}
+	}
+	return out
+}
+
+func (p *Provider) queryErr(rq string, err error) error {
+	return &providers.QueryError{Provider: p.name, Query: rq, Err: err}
+}
+
+// joinErrs joins the errors of an SLI's queries; no data from one query
+// never hides the failure of another.
+func joinErrs(errs ...error) error {
+	var failed, noData []error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, providers.ErrNoData):
+			noData = append(noData, err)
+		default:
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		return errors.Join(failed...)
+	}
+	return errors.Join(noData...)
+}
+
+// queryURL builds the metrics query request.
+func (p *Provider) queryURL(rq string, from, to time.Time) string {
+	v := url.Values{}
+	v.Set("from", fmt.Sprint(from.Unix()))
+	v.Set("to", fmt.Sprint(ceilUnix(to)))
+	v.Set("query", rq)
+	return p.base + "/api/v1/query?" + v.Encode()
+}
+
+// ceilUnix rounds a time up to the second, so that the range covers it.
+func ceilUnix(t time.Time) int64 {
+	s := t.Unix()
+	if t.After(time.Unix(s, 0)) {
+		s++
+	}
+	return s
+}

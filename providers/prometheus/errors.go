@@ -1,0 +1,84 @@
+package prometheus
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+
+	"github.com/sloguard/sloguard/providers"
+)
+
+const apiRootHint = "is url the Prometheus API root? sloguard appends /api/v1/query to it"
+
+var errNoSeries = fmt.Errorf("%w: no series matched (no traffic, or a selector that matches nothing)", providers.ErrNoData)
+
+var errNativeHistogram = providers.BadQuery("returned a native histogram, want one number: use histogram_count(), histogram_sum() or histogram_quantile()")
+
+// classify turns an API client error into one a human can act on: a bad
+// query (the server's own message), an authentication failure naming the
+// config keys to check, a timeout naming the timeout, or the server's
+// error with its body. parent is the caller's context, ctx the one bounded
+// by the provider's timeout.
+func (p *Provider) classify(parent, ctx context.Context, err error) error {
+	var apiErr *v1.Error
+	if errors.As(err, &apiErr) {
+		msg, detail := apiErr.Msg, serverMessage(apiErr.Detail)
+		if msg == "" {
+			msg = "the server answered status error without a message"
+		}
+		switch apiErr.Type {
+		case v1.ErrBadData, v1.ErrExec:
+			return providers.BadQuery("%s", msg)
+		case v1.ErrClient:
+			switch {
+			case strings.HasSuffix(msg, " 401"), strings.HasSuffix(msg, " 403"):
+				// The body is left out: some proxies echo the credentials.
+				return fmt.Errorf("authentication failed (%s): check the credentials that bearer_token_env or basic_auth (username_env, password_env) name, and tenant headers", msg)
+			case strings.HasSuffix(msg, " 404"):
+				return fmt.Errorf("%s: %s: %s", msg, detail, apiRootHint)
+			}
+		case v1.ErrBadResponse:
+			return fmt.Errorf("the server's answer is not a Prometheus API response (%s): %s", msg, apiRootHint)
+		}
+		if detail != "" {
+			return fmt.Errorf("%s: %s", msg, detail)
+		}
+		return errors.New(msg)
+	}
+	if parent.Err() != nil {
+		return err // the caller gave up: its deadline, not ours
+	}
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.timeout, err)
+	}
+	var (
+		unknownCA   x509.UnknownAuthorityError
+		hostname    x509.HostnameError
+		invalid     x509.CertificateInvalidError
+		tlsVerifErr *tls.CertificateVerificationError
+	)
+	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &tlsVerifErr) {
+		return fmt.Errorf("%w: trust the server's CA with tls.ca_file, or set tls.insecure_skip_verify", err)
+	}
+	return err
+}
+
+// serverMessage shortens an error body for a message; a Prometheus error
+// envelope (503 timeout, say) is reduced to its type and text.
+func serverMessage(body string) string {
+	var env struct{ Status, ErrorType, Error string }
+	if json.Unmarshal([]byte(body), &env) == nil && env.Status == "error" && env.Error != "" {
+		body = env.ErrorType + ": " + env.Error
+	}
+	body = strings.TrimSpace(body)
+	if r := []rune(body); len(r) > 200 {
+		body = string(r[:200]) + "…"
+	}
+	return body
+}

@@ -1,0 +1,170 @@
+package registry
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sloguard/sloguard/providers/appinsights"
+	"github.com/sloguard/sloguard/providers/datadog"
+	"github.com/sloguard/sloguard/providers/prometheus"
+	"github.com/sloguard/sloguard/providers/scrape"
+	"github.com/sloguard/sloguard/providers/static"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// config has one provider of every type, as docs/backends.md shows them.
+const config = `version: 1
+providers:
+  - name: prom
+    type: prometheus
+    url: http://127.0.0.1:9090
+    headers: {X-Scope-OrgID: team-a}
+    partial_response: false
+  - name: dd
+    type: datadog
+    site: datadoghq.eu
+  - name: ai
+    type: appinsights
+    app_id: 6f1b2c3d-aaaa-bbbb-cccc-0123456789ab
+    auth: api_key
+    api_key_env: AI_API_KEY
+  - name: la
+    type: appinsights
+    workspace_id: 0a1b2c3d-4e5f-6789-abcd-ef0123456789
+    auth: managed_identity
+    client_id: 00000000-1111-2222-3333-444444444444
+  - name: pods
+    type: scrape
+    targets:
+      canary: [http://10.0.0.5:8080/metrics]
+      baseline: [http://10.0.0.6:8080/metrics, http://10.0.0.7:8080/metrics]
+  - name: recorded
+    type: static
+    file: values.yaml
+slos:
+  - name: prom-availability
+    provider: prom
+    objective: 99.9
+    sli:
+      error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
+      total_query: sum(rate(http_requests_total[{{.window}}]))
+  - name: dd-availability
+    provider: dd
+    objective: 99.9
+    sli:
+      error_query: sum:trace.http.request.errors{service:checkout}.as_count()
+      total_query: sum:trace.http.request.hits{service:checkout}.as_count()
+  - name: dd-slo-object
+    provider: dd
+    objective: 99.9
+    sli: {datadog_slo_id: e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6}
+  - name: ai-availability
+    provider: ai
+    objective: 99.5
+    sli:
+      error_query: requests | where success == false | summarize sum(itemCount)
+      total_query: requests | summarize sum(itemCount)
+  - name: la-availability
+    provider: la
+    objective: 99.5
+    sli:
+      error_query: AppRequests | where Success == false | summarize sum(ItemCount)
+      total_query: AppRequests | summarize sum(ItemCount)
+  - name: pods-availability
+    provider: pods
+    objective: 99
+    sli:
+      error_query: sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))
+      total_query: sum(rate(http_requests_total[{{.window}}]))
+  - name: recorded-availability
+    provider: recorded
+    objective: 99.9
+`
+
+func TestNewBuildsEveryType(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("recorded-availability:\n  service:\n    30d: {total: 1000, bad: 1}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(config), slo.Options{})
+	if err != nil {
+		t.Fatalf("the documented config does not load: %v", err)
+	}
+	env := Env{
+		Getenv:    func(k string) string { return map[string]string{"DD_API_KEY": "a", "DD_APP_KEY": "b", "AI_API_KEY": "c"}[k] },
+		ConfigDir: dir,
+	}
+	want := map[string]string{
+		"prom": "*prometheus.Provider", "dd": "*datadog.Provider", "ai": "*appinsights.Provider", "la": "*appinsights.Provider",
+		"pods": "*scrape.Provider", "recorded": "*static.Provider",
+	}
+	for _, pc := range cfg.Providers {
+		p, err := New(t.Context(), pc, env)
+		if err != nil {
+			t.Errorf("provider %s: %v", pc.Name, err)
+			continue
+		}
+		var got string
+		switch p.(type) {
+		case *prometheus.Provider:
+			got = "*prometheus.Provider"
+		case *datadog.Provider:
+			got = "*datadog.Provider"
+		case *appinsights.Provider:
+			got = "*appinsights.Provider"
+		case *scrape.Provider:
+			got = "*scrape.Provider"
+		case *static.Provider:
+			got = "*static.Provider"
+		}
+		if got != want[pc.Name] {
+			t.Errorf("provider %s built a %s, want %s", pc.Name, got, want[pc.Name])
+		}
+	}
+	for _, s := range cfg.SLOs {
+		if s.Name == "dd-slo-object" && s.SLI.DatadogSLOID != "e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6" {
+			t.Errorf("datadog_slo_id not loaded: %+v", s.SLI)
+		}
+	}
+}
+
+func TestNewErrors(t *testing.T) {
+	tests := map[string]struct {
+		cfg slo.Provider
+		ctx func() context.Context
+		msg string
+	}{
+		"an unknown type names the types there are": {
+			cfg: slo.Provider{Name: "x", Type: "graphite"}, msg: `provider "x": unknown type "graphite": use one of prometheus, datadog, appinsights, scrape, static`,
+		},
+		"a missing Datadog key names its variable": {
+			cfg: slo.Provider{Name: "dd", Type: "datadog"}, msg: `provider "dd": environment variable DD_API_KEY (api_key_env) and DD_APP_KEY (app_key_env) is empty`,
+		},
+		"a missing static file says which": {
+			cfg: slo.Provider{Name: "st", Type: "static", File: "nope.yaml"}, msg: "nope.yaml: no such file",
+		},
+		"scrape without targets says what to list": {
+			cfg: slo.Provider{Name: "sc", Type: "scrape"}, msg: "targets is empty",
+		},
+		"a cancelled context builds nothing": {
+			cfg: slo.Provider{Name: "p", Type: "prometheus", URL: "http://127.0.0.1:9090"},
+			ctx: func() context.Context { ctx, cancel := context.WithCancel(context.Background()); cancel(); return ctx },
+			msg: "context canceled",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			if tc.ctx != nil {
+				ctx = tc.ctx()
+			}
+			_, err := New(ctx, tc.cfg, Env{Getenv: func(string) string { return "" }, ConfigDir: t.TempDir()})
+			if err == nil || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("err = %v, want it to say %q", err, tc.msg)
+			}
+		})
+	}
+}

@@ -1,0 +1,107 @@
+package scrape
+
+import (
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/conformance"
+	"github.com/sloguard/sloguard/slo"
+)
+
+const (
+	errIncrease   = `sum(increase(http_requests_total{code=~"5.."}[{{.window}}]))`
+	totalIncrease = `sum(increase(http_requests_total[{{.window}}]))`
+)
+
+func eventsSLI() slo.SLI { return slo.SLI{ErrorQuery: errIncrease, TotalQuery: totalIncrease} }
+
+// Counters a target starts from, so that the suite's counts are increases.
+const baseOK, baseErr = 4000, 1000
+
+// exposition renders one target's /metrics page: the reply's counts on top
+// of the base counters.
+func exposition(w http.ResponseWriter, _ *http.Request, _ string, rep conformance.Reply) {
+	if rep.Kind == conformance.Status {
+		for k, v := range rep.Header {
+			w.Header().Set(k, v)
+		}
+		http.Error(w, http.StatusText(rep.Status), rep.Status)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8; escaping=underscores")
+	if rep.Kind == conformance.Empty {
+		fmt.Fprint(w, "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.\n# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds 1.7639e+09\n")
+		return
+	}
+	ok, bad := fmt.Sprint(baseOK+rep.Total-rep.Bad), fmt.Sprint(baseErr+rep.Bad)
+	if rep.Kind == conformance.NaN {
+		ok, bad = "NaN", "NaN"
+	}
+	fmt.Fprintf(w, "# HELP http_requests_total Requests served.\n# TYPE http_requests_total counter\nhttp_requests_total{code=\"200\",handler=\"/checkout\"} %s\n", ok)
+	if !rep.NoBad {
+		fmt.Fprintf(w, "http_requests_total{code=\"500\",handler=\"/checkout\"} %s\n", bad)
+	}
+}
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, conformance.Backend{
+		Name:    "scrape",
+		SLI:     eventsSLI(),
+		Network: true,
+		Start: func(t *testing.T, s conformance.Setup) (providers.Provider, error) {
+			// The provider counts increases between its own scrapes: the
+			// target first serves the base counters (or nothing, when the
+			// script has nothing either), scraped half a window earlier.
+			primed := s
+			if len(s.Replies) > 0 {
+				prime := conformance.Reply{Kind: conformance.Values, NoBad: s.Replies[0].NoBad}
+				if s.Replies[0].Kind == conformance.Empty {
+					prime.Kind = conformance.Empty
+				}
+				primed.Replies = append([]conformance.Reply{prime}, s.Replies...)
+			}
+			f := conformance.NewFake(t, primed, []string{"target"}, conformance.Handler{
+				Queue: func(r *http.Request, _ []byte) string {
+					return map[bool]string{true: "target"}[r.URL.Path == "/metrics"]
+				},
+				Authorized: func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer "+s.Secret },
+				Render:     exposition,
+			})
+			cfg := slo.Provider{Name: "scrape", Type: "scrape", Targets: map[string][]string{"service": {f.URL + "/metrics"}},
+				BearerTokenEnv: "METRICS_TOKEN", Timeout: s.Timeout, Retries: s.Retries}
+			p, err := New(cfg, func(k string) string { return map[string]string{"METRICS_TOKEN": s.Secret}[k] }, nil)
+			if err != nil {
+				return nil, err
+			}
+			if len(s.Replies) > 0 {
+				q := providers.Query{SLO: s.SLO, SLI: eventsSLI(), Scope: providers.Scope{Name: providers.ScopeService}, Window: s.Window}
+				if _, err := p.Counts(t.Context(), q, s.At.Add(-s.Window/2)); err == nil {
+					t.Fatalf("the first scrape read counts: want no data until a second scrape")
+				}
+				if n := len(f.Requests()); n != 1 {
+					t.Fatalf("priming took %d requests, want 1", n)
+				}
+			}
+			return p, nil
+		},
+	})
+}
+
+func TestFirstScrapeOnlyStartsTheCount(t *testing.T) {
+	f := conformance.NewFake(t, conformance.Setup{Replies: []conformance.Reply{{Kind: conformance.Values, Total: 10, Bad: 1}}}, []string{"target"}, conformance.Handler{
+		Queue:  func(*http.Request, []byte) string { return "target" },
+		Render: exposition,
+	})
+	p, err := New(slo.Provider{Name: "s", Targets: map[string][]string{"canary": {f.URL + "/metrics"}}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := providers.Query{SLO: "s", SLI: eventsSLI(), Scope: providers.Scope{Name: providers.ScopeCanary}, Window: time.Minute}
+	_, err = p.Counts(t.Context(), q, time.Unix(1000, 0))
+	if err == nil || err.Error() != `provider "s": query "sum(increase(http_requests_total[1m]))": no data: fewer than two scrapes bound the window: the scrape provider counts increases between its own scrapes, so the first reading only starts the count` {
+		t.Errorf("err = %v", err)
+	}
+}

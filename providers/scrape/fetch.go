@@ -1,0 +1,125 @@
+package scrape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/sloguard/sloguard/providers"
+)
+
+// maxBody bounds one scrape.
+const maxBody = 64 << 20
+
+// scrapeAll scrapes, concurrently, every target whose newest snapshot is
+// older than at, and stamps the snapshots with at. A target that fails
+// fails the reading: a canary counted without one of its instances would
+// look healthier than it is.
+func (p *Provider) scrapeAll(ctx context.Context, targets []string, at time.Time) error {
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = p.scrapeIfOlder(ctx, t, at)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+func (p *Provider) scrapeIfOlder(ctx context.Context, target string, at time.Time) error {
+	h := p.hist[target]
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.newest().Before(at) {
+		return nil // scraped for this time already, or asked about the past
+	}
+	series, err := p.fetch(ctx, target)
+	if err != nil {
+		return &providers.QueryError{Provider: p.name, Query: "scrape " + redact(target), Err: err}
+	}
+	h.add(snapshot{at: at, series: series}, p.keep())
+	p.log.Debug("scraped", "provider", p.name, "target", redact(target), "series", len(series), "at", at)
+	return nil
+}
+
+// fetch GETs one target and parses the text exposition format.
+func (p *Provider) fetch(ctx context.Context, target string) (map[string]sample, error) {
+	select {
+	case p.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-p.sem }()
+	qctx, cancel := context.WithTimeout(ctx, p.timeout)
+	defer cancel()
+	req, err := retryablehttp.NewRequestWithContext(qctx, http.MethodGet, target, nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := p.client.Do(req)
+	if err != nil {
+		if ctx.Err() == nil && qctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
+			return nil, fmt.Errorf("no answer within the %s timeout (retries included): %w", p.timeout, err)
+		}
+		return nil, scrubURL(err)
+	}
+	defer resp.Body.Close()
+	switch {
+	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
+		return nil, fmt.Errorf("authentication failed (%d %s): check %s", resp.StatusCode, http.StatusText(resp.StatusCode), p.authFor)
+	case resp.StatusCode != http.StatusOK:
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
+		return nil, fmt.Errorf("server error: %d %s: %s", resp.StatusCode, http.StatusText(resp.StatusCode), strings.TrimSpace(string(body)))
+	}
+	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "" && mt != "text/plain" {
+		return nil, fmt.Errorf("the target answered %s, not the Prometheus text format (text/plain): is this its /metrics URL?", mt)
+	}
+	series, err := parse(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		if ctx.Err() == nil && qctx.Err() != nil {
+			return nil, fmt.Errorf("no answer within the %s timeout (retries included): %w", p.timeout, qctx.Err())
+		}
+		return nil, fmt.Errorf("not the Prometheus text format: %v", err)
+	}
+	return series, nil
+}
+
+// redact drops credentials and query strings from a URL for messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	u.User, u.RawQuery, u.Fragment = nil, "", ""
+	return u.String()
+}
+
+func redactAll(urls []string) []string {
+	out := make([]string, len(urls))
+	for i, u := range urls {
+		out[i] = redact(u)
+	}
+	return out
+}
+
+// scrubURL keeps a *url.Error's cause and operation but drops its URL,
+// which may carry a token in its query; the reading names the target.
+func scrubURL(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
+}

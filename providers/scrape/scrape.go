@@ -1,0 +1,320 @@
+// Package scrape reads SLIs with no metrics server at all: sloguard
+// scrapes the canary's and the baseline's /metrics endpoints itself, keeps
+// every counter between scrapes, and counts events from their increases.
+//
+// Scrapes happen on demand: the first reading for an evaluation time `at`
+// scrapes the scope's targets and stamps the snapshot with `at`; readings
+// for the same or an earlier time read the history. A watch therefore
+// scrapes once per tick, and its readings are exact increases between its
+// own ticks, with no scrape interval or rate() extrapolation in the way.
+package scrape
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"net/url"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-retryablehttp"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// minKeep is the least history kept, whatever the windows asked so far.
+const minKeep = time.Hour
+
+// Provider scrapes the targets of each scope.
+type Provider struct {
+	name    string
+	targets map[string][]string // scope -> URLs
+	client  *retryablehttp.Client
+	timeout time.Duration
+	sem     chan struct{}
+	log     *slog.Logger
+	authFor string // the config keys holding the credentials, for messages
+
+	mu      sync.Mutex
+	hist    map[string]*history // by target URL
+	maxSeen time.Duration       // the longest window asked so far
+}
+
+// New builds a provider from its config; getenv reads the secrets it names.
+func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provider, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Targets) == 0 {
+		return nil, fmt.Errorf("provider %q: targets is empty: list the /metrics URLs per scope, e.g. {canary: [http://10.0.0.5:8080/metrics]}", cfg.Name)
+	}
+	p := &Provider{name: cfg.Name, targets: map[string][]string{}, timeout: cfg.Timeout, log: log, hist: map[string]*history{}, authFor: "headers"}
+	for scope, urls := range cfg.Targets {
+		switch scope {
+		case providers.ScopeService, providers.ScopeCanary, providers.ScopeBaseline:
+		default:
+			return nil, fmt.Errorf("provider %q: targets.%s: unknown scope: use service, canary or baseline", cfg.Name, scope)
+		}
+		for _, u := range urls {
+			if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
+				return nil, fmt.Errorf("provider %q: targets.%s: %q is not an http(s) URL", cfg.Name, scope, redact(u))
+			}
+			p.hist[u] = &history{}
+		}
+		p.targets[scope] = append([]string(nil), urls...)
+	}
+	o := httpclient.Options{
+		Retries: cfg.Retries, Headers: map[string]string{"Accept": "text/plain;version=0.0.4"}, CAFile: cfg.CAFile,
+		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
+	}
+	for k, v := range cfg.Headers {
+		o.Headers[k] = v
+	}
+	if cfg.BearerTokenEnv != "" {
+		if o.BearerToken = getenv(cfg.BearerTokenEnv); o.BearerToken == "" {
+			return nil, fmt.Errorf("provider %q: environment variable %s (bearer_token_env) is empty", cfg.Name, cfg.BearerTokenEnv)
+		}
+		p.authFor = "the token in $" + cfg.BearerTokenEnv + " (bearer_token_env)"
+	}
+	if cfg.BasicAuthUserEnv != "" {
+		o.BasicUser, o.BasicPassword = getenv(cfg.BasicAuthUserEnv), getenv(cfg.BasicAuthPasswordEnv)
+		if o.BasicUser == "" || o.BasicPassword == "" {
+			return nil, fmt.Errorf("provider %q: environment variables %s and %s (basic_auth) must both be set", cfg.Name, cfg.BasicAuthUserEnv, cfg.BasicAuthPasswordEnv)
+		}
+		p.authFor = "$" + cfg.BasicAuthUserEnv + " and $" + cfg.BasicAuthPasswordEnv + " (basic_auth)"
+	}
+	rc, err := httpclient.New(o)
+	if err != nil {
+		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+	}
+	p.client = rc
+	if p.timeout <= 0 {
+		p.timeout = 30 * time.Second
+	}
+	conc := cfg.MaxConcurrency
+	if conc <= 0 {
+		conc = 10
+	}
+	p.sem = make(chan struct{}, conc)
+	return p, nil
+}
+
+// scopeTargets lists a scope's targets; the service is its own list, or
+// else every target there is.
+func (p *Provider) scopeTargets(scope string) ([]string, error) {
+	if scope == "" {
+		scope = providers.ScopeService
+	}
+	if t, ok := p.targets[scope]; ok {
+		return t, nil
+	}
+	if scope == providers.ScopeService {
+		seen := map[string]bool{}
+		var all []string
+		for _, ts := range p.targets {
+			for _, t := range ts {
+				if !seen[t] {
+					seen[t] = true
+					all = append(all, t)
+				}
+			}
+		}
+		sort.Strings(all)
+		return all, nil
+	}
+	return nil, providers.BadQuery("no targets for the %s: add targets.%s to provider %q", scope, scope, p.name)
+}
+
+// Counts implements providers.Provider.
+func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
+	c := providers.Counts{Start: at.Add(-q.Window), End: at}
+	r, err := p.read(ctx, q, at, q.Window, []*providers.Counts{&c})
+	c.Resolved = r
+	return c, err
+}
+
+// Slices implements providers.Provider from the history: one scrape at
+// r.End when it is newer than the last, then each slice's increase.
+func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Range) ([]providers.Counts, error) {
+	if r.Step <= 0 {
+		return nil, &providers.QueryError{Provider: p.name, Query: q.SLI.TotalQuery, Err: providers.BadQuery("slice step must be longer than zero, got %s", r.Step)}
+	}
+	n := int(r.End.Sub(r.Start) / r.Step)
+	if n <= 0 {
+		return nil, nil
+	}
+	out := make([]providers.Counts, n)
+	ptrs := make([]*providers.Counts, n)
+	for i := range out {
+		end := r.End.Add(-time.Duration(n-1-i) * r.Step)
+		out[i] = providers.Counts{Start: end.Add(-r.Step), End: end}
+		ptrs[i] = &out[i]
+	}
+	p.remember(r.End.Sub(r.Start))
+	resolved, err := p.read(ctx, q, r.End, r.Step, ptrs)
+	for i := range out {
+		out[i].Resolved = resolved
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// read scrapes the scope's targets for at and fills each reading from the
+// history over its own (Start, End], window long.
+func (p *Provider) read(ctx context.Context, q providers.Query, at time.Time, window time.Duration, readings []*providers.Counts) ([]string, error) {
+	if q.SLI.Kind() != slo.KindEvents && q.SLI.Kind() != slo.KindRatio || q.SLI.DatadogSLOID != "" {
+		return nil, &providers.QueryError{Provider: p.name, Query: q.SLI.Query, Err: providers.BadQuery("the scrape provider reads event SLIs (error_query or good_query, with total_query) and error ratios: thresholds such as latency quantiles need a Prometheus")}
+	}
+	targets, err := p.scopeTargets(q.Scope.Name)
+	if err != nil {
+		return nil, &providers.QueryError{Provider: p.name, Query: q.SLI.TotalQuery, Err: err}
+	}
+	on := fmt.Sprintf(" on %s targets %s", or(q.Scope.Name, providers.ScopeService), strings.Join(redactAll(targets), ", "))
+	type part struct {
+		query     string
+		expr      parser.Expr
+		perSecond bool
+		noDataOK  bool // the error or good query: no series is zero
+	}
+	var parts []part
+	switch {
+	case q.SLI.Kind() == slo.KindRatio:
+		parts = []part{{query: q.SLI.ErrorRatioQuery}}
+	case q.SLI.GoodQuery != "":
+		parts = []part{{query: q.SLI.GoodQuery, noDataOK: true}, {query: q.SLI.TotalQuery}}
+	default:
+		parts = []part{{query: q.SLI.ErrorQuery, noDataOK: true}, {query: q.SLI.TotalQuery}}
+	}
+	resolved := make([]string, len(parts))
+	for i := range parts {
+		e, rq, perSec, err := compile(parts[i].query, window, q.SLI.Counter)
+		resolved[i] = rq + on
+		if err != nil {
+			return resolved, &providers.QueryError{Provider: p.name, Query: rq, Err: err}
+		}
+		parts[i].expr, parts[i].query, parts[i].perSecond = e, rq, perSec
+	}
+	p.remember(window)
+	if err := p.scrapeAll(ctx, targets, at); err != nil {
+		return resolved, err
+	}
+	for _, c := range readings {
+		vals := make([]float64, len(parts))
+		for i := len(parts) - 1; i >= 0; i-- { // the total first: its failure is the one to name
+			pt := parts[i]
+			v, err := p.evaluate(pt.expr, targets, c.End, window)
+			switch {
+			case errors.Is(err, providers.ErrNoData) && pt.noDataOK && errors.Is(err, errNoSeries):
+				v = 0
+			case errors.Is(err, providers.ErrNoData) && len(readings) > 1:
+				v = math.NaN() // a slice without data
+			case err != nil:
+				return resolved, &providers.QueryError{Provider: p.name, Query: pt.query, Err: err}
+			}
+			if math.IsInf(v, 0) || (math.IsNaN(v) && len(readings) == 1) {
+				return resolved, &providers.QueryError{Provider: p.name, Query: pt.query, Err: providers.BadQuery("returned %v: a counter that is not a number, or a division by zero?", v)}
+			}
+			if pt.perSecond {
+				v *= window.Seconds()
+			}
+			vals[i] = v
+		}
+		if err := fill(c, q.SLI, vals, parts[0].query); err != nil {
+			return resolved, &providers.QueryError{Provider: p.name, Query: parts[0].query, Err: err}
+		}
+	}
+	return resolved, nil
+}
+
+// fill turns the evaluated parts into a reading.
+func fill(c *providers.Counts, s slo.SLI, vals []float64, query string) error {
+	if s.Kind() == slo.KindRatio {
+		v := vals[0]
+		if math.IsNaN(v) {
+			return nil // a slice without traffic
+		}
+		if v < 0 || v > 1 {
+			return providers.BadQuery("error ratio %v is outside [0, 1]", v)
+		}
+		c.Good, c.Total = 1-v, 1
+		return nil
+	}
+	part, total := vals[0], vals[1]
+	if math.IsNaN(total) {
+		return nil
+	}
+	if math.IsNaN(part) {
+		part = 0
+	}
+	if part < 0 || total < 0 {
+		return providers.BadQuery("event counts cannot be negative (%v, %v)", part, total)
+	}
+	c.Total = total
+	if s.GoodQuery != "" {
+		c.Good = math.Min(part, total)
+	} else {
+		c.Good = math.Max(total-part, 0)
+	}
+	return nil
+}
+
+var (
+	errNoSeries   = fmt.Errorf("%w: no series matched in the scraped targets (no traffic yet, or a selector that matches nothing)", providers.ErrNoData)
+	errNoCoverage = fmt.Errorf("%w: fewer than two scrapes bound the window: the scrape provider counts increases between its own scrapes, so the first reading only starts the count", providers.ErrNoData)
+)
+
+// evaluate evaluates a compiled expression over (end-window, end].
+func (p *Provider) evaluate(e parser.Expr, targets []string, end time.Time, window time.Duration) (float64, error) {
+	return eval(e, window, func(ms []*labels.Matcher, rng time.Duration) (float64, error) {
+		match := matcher(ms)
+		total, matched, covered := 0.0, 0, false
+		for _, t := range targets {
+			h := p.hist[t]
+			h.mu.Lock()
+			inc, n, ok := h.increase(match, end.Add(-rng), end)
+			h.mu.Unlock()
+			if ok {
+				covered = true
+				total += inc
+				matched += n
+			}
+		}
+		switch {
+		case !covered:
+			return 0, errNoCoverage
+		case matched == 0:
+			return 0, errNoSeries
+		}
+		return total, nil
+	})
+}
+
+// remember widens the history kept to cover window.
+func (p *Provider) remember(window time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.maxSeen = max(p.maxSeen, window)
+}
+
+func (p *Provider) keep() time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return max(p.maxSeen, minKeep)
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

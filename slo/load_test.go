@@ -1,0 +1,129 @@
+package slo
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+)
+
+func TestLoadFileProblems(t *testing.T) {
+	for name, tc := range map[string]struct{ path, want string }{
+		"a file that does not exist": {"testdata/missing.yaml", "testdata/missing.yaml: no such file: create it (see README, Config) or pass -c PATH"},
+		"a directory":                {"testdata", "testdata: cannot read the file: is a directory"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Load(tc.path, Options{})
+			var ce *ConfigError
+			if !errors.As(err, &ce) {
+				t.Fatalf("error %v is a %T, not a *ConfigError", err, err)
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error:\n got %s\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestLoadExample(t *testing.T) {
+	cfg, err := Load("../examples/static/sloguard.yaml", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Format != FormatNative || cfg.Source != "../examples/static/sloguard.yaml" {
+		t.Errorf("format %q, source %q", cfg.Format, cfg.Source)
+	}
+	var names []string
+	for _, s := range cfg.SLOs {
+		names = append(names, s.Name)
+		if s.Provider != "recorded" || s.Window != 30*day {
+			t.Errorf("%s: provider %q, window %v", s.Name, s.Provider, s.Window)
+		}
+	}
+	if want := []string{"checkout-availability", "checkout-latency", "search-availability"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("SLOs %q, want %q", names, want)
+	}
+	if cfg.Gate.MinBudgetRemaining != 10 {
+		t.Errorf("min_budget_remaining %v, want 10", cfg.Gate.MinBudgetRemaining)
+	}
+}
+
+func TestParseDetectsTheFormat(t *testing.T) {
+	for name, tc := range map[string]struct{ data, want string }{
+		"a sloguard file by its version": {"version: 1\nslos: []\n", "f.yaml:2: slos: no SLOs: add at least one under slos"},
+		"a sloguard file by its slos alone": {"slos:\n  - name: a\n", "f.yaml: providers: no provider to query: add one under providers (or pass --prometheus-url)\n" +
+			"f.yaml:2: slos[0].objective: required: the target in percent, e.g. 99.9\n" +
+			"f.yaml:2: slos[0].sli: required: error_query or good_query with total_query, error_ratio_query, or query with op and value"},
+		"a Sloth file of another version":    {"service: x\nversion: prometheus/v2\n", `f.yaml:2: version: "prometheus/v2" is not supported: sloguard reads Sloth's prometheus/v1`},
+		"an OpenSLO file of another version": {"apiVersion: openslo/v2alpha\n", `f.yaml:1: apiVersion: "openslo/v2alpha" is not supported: sloguard reads openslo/v1`},
+		"a Kubernetes manifest":              {"apiVersion: apps/v1\nkind: Deployment\n", `f.yaml:1: apiVersion: unknown format: expected a sloguard file (version: 1), an OpenSLO file (apiVersion: openslo/v1) or a Sloth file (version: prometheus/v1), got apiVersion "apps/v1"`},
+		"a single value":                     {"sloguard\n", "f.yaml:1: unknown format: expected a sloguard file (version: 1), an OpenSLO file (apiVersion: openslo/v1) or a Sloth file (version: prometheus/v1); the top level of this file is a single value, not a mapping of keys"},
+		"a null document":                    {"~\n", "f.yaml: the file is empty: it needs version: 1 and a list of slos"},
+		"a version that is a string":         {"version: \"2\"\nslos: []\n", "f.yaml:1: version: \"2\" is not supported: use version: 1\nf.yaml:2: slos: no SLOs: add at least one under slos"},
+		"a version that is a list":           {"version: [1]\nslos: []\n", "f.yaml:1: version: must be 1, the version of sloguard's format\nf.yaml:2: slos: no SLOs: add at least one under slos"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := Parse("f.yaml", []byte(tc.data), Options{})
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if err.Error() != tc.want {
+				t.Errorf("error:\n got %s\nwant %s", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestYAMLFeaturesLoad(t *testing.T) {
+	data := `version: 1
+providers:
+  - name: prom
+    type: prometheus
+    url: http://127.0.0.1:9090
+slos:
+  - &availability
+    name: checkout-availability
+    objective: 99.9
+    sli:
+      error_query: 'sum(rate(errors_total[{{.window}}]))'
+      total_query: "sum(rate(requests_total[{{ .window }}]))"
+  - <<: *availability
+    name: search-availability
+    objective: 99.5
+---
+`
+	cfg, err := Parse("f.yaml", []byte(data), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.SLOs) != 2 || cfg.SLOs[1].Objective != 99.5 || cfg.SLOs[1].SLI != cfg.SLOs[0].SLI {
+		t.Errorf("anchors and merge keys: %+v", cfg.SLOs)
+	}
+}
+
+func TestUnknownKeySuggestions(t *testing.T) {
+	for name, tc := range map[string]struct{ key, typ, want string }{
+		"one letter missing":        {"eror_query", "slo.rawSLI", `unknown key "eror_query": did you mean error_query?`},
+		"two letters swapped":       {"objetcive", "slo.rawSLO", `unknown key "objetcive": did you mean objective?`},
+		"camel case of a snake key": {"errorQuery", "slo.rawSLI", `unknown key "errorQuery": did you mean error_query?`},
+		"a short key far from any":  {"id", "slo.rawTimeslice", `unknown key "id": use one of window, target`},
+		"an upper-case key":         {"Window", "slo.rawSLO", `unknown key "Window": did you mean window?`},
+		"a type without a key list": {"x", "map[string]string", `unknown key "x"`},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := unknownKeyMsg(tc.key, tc.typ); got != tc.want {
+				t.Errorf("unknownKeyMsg(%q, %q)\n got %s\nwant %s", tc.key, tc.typ, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestEditDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"kitten", "sitting", 3}, {"window", "windw", 1}, {"gate", "gates", 1}} {
+		if got := editDistance(tc.a, tc.b); got != tc.want {
+			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,334 @@
+package slo
+
+import (
+	"math"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestBuildProviderProblems(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mutate func(*rawProvider)
+		want   []string
+	}{
+		"a provider without a name": {
+			func(p *rawProvider) { p.Name = "" },
+			[]string{"providers[0].name: required: the name SLOs refer to with provider:, e.g. prom"},
+		},
+		"a provider without a type": {
+			func(p *rawProvider) { p.Type = "" },
+			[]string{"providers[0].type: required: one of prometheus, datadog, appinsights, scrape, static"},
+		},
+		"an unknown provider type": {
+			func(p *rawProvider) { p.Type = "graphite" },
+			[]string{`providers[0].type: unknown provider type "graphite": use one of prometheus, datadog, appinsights, scrape, static`},
+		},
+		"a prometheus provider without url": {
+			func(p *rawProvider) { p.URL = "" },
+			[]string{"providers[0].url: required for a prometheus provider, e.g. http://127.0.0.1:9090"},
+		},
+		"a url that is not http": {
+			func(p *rawProvider) { p.URL = "ftp://prom.example/api?token=s3cret" },
+			[]string{`providers[0].url: "ftp://prom.example/api" is not an http(s) URL`},
+		},
+		"a url with credentials": {
+			func(p *rawProvider) { p.URL = "https://admin:hunter2@prom.example" },
+			[]string{"providers[0].url: must not carry credentials: use basic_auth with username_env and password_env"},
+		},
+		"a timeout that is not a duration": {
+			func(p *rawProvider) { p.Timeout = "10" },
+			[]string{`providers[0].timeout: "10" is not a duration: use a number and a unit (ms, s, m, h, d, w, y), e.g. 30d or 5m`},
+		},
+		"retries above 10": {
+			func(p *rawProvider) { p.Retries = ptr(11) },
+			[]string{"providers[0].retries: must be between 0 and 10, got 11"},
+		},
+		"no concurrency": {
+			func(p *rawProvider) { p.MaxConcurrency = ptr(0) },
+			[]string{"providers[0].max_concurrency: must be between 1 and 100, got 0"},
+		},
+		"a bearer token instead of its variable": {
+			func(p *rawProvider) { p.BearerTokenEnv = "glpat-Abc123.secret" },
+			[]string{"providers[0].bearer_token_env: must name an environment variable (letters, digits and _), not hold the secret itself"},
+		},
+		"basic auth with a username only": {
+			func(p *rawProvider) { p.BasicAuth = &rawBasicAuth{UsernameEnv: "PROM_USER"} },
+			[]string{"providers[0].basic_auth: needs both username_env and password_env"},
+		},
+		"bearer token and basic auth together": {
+			func(p *rawProvider) {
+				p.BearerTokenEnv, p.BasicAuth = "PROM_TOKEN", &rawBasicAuth{UsernameEnv: "PROM_USER", PasswordEnv: "PROM_PASSWORD"}
+			},
+			[]string{"providers[0].bearer_token_env: use either bearer_token_env or basic_auth, not both"},
+		},
+		"two secrets held in place of their variables are reported in file order": {
+			func(p *rawProvider) { p.BasicAuth = &rawBasicAuth{UsernameEnv: "a b", PasswordEnv: "c d"} },
+			[]string{"providers[0].basic_auth.username_env: must name an environment variable (letters, digits and _), not hold the secret itself",
+				"providers[0].basic_auth.password_env: must name an environment variable (letters, digits and _), not hold the secret itself"},
+		},
+		"keys of other provider types": {
+			func(p *rawProvider) { p.Site, p.Targets, p.File = "datadoghq.eu", map[string][]string{}, "values.yaml" },
+			[]string{"providers[0].file: not used by a prometheus provider: remove it",
+				"providers[0].site: not used by a prometheus provider: remove it",
+				"providers[0].targets: not used by a prometheus provider: remove it"},
+		},
+		"appinsights with neither app_id nor workspace_id": {
+			func(p *rawProvider) { *p = rawProvider{Name: "prom", Type: "appinsights"} },
+			[]string{"providers[0].app_id: set exactly one of app_id (Application Insights) or workspace_id (Log Analytics)"},
+		},
+		"appinsights with an unknown auth": {
+			func(p *rawProvider) {
+				*p = rawProvider{Name: "prom", Type: "appinsights", AppID: "a", Auth: "password"}
+			},
+			[]string{`providers[0].auth: unknown auth "password": use one of default, environment, workload_identity, managed_identity, azure_cli, api_key`},
+		},
+		"appinsights api_key auth without its variable": {
+			func(p *rawProvider) { *p = rawProvider{Name: "prom", Type: "appinsights", AppID: "a", Auth: "api_key"} },
+			[]string{"providers[0].api_key_env: required with auth: api_key"},
+		},
+		"scrape without targets": {
+			func(p *rawProvider) { *p = rawProvider{Name: "prom", Type: "scrape"} },
+			[]string{"providers[0].targets: required: the /metrics URLs per scope, e.g. {canary: [http://10.0.0.5:8080/metrics]}"},
+		},
+		"scrape with an unknown scope and a bad URL": {
+			func(p *rawProvider) {
+				*p = rawProvider{Name: "prom", Type: "scrape", Targets: map[string][]string{"stable": {"http://10.0.0.5/metrics"}, "canary": {"10.0.0.6:8080"}}}
+			},
+			[]string{`providers[0].targets.canary: "10.0.0.6:8080" is not an http(s) URL`,
+				`providers[0].targets.stable: unknown scope "stable": use service, canary or baseline`},
+		},
+		"static without values or file": {
+			func(p *rawProvider) { *p = rawProvider{Name: "prom", Type: "static"} },
+			[]string{"providers[0]: a static provider needs values or file"},
+		},
+		"static with an HTTP key": {
+			func(p *rawProvider) { *p = rawProvider{Name: "prom", Type: "static", File: "v.yaml", Timeout: "5s"} },
+			[]string{"providers[0].timeout: not used by a static provider: remove it"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			raw := goodRaw()
+			tc.mutate(&raw.Providers[0])
+			_, got := buildProblems(t, raw, Options{})
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("problems:\n got %q\nwant %q", got, tc.want)
+			}
+			for _, p := range got {
+				for _, secret := range []string{"hunter2", "s3cret", "glpat-Abc123.secret"} {
+					if strings.Contains(p, secret) {
+						t.Errorf("a problem echoes the secret %q: %s", secret, p)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestBuildProviderDefaults(t *testing.T) {
+	raw := goodRaw()
+	raw.Providers = []rawProvider{
+		{Name: "dd", Type: "datadog"},
+		{Name: "ai", Type: "appinsights", WorkspaceID: "w"},
+		{Name: "prom", Type: "prometheus", URL: "http://p:9090", Timeout: "5s", Retries: ptr(0), MaxConcurrency: ptr(4),
+			BasicAuth: &rawBasicAuth{UsernameEnv: "U", PasswordEnv: "P"}, TLS: &rawTLS{CAFile: "ca.pem", InsecureSkipVerify: true}},
+	}
+	raw.SLOs[0].Provider = "prom"
+	cfg, got := buildProblems(t, raw, Options{})
+	if len(got) > 0 {
+		t.Fatalf("problems: %q", got)
+	}
+	want := []Provider{
+		{Name: "dd", Type: "datadog", Site: "datadoghq.com", APIKeyEnv: "DD_API_KEY", AppKeyEnv: "DD_APP_KEY", Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10},
+		{Name: "ai", Type: "appinsights", WorkspaceID: "w", Auth: "default", Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10},
+		{Name: "prom", Type: "prometheus", URL: "http://p:9090", Timeout: 5 * time.Second, Retries: 0, MaxConcurrency: 4,
+			BasicAuthUserEnv: "U", BasicAuthPasswordEnv: "P", CAFile: "ca.pem", InsecureSkipVerify: true},
+	}
+	if !reflect.DeepEqual(cfg.Providers, want) {
+		t.Errorf("providers\n%+v\nwant\n%+v", cfg.Providers, want)
+	}
+	if got, want := cfg.SecretEnvs(), []string{"DD_API_KEY", "DD_APP_KEY", "U", "P"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("SecretEnvs() = %q, want %q", got, want)
+	}
+	if p, ok := cfg.ProviderByName("ai"); !ok || p.WorkspaceID != "w" {
+		t.Errorf(`ProviderByName("ai") = %+v, %v`, p, ok)
+	}
+	if _, ok := cfg.ProviderByName("nope"); ok {
+		t.Error(`ProviderByName("nope") found a provider`)
+	}
+}
+
+func TestBuildPolicyProblems(t *testing.T) {
+	for name, tc := range map[string]struct {
+		mutate func(*rawConfig)
+		want   []string
+	}{
+		"a minimum budget above 100 %": {
+			func(c *rawConfig) { c.Gate = &rawGate{MinBudgetRemaining: ptr(120.0)} },
+			[]string{"gate.min_budget_remaining: must be a percent of at most 100, got 120"},
+		},
+		"a burn alert with short as long as long": {
+			func(c *rawConfig) {
+				c.Gate = &rawGate{BurnRateAlerts: []rawBurnAlert{{Long: "1h", Short: "60m", Factor: ptr(14.4)}}}
+			},
+			[]string{"gate.burn_rate_alerts[0].short: 1h must be shorter than long (1h): the short window confirms that the long one is still burning"},
+		},
+		"a burn alert without windows or factor": {
+			func(c *rawConfig) { c.Gate = &rawGate{BurnRateAlerts: []rawBurnAlert{{}}} },
+			[]string{"gate.burn_rate_alerts[0].long: required: a window such as 1h",
+				"gate.burn_rate_alerts[0].short: required: a window such as 5m",
+				"gate.burn_rate_alerts[0].factor: required: the burn rate both windows must exceed, e.g. 14.4"},
+		},
+		"a burn alert with an infinite factor": {
+			func(c *rawConfig) {
+				c.Gate = &rawGate{BurnRateAlerts: []rawBurnAlert{{Long: "1h", Short: "5m", Factor: ptr(math.Inf(1))}}}
+			},
+			[]string{"gate.burn_rate_alerts[0].factor: must be a burn rate above 0, e.g. 14.4, got +Inf"},
+		},
+		"an unknown gate policy": {
+			func(c *rawConfig) { c.Gate = &rawGate{OnNoData: "skip", OnError: "retry"} },
+			[]string{`gate.on_no_data: "skip": use pass, fail or inconclusive`, `gate.on_error: "retry": use pass, fail or inconclusive`},
+		},
+		"a canary interval longer than its duration": {
+			func(c *rawConfig) { c.Canary = &rawCanary{Duration: "5m", Interval: "10m"} },
+			[]string{"canary.interval: 10m is longer than the duration 5m: the canary would be read once at most; shorten interval or lengthen duration"},
+		},
+		"a canary duration of zero": {
+			func(c *rawConfig) { c.Canary = &rawCanary{Duration: "0"} },
+			[]string{`canary.duration: "0" must be longer than zero`},
+		},
+		"a canary scope without labels": {
+			func(c *rawConfig) { c.Canary = &rawCanary{Baseline: &rawScope{}} },
+			[]string{"canary.baseline.labels: required: the labels that select this track, e.g. {track: canary}"},
+		},
+		"canary labels that Prometheus cannot hold": {
+			func(c *rawConfig) {
+				c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"track-name": "canary", "app.kubernetes.io/version": "v2"}}}
+			},
+			[]string{`canary.canary.labels.app.kubernetes.io/version: "app.kubernetes.io/version" is not a valid label name`,
+				`canary.canary.labels.track-name: "track-name" is not a valid label name`},
+		},
+		"a max false rollback of 0": {
+			func(c *rawConfig) { c.Canary = &rawCanary{MaxFalseRollback: ptr(0.0)} },
+			[]string{"canary.max_false_rollback: must be between 0 and 0.5 (exclusive), got 0: the probability of rolling back a healthy canary, e.g. 0.01"},
+		},
+		"a max false rollback of 1": {
+			func(c *rawConfig) { c.Canary = &rawCanary{MaxFalseRollback: ptr(1.0)} },
+			[]string{"canary.max_false_rollback: must be between 0 and 0.5 (exclusive), got 1: the probability of rolling back a healthy canary, e.g. 0.01"},
+		},
+		"a power of 1": {
+			func(c *rawConfig) { c.Canary = &rawCanary{Power: ptr(1.0)} },
+			[]string{"canary.power: must be between 0.5 and 1 (exclusive), got 1: the probability of catching a bad canary, e.g. 0.95"},
+		},
+		"a relative breach below the tolerance": {
+			func(c *rawConfig) { c.Canary = &rawCanary{BreachRelative: ptr(0.5)} },
+			[]string{"canary.breach_relative: breach_relative (0.5) must be above relative_tolerance (1.5)"},
+		},
+		"a healthy burn rate above the default breach": {
+			func(c *rawConfig) { c.Canary = &rawCanary{HealthyBurnRate: ptr(6.0)} },
+			[]string{"canary.healthy_burn_rate: breach_burn_rate (3) must be above healthy_burn_rate (6)"},
+		},
+		"a breach burn rate below the healthy one": {
+			func(c *rawConfig) { c.Canary = &rawCanary{BreachBurnRate: ptr(2.0), HealthyBurnRate: ptr(2.0)} },
+			[]string{"canary.breach_burn_rate: breach_burn_rate (2) must be above healthy_burn_rate (2)"},
+		},
+		"canary counts below 1": {
+			func(c *rawConfig) { c.Canary = &rawCanary{Consecutive: ptr(0), ConsecutiveErrorLimit: ptr(0)} },
+			[]string{"canary.consecutive: must be at least 1, got 0", "canary.consecutive_error_limit: must be at least 1, got 0"},
+		},
+		"an empty rollback command": {
+			func(c *rawConfig) { c.Rollback = &rawRollback{Command: []string{}} },
+			[]string{"rollback.command: needs a program: an argv list such as [kubectl, rollout, undo, deployment/checkout]"},
+		},
+		"rollback retries and timeout out of range": {
+			func(c *rawConfig) { c.Rollback = &rawRollback{Retries: ptr(-1), Timeout: "soon"} },
+			[]string{`rollback.timeout: "soon" is not a duration: use a number and a unit (ms, s, m, h, d, w, y), e.g. 30d or 5m`,
+				"rollback.retries: must be between 0 and 10, got -1"},
+		},
+		"a webhook without secret_env": {
+			func(c *rawConfig) {
+				c.Rollback = &rawRollback{Webhook: &rawWebhook{URL: "https://hooks.example/rollback"}}
+			},
+			[]string{"rollback.webhook.secret_env: required: the name of the environment variable holding the HMAC-SHA256 secret the webhook is signed with, e.g. HOOK_SECRET"},
+		},
+		"a webhook without url": {
+			func(c *rawConfig) { c.Rollback = &rawRollback{Webhook: &rawWebhook{SecretEnv: "HOOK_SECRET"}} },
+			[]string{"rollback.webhook.url: required: the http(s) URL the decision record is posted to"},
+		},
+		"a webhook secret in place of its variable": {
+			func(c *rawConfig) {
+				c.Rollback = &rawRollback{Webhook: &rawWebhook{URL: "hooks.example/x?sig=abc", SecretEnv: "sk-live.abc123"}}
+			},
+			[]string{`rollback.webhook.url: "hooks.example/x" is not an http(s) URL`,
+				"rollback.webhook.secret_env: must name an environment variable (letters, digits and _), not hold the secret itself"},
+		},
+		"a github rollback that does nothing": {
+			func(c *rawConfig) { c.Rollback = &rawRollback{GitHub: &rawGitHubAction{TokenEnv: "ghp_secret-token"}} },
+			[]string{"rollback.github.token_env: must name an environment variable (letters, digits and _), not hold the secret itself",
+				"rollback.github: does nothing: set deployment_status, dispatch_event or workflow"},
+		},
+		"a workflow without file and too many inputs": {
+			func(c *rawConfig) {
+				in := map[string]string{}
+				for i := range 11 {
+					in[string(rune('a'+i))] = "x"
+				}
+				c.Rollback = &rawRollback{GitHub: &rawGitHubAction{Workflow: &rawWorkflowDispatch{Inputs: in}}}
+			},
+			[]string{"rollback.github.workflow.file: required: the workflow file name, e.g. rollback.yml",
+				"rollback.github.workflow.inputs: GitHub accepts at most 10 inputs, got 11"},
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			raw := goodRaw()
+			tc.mutate(raw)
+			_, got := buildProblems(t, raw, Options{})
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("problems:\n got %q\nwant %q", got, tc.want)
+			}
+			for _, p := range got {
+				for _, secret := range []string{"sk-live.abc123", "ghp_secret-token", "sig=abc"} {
+					if strings.Contains(p, secret) {
+						t.Errorf("a problem echoes the secret %q: %s", secret, p)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestBuildPolicies(t *testing.T) {
+	raw := goodRaw()
+	raw.Gate = &rawGate{MinBudgetRemaining: ptr(10.0), BurnRateAlerts: []rawBurnAlert{{Long: "1d", Short: "2h", Factor: ptr(3.0)}}, OnNoData: "fail"}
+	raw.Canary = &rawCanary{Duration: "20m", Interval: "1m", Canary: &rawScope{Labels: map[string]string{"track": "canary"}},
+		Baseline: &rawScope{Labels: map[string]string{"track": "stable"}}, MaxFalseRollback: ptr(0.05), OnNoData: "pass"}
+	raw.Rollback = &rawRollback{Command: []string{"kubectl", "rollout", "undo", "deployment/checkout"},
+		Webhook: &rawWebhook{URL: "https://hooks.example/rollback", SecretEnv: "HOOK_SECRET"},
+		GitHub:  &rawGitHubAction{DeploymentStatus: true}}
+	cfg, got := buildProblems(t, raw, Options{})
+	if len(got) > 0 {
+		t.Fatalf("problems: %q", got)
+	}
+	wantGate := GatePolicy{MinBudgetRemaining: 10, BurnAlerts: []BurnAlert{{Long: day, Short: 2 * time.Hour, Factor: 3}}, OnNoData: PolicyFail, OnError: PolicyInconclusive}
+	if !reflect.DeepEqual(cfg.Gate, wantGate) {
+		t.Errorf("gate\n%+v\nwant\n%+v", cfg.Gate, wantGate)
+	}
+	wantCanary := DefaultCanary()
+	wantCanary.Duration, wantCanary.Interval = 20*time.Minute, time.Minute
+	wantCanary.Canary = Scope{Labels: map[string]string{"track": "canary"}}
+	wantCanary.Baseline = &Scope{Labels: map[string]string{"track": "stable"}}
+	wantCanary.MaxFalseRollback, wantCanary.OnNoData = 0.05, PolicyPass
+	if !reflect.DeepEqual(cfg.Canary, wantCanary) {
+		t.Errorf("canary\n%+v\nwant\n%+v", cfg.Canary, wantCanary)
+	}
+	wantRollback := Rollback{Timeout: time.Minute, Retries: 2, Command: []string{"kubectl", "rollout", "undo", "deployment/checkout"},
+		Webhook: &Webhook{URL: "https://hooks.example/rollback", SecretEnv: "HOOK_SECRET"},
+		GitHub:  &GitHubAction{DeploymentStatus: true, TokenEnv: "GITHUB_TOKEN"}}
+	if !reflect.DeepEqual(cfg.Rollback, wantRollback) {
+		t.Errorf("rollback\n%+v\nwant\n%+v", cfg.Rollback, wantRollback)
+	}
+	if got, want := cfg.SecretEnvs(), []string{"HOOK_SECRET", "GITHUB_TOKEN"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("SecretEnvs() = %q, want %q", got, want)
+	}
+}
