@@ -8,17 +8,18 @@ import (
 	"sync"
 )
 
-// Progress shows a watch's state: one line rewritten in place on a
-// terminal, one line per interval in CI logs.
+// Progress shows a watch's state: a block of lines redrawn in place on a
+// terminal, one line per interval in CI logs (which are not worth
+// redrawing).
 type Progress struct {
-	mu   sync.Mutex
-	w    io.Writer
-	tty  bool
-	last int // width of the line on screen
+	mu    sync.Mutex
+	w     io.Writer
+	tty   bool
+	drawn int // lines of the block on screen
 }
 
-// NewProgress writes to w; the live line is used only when w is a
-// terminal and local is true (CI logs are not terminals worth redrawing).
+// NewProgress writes to w; the live block is used only when w is a
+// terminal and local is true.
 func NewProgress(w io.Writer, local bool) *Progress {
 	return &Progress{w: w, tty: local && IsTerminal(w)}
 }
@@ -33,28 +34,34 @@ func IsTerminal(w io.Writer) bool {
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
 
-// Show prints the current state.
-func (p *Progress) Show(line string) {
+// Show prints the current state: lines[0] is a header, the rest details.
+func (p *Progress) Show(lines []string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.tty {
-		fmt.Fprintln(p.w, line)
+		parts := make([]string, len(lines))
+		for i, l := range lines {
+			parts[i] = strings.TrimSpace(l)
+		}
+		fmt.Fprintln(p.w, strings.Join(parts, " | "))
 		return
 	}
-	pad := ""
-	if n := len([]rune(line)); n < p.last {
-		pad = strings.Repeat(" ", p.last-n)
+	var b strings.Builder
+	if p.drawn > 0 {
+		fmt.Fprintf(&b, "\x1b[%dA", p.drawn) // back to the top of the block
 	}
-	fmt.Fprintf(p.w, "\r%s%s", line, pad)
-	p.last = len([]rune(line))
+	for _, l := range lines {
+		b.WriteString("\x1b[2K") // clear the line, then draw it
+		b.WriteString(l)
+		b.WriteString("\n")
+	}
+	p.drawn = len(lines)
+	io.WriteString(p.w, b.String())
 }
 
-// Done ends the live line.
+// Done leaves the last block on screen.
 func (p *Progress) Done() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.tty && p.last > 0 {
-		fmt.Fprintln(p.w)
-		p.last = 0
-	}
+	p.drawn = 0
 }

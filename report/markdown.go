@@ -19,15 +19,20 @@ func (Markdown) Render(w io.Writer, d *Decision) error {
 	if d.Override != "" {
 		fmt.Fprintf(&b, "> **Overridden:** %s\n\n", escapeMD(d.Override))
 	}
-	b.WriteString("| SLO | Objective | SLI | Budget left | Burn rates | Verdict | Why |\n")
-	b.WriteString("|---|---|---|---|---|---|---|\n")
-	for _, s := range d.SLOs {
-		why := escapeMD(strings.Join(s.Reasons, "; "))
-		if why == "" {
-			why = "–"
+	if d.Canary != nil {
+		watchMarkdown(&b, d)
+	} else if len(d.SLOs) > 0 {
+		b.WriteString("| SLO | Objective | SLI | Budget left | Burn rates | Verdict | Why |\n")
+		b.WriteString("|---|---|---|---|---|---|---|\n")
+		for _, s := range d.SLOs {
+			why := escapeMD(strings.Join(s.Reasons, "; "))
+			if why == "" {
+				why = "–"
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s %s | %s |\n", s.Name, objective(s), pct(s.SLI, 3), pct(s.ErrorBudgetRemaining, 1), burns(s.BurnRates, ", "), icons[s.Decision], s.Decision, why)
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s %s | %s |\n", s.Name, objective(s), pct(s.SLI, 3), pct(s.ErrorBudgetRemaining, 1), burns(s.BurnRates, ", "), icons[s.Decision], s.Decision, why)
 	}
+	actionsMarkdown(&b, d.Actions)
 	if !d.EvaluatedAt.IsZero() {
 		fmt.Fprintf(&b, "\n<sub>Evaluated at %s.</sub>\n", d.EvaluatedAt.UTC().Format("2006-01-02 15:04:05 MST"))
 	}

@@ -56,18 +56,25 @@ func (Text) Render(w io.Writer, d *Decision) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "sloguard %s: %s\n", d.Command, strings.ToUpper(d.Decision))
 	fmt.Fprintf(&b, "%s\n\n", d.Reason)
-	tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SLO\tOBJECTIVE\tSLI\tBUDGET LEFT\tBURN RATES\tVERDICT\tWHY")
-	for _, s := range d.SLOs {
-		why := oneLine(strings.Join(s.Reasons, "; "))
-		if why == "" {
-			why = "-"
+	if d.Canary != nil {
+		if err := watchText(&b, d); err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(s.Name), objective(s), pct(s.SLI, 3), pct(s.ErrorBudgetRemaining, 1), burns(s.BurnRates, " "), s.Decision, why)
+	} else if len(d.SLOs) > 0 {
+		tw := tabwriter.NewWriter(&b, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "SLO\tOBJECTIVE\tSLI\tBUDGET LEFT\tBURN RATES\tVERDICT\tWHY")
+		for _, s := range d.SLOs {
+			why := oneLine(strings.Join(s.Reasons, "; "))
+			if why == "" {
+				why = "-"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(s.Name), objective(s), pct(s.SLI, 3), pct(s.ErrorBudgetRemaining, 1), burns(s.BurnRates, " "), s.Decision, why)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
+	actionsText(&b, d.Actions)
 	if d.Override != "" {
 		fmt.Fprintf(&b, "\noverride: %s\n", oneLine(d.Override))
 	}

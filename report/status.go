@@ -7,40 +7,42 @@ import (
 	"time"
 )
 
-// StatusLine is one line on a watch's state: time, and per SLO the
-// canary's and baseline's error ratios and how far the evidence has gone
-// towards a rollback (100 % rolls back) and towards clearing the canary
-// (100 % rules out a breach).
-func StatusLine(elapsed, remaining time.Duration, slos []CanarySLO, errText string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "[%s elapsed, %s left]", elapsed.Round(time.Second), remaining.Round(time.Second))
+// StatusLines describe a watch's state: a header with the time and, per
+// SLO, the canary's and baseline's error ratios and how far the evidence
+// has gone towards a rollback (100 % rolls back) and towards clearing the
+// canary (100 % rules out a breach).
+func StatusLines(elapsed, remaining time.Duration, slos []CanarySLO, errText string) []string {
+	head := fmt.Sprintf("watching: %s elapsed, %s left", elapsed.Round(time.Second), remaining.Round(time.Second))
+	if errText != "" {
+		head += " (this read failed: " + firstLine(errText, 100) + ")"
+	}
+	lines := []string{head}
 	for _, s := range slos {
-		fmt.Fprintf(&b, " %s:", s.Name)
+		var b strings.Builder
+		fmt.Fprintf(&b, "  %s:", s.Name)
 		if s.Kind == "threshold" {
 			if s.Value != nil {
-				fmt.Fprintf(&b, " %g (%s)", *s.Value, s.Threshold)
+				fmt.Fprintf(&b, " %g (good: %s)", *s.Value, s.Threshold)
 			} else {
 				b.WriteString(" no value")
 			}
 			if s.BadIntervals > 0 {
-				fmt.Fprintf(&b, " bad ×%d", s.BadIntervals)
+				fmt.Fprintf(&b, ", %d bad in a row", s.BadIntervals)
 			}
-			continue
+		} else {
+			fmt.Fprintf(&b, " canary %s", ratioText(s.CanaryRatio, s.Canary))
+			if s.Baseline != nil {
+				fmt.Fprintf(&b, ", baseline %s", ratioText(s.BaselineRatio, s.Baseline))
+			}
+			rollback, clear := progress(s)
+			fmt.Fprintf(&b, " | rollback %.0f%%, clear %.0f%%", rollback*100, clear*100)
 		}
-		fmt.Fprintf(&b, " canary %s", ratioText(s.CanaryRatio, s.Canary))
-		if s.Baseline != nil {
-			fmt.Fprintf(&b, " base %s", ratioText(s.BaselineRatio, s.Baseline))
-		}
-		rollback, clear := progress(s.Tests)
-		fmt.Fprintf(&b, " rollback %3.0f%% clear %3.0f%%", rollback*100, clear*100)
 		if s.Decision == Fail {
-			b.WriteString(" BREACH")
+			b.WriteString(" | BREACH")
 		}
+		lines = append(lines, b.String())
 	}
-	if errText != "" {
-		fmt.Fprintf(&b, " (read failed: %s)", firstLine(errText, 80))
-	}
-	return b.String()
+	return lines
 }
 
 func ratioText(r *float64, e *Events) string {
@@ -50,19 +52,21 @@ func ratioText(r *float64, e *Events) string {
 	return fmt.Sprintf("%.3f%% of %s", *r*100, humanCount(e.Total))
 }
 
-// progress is how far the evidence is towards each boundary, 0 to 1.
-func progress(tests []Test) (rollback, clear float64) {
+// progress is how far the evidence is towards each boundary, 0 to 1:
+// the combined statistic towards the rollback boundary, and the slowest
+// test's effect statistic towards the clearing one.
+func progress(s CanarySLO) (rollback, clear float64) {
+	if len(s.Tests) == 0 {
+		return 0, 0
+	}
+	if s.Statistic != nil && s.Tests[0].Reject > 0 {
+		rollback = *s.Statistic / s.Tests[0].Reject
+	}
 	clear = 1
-	for _, t := range tests {
-		if t.Reject > 0 {
-			rollback = math.Max(rollback, t.Statistic/t.Reject)
-		}
+	for _, t := range s.Tests {
 		if t.Accept < 0 {
 			clear = math.Min(clear, t.EffectStatistic/t.Accept)
 		}
-	}
-	if len(tests) == 0 {
-		clear = 0
 	}
 	return clamp01(rollback), clamp01(clear)
 }

@@ -111,10 +111,13 @@ func (t *tracker) decide(at time.Time, reason string) {
 // breachReason says which question the evidence answered, in numbers.
 func (t *tracker) breachReason() string {
 	cb, ct, bb, bt := t.ev.Totals()
+	cr := cb / ct
 	var b strings.Builder
-	fmt.Fprintf(&b, "canary error ratio %.3f%% (%g of %g requests) vs %.3f%% allowed", 100*cb/ct, math.Round(cb), math.Round(ct), 100*t.ev.p0)
-	if t.ev.cfg.Baseline && bt > 0 {
-		fmt.Fprintf(&b, " and %.3f%% on the baseline", 100*bb/bt)
+	fmt.Fprintf(&b, "canary error ratio %.3f%% (%g of %g requests)", 100*cr, math.Round(cb), math.Round(ct))
+	if t.ev.cfg.Baseline && bt > 0 && bb > 0 && t.ev.RelativeLogE() > t.ev.AbsoluteLogE() {
+		fmt.Fprintf(&b, " is %.1f× the baseline's %.3f%% (tolerated: %g×)", cr/(bb/bt), 100*bb/bt, t.pol.RelativeTolerance)
+	} else {
+		fmt.Fprintf(&b, " is %.1f× the %.3f%% the SLO allows", cr/t.ev.p0, 100*t.ev.p0)
 	}
 	fmt.Fprintf(&b, ": evidence %.1f crossed the rollback boundary %.1f", t.ev.LogE(), t.ev.RejectBoundary())
 	return b.String()

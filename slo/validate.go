@@ -135,7 +135,9 @@ func buildSLO(rs rawSLO, path string, providers []Provider, ps *problems) SLO {
 		ps.add(path+".timeslice", "only used with budgeting: timeslices")
 	}
 	if s.Budgeting == Timeslices {
-		s.Timeslice = Timeslice{Window: time.Minute}
+		// 5m, not 1m: rate() over one scrape interval has too few samples
+		// at common 30s-1m scrapes, and every slice would read as empty.
+		s.Timeslice = Timeslice{Window: 5 * time.Minute}
 		if rs.Timeslice != nil && rs.Timeslice.Window != "" {
 			if d, err := parse(rs.Timeslice.Window); err != nil {
 				ps.add(path+".timeslice.window", "%v", err)

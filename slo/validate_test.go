@@ -218,7 +218,7 @@ func TestBuildSLODefaults(t *testing.T) {
 	}
 	want := SLO{
 		Name: "checkout-latency", Service: "checkout", Provider: "prom", Objective: 99, Window: 28 * day,
-		Budgeting: Timeslices, Timeslice: Timeslice{Window: time.Minute},
+		Budgeting: Timeslices, Timeslice: Timeslice{Window: 5 * time.Minute},
 		SLI: SLI{Query: p99Query, Op: "<", Value: 0.3},
 	}
 	if !reflect.DeepEqual(cfg.SLOs[1], want) {

@@ -98,7 +98,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	w := &rollout.Watch{
 		SLOs: slos, Providers: provs, Policy: pol, Since: opts.Since, Clock: clock, Log: d.log,
 		Progress: func(st rollout.Status) {
-			progress.Show(report.StatusLine(st.Elapsed, st.Remaining, st.SLOs, st.Error))
+			progress.Show(report.StatusLines(st.Elapsed, st.Remaining, st.SLOs, st.Error))
 		},
 	}
 	dec, err := w.Run(ctx)

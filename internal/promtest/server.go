@@ -38,6 +38,7 @@ type Server struct {
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when the process has exited
 	log    string
+	args   []string // what start was given, for Restart
 }
 
 // Start runs a Prometheus for a test and stops it when the test ends. It
@@ -82,7 +83,7 @@ func Run(ctx context.Context, h *History, dir string) (*Server, error) {
 		return nil, err
 	}
 	for attempt := 1; ; attempt++ {
-		s, err := start(ctx, prom, cfg, data, dir)
+		s, err := start(ctx, prom, cfg, data, dir, "")
 		if errors.Is(err, errPortTaken) && attempt < 3 {
 			continue
 		}
@@ -126,10 +127,13 @@ func backfill(ctx context.Context, h *History, promtool, dir, data string) error
 // 15, would delete the older half of the backfilled month on startup, and
 // compaction is off (both block durations 2h) so that no background work
 // competes with the queries being measured.
-func start(ctx context.Context, prom, cfg, data, dir string) (*Server, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+func start(ctx context.Context, prom, cfg, data, dir, addr string) (*Server, error) {
+	if addr == "" {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
 	logPath := filepath.Join(dir, "prometheus.log")
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
@@ -137,7 +141,6 @@ func start(ctx context.Context, prom, cfg, data, dir string) (*Server, error) {
 		return nil, err
 	}
 	defer logf.Close() // the child holds its own descriptor
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	cmd := exec.Command(prom,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+data,
@@ -153,7 +156,7 @@ func start(ctx context.Context, prom, cfg, data, dir string) (*Server, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start prometheus: %w", err)
 	}
-	s := &Server{URL: "http://" + addr, Dir: dir, cmd: cmd, exited: make(chan struct{}), log: logPath}
+	s := &Server{URL: "http://" + addr, Dir: dir, cmd: cmd, exited: make(chan struct{}), log: logPath, args: []string{prom, cfg, data, dir, addr}}
 	go func() { _ = cmd.Wait(); close(s.exited) }()
 	if err := s.waitReady(ctx); err != nil {
 		return nil, errors.Join(err, s.Stop())

@@ -49,7 +49,11 @@ type Server struct {
 // (the upstream release's) on PATH.
 func Binary() (string, error) {
 	if b := os.Getenv(EnvBinary); b != "" {
-		return b, nil
+		p, err := exec.LookPath(b)
+		if err != nil {
+			return "", fmt.Errorf("$%s=%s: %w: install it: %s", EnvBinary, b, err, Install)
+		}
+		return p, nil
 	}
 	for _, name := range []string{"victoria-metrics", "victoria-metrics-prod"} {
 		if p, err := exec.LookPath(name); err == nil {
@@ -110,7 +114,7 @@ func Run(ctx context.Context, h *promtest.History, dir string) (*Server, error) 
 		"-loggerLevel=ERROR",
 	)
 	cmd.Stdout, cmd.Stderr = logf, logf
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	setParentDeathSignal(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start victoria-metrics: %w", err)
 	}

@@ -153,7 +153,9 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		if err != nil {
 			return c, err
 		}
-		v, err := p.scalar(ctx, rq, c.Start, at, kind == slo.KindThreshold)
+		// NaN is "no observations" for a threshold and 0/0 (no traffic) for
+		// an error ratio: no data, as for Prometheus.
+		v, err := p.scalar(ctx, rq, c.Start, at, true)
 		if err != nil {
 			return c, err
 		}

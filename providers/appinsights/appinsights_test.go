@@ -171,6 +171,10 @@ func TestAnswers(t *testing.T) {
 			sli: slo.SLI{ErrorRatioQuery: `requests | summarize countif(success == false) * 1.0 / count()`}, body: table("real", `[[0.25]]`),
 			want: providers.Counts{Good: 0.75, Total: 1},
 		},
+		"NaN for an error ratio (0/0) is no data": {
+			sli: slo.SLI{ErrorRatioQuery: `requests | summarize countif(success == false) * 1.0 / count()`}, body: table("real", `[["NaN"]]`),
+			wantErr: providers.ErrNoData, msg: "returned NaN",
+		},
 		"NaN for a threshold is no data": {
 			sli: slo.SLI{Query: `requests | summarize percentile(duration, 99)`, Op: "<", Value: 300}, body: table("real", `[["NaN"]]`),
 			wantErr: providers.ErrNoData, msg: "returned NaN",

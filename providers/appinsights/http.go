@@ -94,7 +94,7 @@ func (p *Provider) scalar(ctx context.Context, rq string, from, to time.Time, na
 	case isNull:
 		return 0, p.queryErr(rq, fmt.Errorf("%w: the query returned null (nothing to aggregate?)", providers.ErrNoData))
 	case math.IsNaN(v) && nanIsNoData:
-		return 0, p.queryErr(rq, fmt.Errorf("%w: returned NaN (no observations in the window?)", providers.ErrNoData))
+		return 0, p.queryErr(rq, fmt.Errorf("%w: returned NaN (no observations in the window, or 0/0?)", providers.ErrNoData))
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return 0, p.queryErr(rq, providers.BadQuery("returned %v: a ratio of 0/0 or a division by zero? query error and total events separately (error_query, total_query) so that no traffic reads as no data", v))
 	}

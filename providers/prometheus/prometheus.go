@@ -90,7 +90,9 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		if err != nil {
 			return c, err
 		}
-		v, err := p.instant(ctx, rq, at, kind == slo.KindThreshold)
+		// NaN is "no observations" for a threshold and 0/0 (no traffic) for a
+		// raw error ratio: no data, which the policy decides, not a bad query.
+		v, err := p.instant(ctx, rq, at, true)
 		if err != nil {
 			return c, err
 		}
@@ -172,7 +174,8 @@ func (p *Provider) instantCount(ctx context.Context, rq string, at time.Time, pe
 
 // instant runs one instant query and insists on one finite sample. NaN is
 // no data when nanIsNoData (a threshold query such as histogram_quantile
-// over a window without observations), a bad query otherwise.
+// over a window without observations, or a raw ratio's 0/0), a bad query
+// otherwise.
 func (p *Provider) instant(ctx context.Context, rq string, at time.Time, nanIsNoData bool) (float64, error) {
 	val, err := p.do(ctx, rq, func(ctx context.Context) (model.Value, v1.Warnings, error) {
 		v, w, _, err := p.api.Query(ctx, rq, at)
@@ -204,7 +207,7 @@ func (p *Provider) instant(ctx context.Context, rq string, at time.Time, nanIsNo
 	}
 	switch {
 	case math.IsNaN(v) && nanIsNoData:
-		return 0, p.queryErr(rq, fmt.Errorf("%w: returned NaN (no observations in the window?)", providers.ErrNoData))
+		return 0, p.queryErr(rq, fmt.Errorf("%w: returned NaN (no traffic or observations in the window?)", providers.ErrNoData))
 	case math.IsNaN(v) || math.IsInf(v, 0):
 		return 0, p.queryErr(rq, providers.BadQuery("returned %v: a ratio of 0/0 or a division by zero? query error and total events separately (error_query, total_query) so that no traffic reads as no data", v))
 	}

@@ -94,7 +94,9 @@ func TestNewBuildsEveryType(t *testing.T) {
 		t.Fatalf("the documented config does not load: %v", err)
 	}
 	env := Env{
-		Getenv:    func(k string) string { return map[string]string{"DD_API_KEY": "a", "DD_APP_KEY": "b", "AI_API_KEY": "c"}[k] },
+		Getenv: func(k string) string {
+			return map[string]string{"DD_API_KEY": "a", "DD_APP_KEY": "b", "AI_API_KEY": "c"}[k]
+		},
 		ConfigDir: dir,
 	}
 	want := map[string]string{
@@ -166,5 +168,36 @@ func TestNewErrors(t *testing.T) {
 				t.Errorf("err = %v, want it to say %q", err, tc.msg)
 			}
 		})
+	}
+}
+
+// TestDocumentedExamples loads every config example of docs/backends.md
+// and builds its providers: the README must not show a config that fails.
+func TestDocumentedExamples(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "backends.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "slo-values.yaml"), []byte("{}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	blocks := strings.Split(string(doc), "```yaml\n")[1:]
+	if len(blocks) != 5 {
+		t.Fatalf("%d yaml examples, want one per backend (5)", len(blocks))
+	}
+	env := Env{Getenv: func(string) string { return "set" }, ConfigDir: dir}
+	for i, b := range blocks {
+		yaml := "version: 1\n" + strings.SplitN(b, "```", 2)[0]
+		cfg, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{})
+		if err != nil {
+			t.Errorf("example %d does not load: %v\n%s", i+1, err, yaml)
+			continue
+		}
+		for _, pc := range cfg.Providers {
+			if _, err := New(t.Context(), pc, env); err != nil {
+				t.Errorf("example %d: provider %s: %v", i+1, pc.Name, err)
+			}
+		}
 	}
 }

@@ -105,3 +105,35 @@ func TestFirstScrapeOnlyStartsTheCount(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestSlicesReadTheHistory(t *testing.T) {
+	s := conformance.Setup{Replies: []conformance.Reply{
+		{Kind: conformance.Values}, {Kind: conformance.Values, Bad: 2, Total: 40}, {Kind: conformance.Values, Bad: 5, Total: 100},
+	}}
+	f := conformance.NewFake(t, s, []string{"target"}, conformance.Handler{
+		Queue:  func(*http.Request, []byte) string { return "target" },
+		Render: exposition,
+	})
+	p, err := New(slo.Provider{Name: "s", Targets: map[string][]string{"canary": {f.URL + "/metrics"}}}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Unix(1_800_000_000, 0)
+	for _, at := range []time.Time{t0, t0.Add(time.Minute)} {
+		if err := p.Prime(t.Context(), at); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q := providers.Query{SLO: "s", SLI: eventsSLI(), Scope: providers.Scope{Name: providers.ScopeCanary}}
+	// Slices scrape once more at the range's end.
+	got, err := p.Slices(t.Context(), q, providers.Range{Start: t0, End: t0.Add(3 * time.Minute), Step: time.Minute})
+	if err != nil {
+		t.Fatalf("Slices: %v", err)
+	}
+	want := [][2]float64{{38, 40}, {0, 0}, {57, 60}} // nothing scraped in the second slice: no data there
+	for i, c := range got {
+		if c.Good != want[i][0] || c.Total != want[i][1] {
+			t.Errorf("slice %d = %v of %v, want %v of %v", i, c.Good, c.Total, want[i][0], want[i][1])
+		}
+	}
+}

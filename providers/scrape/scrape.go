@@ -133,6 +133,18 @@ func (p *Provider) scopeTargets(scope string) ([]string, error) {
 	return nil, providers.BadQuery("no targets for the %s: add targets.%s to provider %q", scope, scope, p.name)
 }
 
+// Prime scrapes every target for at, so that counting starts there: a
+// watch calls it when the canary is deployed, and its first tick then
+// reads the events since the deploy instead of starting the count.
+func (p *Provider) Prime(ctx context.Context, at time.Time) error {
+	targets := make([]string, 0, len(p.hist))
+	for t := range p.hist {
+		targets = append(targets, t)
+	}
+	sort.Strings(targets)
+	return p.scrapeAll(ctx, targets, at)
+}
+
 // Counts implements providers.Provider.
 func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
 	c := providers.Counts{Start: at.Add(-q.Window), End: at}
@@ -220,6 +232,9 @@ func (p *Provider) read(ctx context.Context, q providers.Query, at time.Time, wi
 				v = math.NaN() // a slice without data
 			case err != nil:
 				return resolved, &providers.QueryError{Provider: p.name, Query: pt.query, Err: err}
+			}
+			if math.IsNaN(v) && len(readings) == 1 && q.SLI.Kind() == slo.KindRatio {
+				return resolved, &providers.QueryError{Provider: p.name, Query: pt.query, Err: fmt.Errorf("%w: the error ratio is 0/0 (no traffic in the window)", providers.ErrNoData)}
 			}
 			if math.IsInf(v, 0) || (math.IsNaN(v) && len(readings) == 1) {
 				return resolved, &providers.QueryError{Provider: p.name, Query: pt.query, Err: providers.BadQuery("returned %v: a counter that is not a number, or a division by zero?", v)}
