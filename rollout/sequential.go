@@ -127,11 +127,26 @@ func (e *Evidence) RelativeLogE() float64 {
 	return logSumExp(terms)
 }
 
+// relativeFloor: the relative question only speaks for a canary whose
+// error ratio is at least this share of the SLO's allowed ratio. Being
+// worse than a near-perfect baseline is not a breach.
+const relativeFloor = 0.1
+
+// relativeApplies reports whether the relative question counts now.
+func (e *Evidence) relativeApplies() bool {
+	return e.cfg.Baseline && e.canaryTotal > 0 && e.canaryBad/e.canaryTotal >= relativeFloor*e.p0
+}
+
 // LogE is the log of the combined statistic: the average of the two
-// tests' e-values, or the absolute one alone without a baseline.
+// tests' e-values, or the absolute one alone without a baseline. While the
+// relative question does not apply its term counts as 0, which only makes
+// the average smaller, so the false-rollback bound still holds.
 func (e *Evidence) LogE() float64 {
 	if !e.cfg.Baseline {
 		return e.AbsoluteLogE()
+	}
+	if !e.relativeApplies() {
+		return e.AbsoluteLogE() - math.Ln2
 	}
 	return logSumExp([]float64{e.AbsoluteLogE(), e.RelativeLogE()}) - math.Ln2
 }
@@ -158,7 +173,8 @@ func (e *Evidence) RelativeEffectLLR() float64 { return e.relEffLLR }
 
 // Cleared reports whether the evidence rules out a canary bad by the effect
 // size: the condition for a pass at the end. The relative question only
-// counts when the baseline served traffic.
+// counts when the baseline served traffic and it applies (see
+// relativeApplies).
 func (e *Evidence) Cleared() bool {
 	if e.canaryTotal == 0 {
 		return false
@@ -167,7 +183,7 @@ func (e *Evidence) Cleared() bool {
 	if e.AbsoluteEffectLLR() > b {
 		return false
 	}
-	if e.cfg.Baseline && e.baseTotal > 0 && e.RelativeEffectLLR() > b {
+	if e.relativeApplies() && e.baseTotal > 0 && e.RelativeEffectLLR() > b {
 		return false
 	}
 	return true

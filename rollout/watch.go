@@ -105,6 +105,7 @@ func (w *Watch) Run(ctx context.Context) (*report.Decision, error) {
 		c.Baseline = pol.Baseline.Labels
 	}
 	d := &report.Decision{Schema: report.Schema, Command: "watch", StartedAt: start, Canary: c}
+	w.prime(ctx, start, log)
 
 	errorsInRow := 0
 	var at time.Time
@@ -143,6 +144,22 @@ func (w *Watch) Run(ctx context.Context) (*report.Decision, error) {
 	c.Elapsed = slo.FormatDuration(at.Sub(since))
 	decide(d, trackers, pol, errorsInRow)
 	return d, nil
+}
+
+// primer is a backend that must see the counters at the start to count
+// increases from there (the scrape backend).
+type primer interface {
+	Prime(ctx context.Context, at time.Time) error
+}
+
+func (w *Watch) prime(ctx context.Context, at time.Time, log *slog.Logger) {
+	for name, p := range w.Providers {
+		if pr, ok := p.(primer); ok {
+			if err := pr.Prime(ctx, at); err != nil {
+				log.Warn("cannot read the counters at the start of the watch", "provider", name, "error", err)
+			}
+		}
+	}
 }
 
 func (w *Watch) progress(ts []*tracker, elapsed, remaining time.Duration, errText string) {

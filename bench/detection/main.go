@@ -48,7 +48,7 @@ func main() {
 	flag.Float64Var(&p.baseError, "base-error", 0.001, "baseline error ratio")
 	flag.Float64Var(&p.objective, "objective", 99.9, "SLO objective in percent")
 	flag.DurationVar(&p.window, "window", 10*time.Minute, "canary watch duration")
-	flag.DurationVar(&p.interval, "interval", 10*time.Second, "sloguard's evaluation interval")
+	flag.DurationVar(&p.interval, "interval", 5*time.Second, "sloguard's evaluation interval")
 	flag.Float64Var(&p.alpha, "max-false-rollback", 0.01, "sloguard's max_false_rollback")
 	flag.Float64Var(&p.power, "power", 0.95, "sloguard's power")
 	flag.Parse()
@@ -153,7 +153,7 @@ func bench(w io.Writer, p params) {
 	fmt.Fprintf(w, "Peers tuned once on %d healthy runs at %.0f rps (lowest threshold with ≤ 1 %% false rollbacks) and reused everywhere.\n\n", p.runs, p.rps[0])
 
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "rps\tfault\trule\tfalse rollback\tmissed breach\tinconclusive\tmedian TTR\tp90 TTR\t")
+	fmt.Fprintln(tw, "rps\tfault\trule\trolled back\tfalse rollback\tmissed breach\tinconclusive\tmedian TTR\tp90 TTR\t")
 	for ri, rps := range p.rps {
 		for fi, fault := range p.faults {
 			rs := runs(p, rps, fault, uint64(ri*100+fi+1))
@@ -168,6 +168,7 @@ func bench(w io.Writer, p params) {
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "\nTTR: time to rollback, over the runs that rolled back. A fault of 1× is a healthy canary: every rollback there is false.")
+	fmt.Fprintln(w, "Missed breach: a faulty canary passed. Inconclusive: not rolled back, and too little traffic to rule out a breach (sloguard and the oracle only).")
 }
 
 func row(rps, fault float64, r rule, rs []run) string {
@@ -192,7 +193,7 @@ func row(rps, fault float64, r rule, rs []run) string {
 	} else {
 		missed = pct(float64(passes) / n)
 	}
-	return fmt.Sprintf("%.0f\t%g×\t%s\t%s\t%s\t%s\t%s\t%s\t", rps, fault, r.name(), falseRB, missed, pct(float64(unsure)/n), quantile(times, 0.5), quantile(times, 0.9))
+	return fmt.Sprintf("%.0f\t%g×\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t", rps, fault, r.name(), pct(float64(rollbacks)/n), falseRB, missed, pct(float64(unsure)/n), quantile(times, 0.5), quantile(times, 0.9))
 }
 
 func pct(v float64) string { return fmt.Sprintf("%.1f %%", v*100) }

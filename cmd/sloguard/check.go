@@ -73,7 +73,7 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
 	if err != nil {
 		return err
 	}
-	provs, err := newProviders(cfg, slos, d.getenv, d.log)
+	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
 	if err != nil {
 		return err
 	}

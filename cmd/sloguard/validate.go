@@ -39,7 +39,7 @@ func runValidate(ctx context.Context, d *deps, path, promURL string, online bool
 	if !online {
 		return nil
 	}
-	provs, err := newProviders(cfg, cfg.SLOs, d.getenv, d.log)
+	provs, err := newProviders(ctx, cfg, cfg.SLOs, d.getenv, d.log)
 	if err != nil {
 		return err
 	}

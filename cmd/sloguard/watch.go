@@ -87,7 +87,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	if err := watchable(cfg, slos, pol); err != nil {
 		return err
 	}
-	provs, err := newProviders(cfg, slos, d.getenv, d.log)
+	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
 	if err != nil {
 		return err
 	}

@@ -1,40 +1,29 @@
 package main
 
 import (
-	"fmt"
+	"context"
 	"log/slog"
 	"path/filepath"
 
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/providers/prometheus"
-	"github.com/sloguard/sloguard/providers/static"
+	"github.com/sloguard/sloguard/providers/registry"
 	"github.com/sloguard/sloguard/slo"
 )
 
 // newProviders builds one provider per config entry that an SLO in use
 // names, so an unused backend's missing secret is not an error.
-func newProviders(cfg *slo.Config, used []slo.SLO, getenv func(string) string, log *slog.Logger) (map[string]providers.Provider, error) {
+func newProviders(ctx context.Context, cfg *slo.Config, used []slo.SLO, getenv func(string) string, log *slog.Logger) (map[string]providers.Provider, error) {
 	need := map[string]bool{}
 	for _, s := range used {
 		need[s.Provider] = true
 	}
+	env := registry.Env{Getenv: getenv, ConfigDir: filepath.Dir(cfg.Source), Log: log}
 	out := map[string]providers.Provider{}
 	for _, pc := range cfg.Providers {
 		if !need[pc.Name] {
 			continue
 		}
-		var (
-			p   providers.Provider
-			err error
-		)
-		switch pc.Type {
-		case "prometheus":
-			p, err = prometheus.New(pc, getenv, log)
-		case "static":
-			p, err = static.New(pc, filepath.Dir(cfg.Source))
-		default:
-			err = fmt.Errorf("provider %q: type %s is not available in this build", pc.Name, pc.Type)
-		}
+		p, err := registry.New(ctx, pc, env)
 		if err != nil {
 			return nil, &exitError{Code: exitUsage, Err: err}
 		}
@@ -43,10 +32,19 @@ func newProviders(cfg *slo.Config, used []slo.SLO, getenv func(string) string, l
 	return out, nil
 }
 
+// ambientSecrets are credentials that CI systems and SDKs read from the
+// environment on their own: masked too, whether the config names them or not.
+func ambientSecrets() []string {
+	return []string{
+		"GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "SYSTEM_ACCESSTOKEN",
+		"AZURE_CLIENT_SECRET", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SYSTEM_OIDCREQUESTURI",
+	}
+}
+
 // secrets reads the values of every secret the config names, plus the
 // tokens CI systems hand us, so that they can be masked before printing.
 func secrets(cfg *slo.Config, getenv func(string) string) []string {
-	names := append(cfg.SecretEnvs(), "GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "SYSTEM_ACCESSTOKEN")
+	names := append(cfg.SecretEnvs(), ambientSecrets()...)
 	var vals []string
 	seen := map[string]bool{}
 	for _, n := range names {
