@@ -61,6 +61,11 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 	if d.Command == "watch" || d.Command == "rollback" {
 		a.setOutput("rolledBack", strconv.FormatBool(rolledBack(d)))
 	}
+	printDetails(a, a.Out, d)
+	failed := failedActions(d)
+	for _, act := range failed {
+		fmt.Fprintf(a.Out, "##vso[task.logissue type=error]%s\n", escapeAzureData("rollback action failed: "+actionLine(act)))
+	}
 	for _, s := range d.Failing() {
 		fmt.Fprintf(a.Out, "##vso[task.logissue type=error]%s\n", escapeAzureData("SLO "+s.Name+": "+strings.Join(s.Reasons, "; ")))
 	}
@@ -78,10 +83,14 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 		return fmt.Errorf("write summary: %w", err)
 	}
 	fmt.Fprintf(a.Out, "##vso[task.uploadsummary]%s\n", escapeAzureData(abs))
-	switch d.Decision {
-	case report.Fail:
+	switch {
+	case len(failed) > 0:
+		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(fmt.Sprintf("%d rollback action(s) failed: a human must act now. %s", len(failed), d.Reason)))
+	case d.Command == "rollback":
+		// every action succeeded: the task did what it was asked
+	case d.Decision == report.Fail:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(d.Reason))
-	case report.Inconclusive, report.Overridden:
+	case d.Decision == report.Inconclusive, d.Decision == report.Overridden:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=SucceededWithIssues;]%s\n", escapeAzureData(d.Reason))
 	}
 	return nil

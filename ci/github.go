@@ -66,9 +66,14 @@ func (g *GitHub) Publish(d *report.Decision, reportPath string, markdown []byte)
 			return fmt.Errorf("write $GITHUB_OUTPUT: %w", err)
 		}
 	}
+	printDetails(g, g.Out, d)
 	var rest bytes.Buffer
-	g.annotate("error", d.Failing(), &rest)
-	g.annotate("warning", d.Unsure(), &rest)
+	failed := failedActions(d)
+	for _, a := range failed {
+		fmt.Fprintf(g.Out, "::error title=%s::%s\n", escapeProperty("Rollback action failed"), escapeData(actionLine(a)))
+	}
+	g.annotate("error", d.Failing(), max(maxAnnotations-len(failed), 0), &rest)
+	g.annotate("warning", d.Unsure(), maxAnnotations, &rest)
 	if path := g.Getenv("GITHUB_STEP_SUMMARY"); path != "" {
 		var b bytes.Buffer
 		b.Write(markdown)
@@ -84,11 +89,11 @@ func (g *GitHub) Publish(d *report.Decision, reportPath string, markdown []byte)
 	return nil
 }
 
-// annotate prints one ::error or ::warning per SLO, up to the number GitHub
-// shows per step, and lists the rest in markdown for the summary.
-func (g *GitHub) annotate(level string, slos []report.SLO, rest *bytes.Buffer) {
+// annotate prints one ::error or ::warning per SLO, up to n (GitHub shows
+// ten of each per step), and lists the rest in markdown for the summary.
+func (g *GitHub) annotate(level string, slos []report.SLO, n int, rest *bytes.Buffer) {
 	for i, s := range slos {
-		if i == maxAnnotations {
+		if i == n {
 			what := map[string]string{"error": "failing", "warning": "inconclusive"}[level]
 			fmt.Fprintf(rest, "%d more %s SLO(s), not annotated (GitHub shows %d %ss per step):\n\n", len(slos)-i, what, maxAnnotations, level)
 			for _, s := range slos[i:] {
@@ -130,6 +135,21 @@ func escapeData(s string) string {
 
 func escapeProperty(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+}
+
+// failedActions lists the rollback actions that failed: a human must act.
+func failedActions(d *report.Decision) []report.Action {
+	var out []report.Action
+	for _, a := range d.Actions {
+		if a.Status == "failed" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func actionLine(a report.Action) string {
+	return fmt.Sprintf("%s %s: %s", a.Type, a.Target, a.Error)
 }
 
 func rolledBack(d *report.Decision) bool {

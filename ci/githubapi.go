@@ -1,10 +1,12 @@
 package ci
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -47,7 +49,7 @@ func NewGitHubAPI(token string, getenv func(string) string, log *slog.Logger) (*
 		return nil, err
 	}
 	rc.CheckRetry = githubRetry
-	rc.Backoff = githubBackoff
+	rc.Backoff = githubBackoff(log)
 	c := github.NewClient(rc.StandardClient()).WithAuthToken(token)
 	if api := getenv("GITHUB_API_URL"); api != "" && strings.TrimRight(api, "/") != "https://api.github.com" {
 		upload := strings.Replace(strings.TrimRight(api, "/"), "/api/v3", "/api/uploads", 1)
@@ -146,7 +148,7 @@ func (g *GitHubAPI) WorkflowDispatch(ctx context.Context, gh slo.GitHubAction, d
 }
 
 func failingNames(d *report.Decision) []string {
-	var out []string
+	out := []string{} // [] rather than null in the payload: consumers iterate it
 	for _, s := range d.Failing() {
 		out = append(out, s.Name)
 	}
@@ -154,7 +156,9 @@ func failingNames(d *report.Decision) []string {
 }
 
 // rateLimitWait says how long GitHub asks us to wait: Retry-After on 429
-// and secondary limits, X-RateLimit-Reset when the primary limit is spent.
+// and secondary limits, X-RateLimit-Reset when the primary limit is spent,
+// a minute for a secondary limit or a 429 that names no time (GitHub's
+// advice).
 func rateLimitWait(resp *http.Response, now time.Time) (time.Duration, bool) {
 	if resp == nil || (resp.StatusCode != http.StatusForbidden && resp.StatusCode != http.StatusTooManyRequests) {
 		return 0, false
@@ -167,20 +171,39 @@ func rateLimitWait(resp *http.Response, now time.Time) (time.Duration, bool) {
 			return max(time.Unix(reset, 0).Sub(now), 0) + time.Second, true
 		}
 	}
-	if resp.StatusCode == http.StatusTooManyRequests {
-		return time.Minute, true // GitHub's advice when it gives no header
+	if resp.StatusCode == http.StatusTooManyRequests || secondaryLimit(resp) {
+		return time.Minute, true
 	}
 	return 0, false
+}
+
+// secondaryLimit tells a 403 for a secondary rate limit, which may come
+// without headers, from a 403 for missing permissions, by its message. The
+// body stays readable for go-github.
+func secondaryLimit(resp *http.Response) bool {
+	if resp.Body == nil {
+		return false
+	}
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	resp.Body = readCloser{io.MultiReader(bytes.NewReader(b), resp.Body), resp.Body}
+	return err == nil && bytes.Contains(bytes.ToLower(b), []byte("secondary rate limit"))
+}
+
+type readCloser struct {
+	io.Reader
+	io.Closer
 }
 
 // RateLimitError says GitHub's limit outlasts what sloguard will wait.
 type RateLimitError struct {
 	Status int
-	Wait   time.Duration
+	Wait   time.Duration // what GitHub asked for
+	Limit  time.Duration // what sloguard would wait: MaxRateLimitWait, or less before a deadline
 }
 
 func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("GitHub rate limit (%d): it resets in %s, longer than sloguard waits (%s); retry later or use a token with a higher limit", e.Status, e.Wait.Round(time.Second), MaxRateLimitWait)
+	return fmt.Sprintf("GitHub rate limit (HTTP %d): it lifts in %s, longer than sloguard waits (%s); retry later, or give a token with its own limit (a GitHub App installation token or a PAT) through github-token",
+		e.Status, e.Wait.Round(time.Second), e.Limit.Round(time.Second))
 }
 
 func githubRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
@@ -193,7 +216,7 @@ func githubRetry(ctx context.Context, resp *http.Response, err error) (bool, err
 			left = time.Until(dl)
 		}
 		if wait > left {
-			return false, &RateLimitError{Status: resp.StatusCode, Wait: wait}
+			return false, &RateLimitError{Status: resp.StatusCode, Wait: wait, Limit: max(left, 0)}
 		}
 		return true, nil
 	}
@@ -203,22 +226,32 @@ func githubRetry(ctx context.Context, resp *http.Response, err error) (bool, err
 	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
 }
 
-func githubBackoff(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
-	if wait, limited := rateLimitWait(resp, time.Now()); limited {
-		return wait
+// githubBackoff waits as long as a rate limit asks, saying so on the log.
+func githubBackoff(log *slog.Logger) retryablehttp.Backoff {
+	return func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+		if wait, limited := rateLimitWait(resp, time.Now()); limited {
+			if log != nil {
+				log.Warn("GitHub rate limit: waiting before the next try", "status", resp.StatusCode, "wait", wait.Round(time.Second).String())
+			}
+			return wait
+		}
+		return retryablehttp.DefaultBackoff(min, max, attempt, resp)
 	}
-	return retryablehttp.DefaultBackoff(min, max, attempt, resp)
 }
 
 // explain turns go-github's errors into advice.
 func explain(err error) error {
+	var rl *RateLimitError
+	if errors.As(err, &rl) {
+		return rl // without the *url.Error around it: the URL adds nothing
+	}
 	var ge *github.ErrorResponse
 	if errors.As(err, &ge) && ge.Response != nil {
 		switch ge.Response.StatusCode {
 		case http.StatusUnauthorized:
-			return fmt.Errorf("%w: the token is invalid or expired", err)
+			return fmt.Errorf("%w: the token is invalid or expired: give the action a valid github-token (by hand: GITHUB_TOKEN, or the variable rollback.github.token_env names)", err)
 		case http.StatusForbidden, http.StatusNotFound:
-			return fmt.Errorf("%w: does the token have deployments: write / contents: write / actions: write on this repository?", err)
+			return fmt.Errorf("%w: can the token reach this repository, with permissions deployments: write (statuses), contents: write (repository_dispatch), actions: write (workflow_dispatch)?", err)
 		}
 	}
 	return err

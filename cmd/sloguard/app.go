@@ -32,6 +32,12 @@ type deps struct {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dropBlankEnv()
 	d := &deps{stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}
+	wd, _ := os.Getwd()
+	if argv, getenv, err := actionArgv(args, d.getenv, wd); err != nil {
+		return exitCode(err, stderr)
+	} else if argv != nil { // the GitHub Action: inputs become flags (action.go)
+		args, d.getenv = argv, getenv
+	}
 	app := &cli.App{
 		Name:                 "sloguard",
 		Usage:                "guard releases with SLOs: gate on error budget, judge canaries, roll back",

@@ -56,7 +56,7 @@ func runDemo(ctx context.Context, d *deps, opts DemoOptions, clock rollout.Clock
 	svc := demoService(start, opts)
 	provs := map[string]providers.Provider{"simulated": svc}
 
-	fmt.Fprintf(d.stdout, "sloguard demo: a simulated checkout service (400 requests/s), no setup needed.\n\n")
+	fmt.Fprintf(d.stdout, "sloguard demo: a simulated checkout service (5,000 requests/s), no setup needed.\n\n")
 	fmt.Fprintf(d.stdout, "1/2 Before the release: sloguard check reads 30 days of history.\n\n")
 	dec, err := gate.Check(ctx, cfg, provs, gate.Options{At: start})
 	if err != nil {
@@ -69,7 +69,7 @@ func runDemo(ctx context.Context, d *deps, opts DemoOptions, clock rollout.Clock
 	fmt.Fprintf(d.stdout, "%s\n", indent(b.String()))
 
 	pol := cfg.Canary
-	fmt.Fprintf(d.stdout, "2/2 The canary takes 10 %% of traffic; after 12 s its error ratio turns %g× the stable track's.\n", opts.Fault)
+	fmt.Fprintf(d.stdout, "2/2 The canary takes 10 %% of traffic; after 20 s its error ratio turns %g× the stable track's.\n", opts.Fault)
 	fmt.Fprintf(d.stdout, "    sloguard watch checks it every %s for up to %s, against the SLO and the stable baseline.\n\n", pol.Interval, pol.Duration)
 	progress := ci.NewProgress(d.stderr, true)
 	w := &rollout.Watch{
@@ -98,9 +98,9 @@ func runDemo(ctx context.Context, d *deps, opts DemoOptions, clock rollout.Clock
 }
 
 // demoService is a month of mostly good history with one bad hour ten
-// days ago, and a canary that turns bad 12 s into the watch.
+// days ago, and a canary that turns bad 20 s into the watch.
 func demoService(start time.Time, opts DemoOptions) *sim.Service {
-	const rps, base = 400.0, 0.0005
+	const rps, base = 5000.0, 0.0005
 	s := sim.NewService(start, opts.Seed)
 	s.History = []sim.Phase{
 		{From: -31 * 24 * time.Hour, Track: sim.Track{RPS: rps, ErrorRatio: base}},
@@ -111,7 +111,7 @@ func demoService(start time.Time, opts DemoOptions) *sim.Service {
 	s.Baseline = []sim.Phase{{Track: stable}}
 	s.Canary = []sim.Phase{
 		{Track: sim.Track{RPS: rps * 0.1, ErrorRatio: base}},
-		{From: 12 * time.Second, Track: sim.Track{RPS: rps * 0.1, ErrorRatio: base * opts.Fault}},
+		{From: 20 * time.Second, Track: sim.Track{RPS: rps * 0.1, ErrorRatio: base * opts.Fault}},
 	}
 	s.BadShare = map[string]float64{"checkout-latency": 3}
 	return s

@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/sloguard/sloguard/ci"
+	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/rollout"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -14,6 +16,7 @@ import (
 type deployOptions struct {
 	Environment  string
 	DeploymentID int64
+	DryRun       bool // --no-rollback: the GitHub rollback actions will not run
 }
 
 func deployFlags() []cli.Flag {
@@ -24,18 +27,17 @@ func deployFlags() []cli.Flag {
 }
 
 func deployOptionsFrom(c *cli.Context) deployOptions {
-	return deployOptions{Environment: c.String("environment"), DeploymentID: c.Int64("deployment-id")}
+	return deployOptions{Environment: c.String("environment"), DeploymentID: c.Int64("deployment-id"), DryRun: c.Bool("no-rollback")}
 }
 
 // deployment keeps a GitHub deployment's status in step with the watch.
 // Without GitHub, a token, or an environment it does nothing.
 type deployment struct {
-	api  *ci.GitHubAPI
-	d    *deps
-	env  string
-	id   int64
-	gh   *slo.GitHubAction
-	warn bool
+	api *ci.GitHubAPI
+	d   *deps
+	env string
+	id  int64
+	gh  *slo.GitHubAction
 }
 
 func newDeployment(ctx context.Context, d *deps, p ci.Platform, opts deployOptions, cfg *slo.Config) *deployment {
@@ -55,7 +57,7 @@ func newDeployment(ctx context.Context, d *deps, p ci.Platform, opts deployOptio
 	}
 	token := d.getenv(tokenEnv)
 	if token == "" {
-		if dep.gh != nil {
+		if dep.gh != nil && !opts.DryRun {
 			d.log.Warn("rollback.github is configured but the token is empty: GitHub actions will fail", "token_env", tokenEnv)
 		}
 		return dep
@@ -75,9 +77,6 @@ func (dep *deployment) set(ctx context.Context, state, description string) {
 	if dep.api == nil || (dep.env == "" && dep.id == 0) {
 		return
 	}
-	if state == "failure" && dep.gh != nil && dep.gh.DeploymentStatus {
-		return // the rollback action reports the failure, with its outcome
-	}
 	id := dep.id
 	if id == 0 {
 		found, err := dep.api.FindDeployment(ctx, dep.env)
@@ -92,10 +91,64 @@ func (dep *deployment) set(ctx context.Context, state, description string) {
 	}
 }
 
-// reporter is the GitHub API for the rollback action, or nil.
+// finish reports the watch's verdict, so that the deployment never stays
+// in_progress: success on a pass, failure on a breach, error when the watch
+// could not decide (no data, backend down, interrupted).
+func (dep *deployment) finish(ctx context.Context, dec *report.Decision) {
+	switch dec.Decision {
+	case report.Pass:
+		dep.set(ctx, "success", dec.Reason)
+	case report.Fail:
+		if !failureReported(dec) {
+			dep.set(ctx, "failure", dec.Reason)
+		}
+	default:
+		dep.set(ctx, "error", dec.Reason)
+	}
+}
+
+// failureReported says whether the rollback action "deployment status
+// failure" ran (not a dry run): it reported the failure already.
+func failureReported(dec *report.Decision) bool {
+	for _, a := range dec.Actions {
+		if a.Type == "github" && strings.HasPrefix(a.Target, "deployment status failure") && a.Status != rollout.DryRun {
+			return true
+		}
+	}
+	return false
+}
+
+// reporter is the GitHub API for the rollback actions, or nil. It fills in
+// the environment and the deployment the watch has been reporting on when
+// rollback.github names none, so that the failure lands on the same
+// deployment as in_progress did.
 func (dep *deployment) reporter() rollout.GitHubReporter {
 	if dep.api == nil {
 		return nil
 	}
-	return dep.api
+	return deployReporter{dep}
+}
+
+type deployReporter struct{ dep *deployment }
+
+func (r deployReporter) fill(gh slo.GitHubAction) slo.GitHubAction {
+	if gh.Environment == "" {
+		gh.Environment = r.dep.env
+	}
+	if gh.DeploymentID == 0 && gh.Environment == r.dep.env {
+		gh.DeploymentID = r.dep.id
+	}
+	return gh
+}
+
+func (r deployReporter) DeploymentFailed(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+	return r.dep.api.DeploymentFailed(ctx, r.fill(gh), d)
+}
+
+func (r deployReporter) Dispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+	return r.dep.api.Dispatch(ctx, r.fill(gh), d)
+}
+
+func (r deployReporter) WorkflowDispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+	return r.dep.api.WorkflowDispatch(ctx, r.fill(gh), d)
 }

@@ -104,6 +104,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	dec, err := w.Run(ctx)
 	progress.Done()
 	if err != nil {
+		deploy.set(context.WithoutCancel(ctx), "error", err.Error())
 		return err
 	}
 	dec.Config = cfg.Source
@@ -115,12 +116,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 			return err
 		}
 	}
-	switch dec.Decision {
-	case report.Pass:
-		deploy.set(ctx, "success", dec.Reason)
-	case report.Fail:
-		deploy.set(ctx, "failure", dec.Reason)
-	}
+	deploy.finish(ctx, dec)
 	dec.FinishedAt = d.now().UTC()
 	if err := out.emit(dec); err != nil {
 		return err

@@ -1,0 +1,62 @@
+# sloguard's build, tests and packaging. `make test` is what CI runs.
+
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := go run github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+TASK_DIR := azure-devops/task
+
+# The one build command: the Dockerfile runs the same (internal/packaging
+# checks that they agree).
+GO_BUILD = CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT)"
+
+.PHONY: build test vet fmt-check go-test task-test actionlint azure-task-binaries azure-extension docker clean
+
+build:
+	$(GO_BUILD) -o bin/sloguard ./cmd/sloguard
+
+test: vet fmt-check go-test task-test actionlint
+
+vet:
+	go vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+
+go-test:
+	go test ./...
+
+task-test:
+	cd $(TASK_DIR) && npm ci --no-audit --no-fund && npm test
+
+# The examples are linted as workflows of a scratch repository that holds
+# this action.yml, with `uses: sloguard/sloguard@v1` pointed at it: so
+# actionlint also checks the action's metadata and every input the examples
+# pass to it.
+actionlint:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	mkdir -p "$$tmp/.git" "$$tmp/.github/workflows" && cp action.yml Dockerfile "$$tmp/" && \
+	for f in examples/github/*.yml; do \
+		sed 's#uses: sloguard/sloguard@v1#uses: ./#' "$$f" > "$$tmp/.github/workflows/$$(basename "$$f")"; \
+	done && \
+	$(ACTIONLINT) examples/github/*.yml && \
+	cd "$$tmp" && $(ACTIONLINT) .github/workflows/*.yml
+
+# The binaries the Azure DevOps task bundles, one per agent OS/arch.
+azure-task-binaries:
+	GOOS=linux   GOARCH=amd64 $(GO_BUILD) -o $(TASK_DIR)/bin/linux-x64/sloguard ./cmd/sloguard
+	GOOS=linux   GOARCH=arm64 $(GO_BUILD) -o $(TASK_DIR)/bin/linux-arm64/sloguard ./cmd/sloguard
+	GOOS=windows GOARCH=amd64 $(GO_BUILD) -o $(TASK_DIR)/bin/windows-x64/sloguard.exe ./cmd/sloguard
+	GOOS=darwin  GOARCH=arm64 $(GO_BUILD) -o $(TASK_DIR)/bin/darwin-arm64/sloguard ./cmd/sloguard
+
+# The Marketplace package (.vsix): see docs/ci.md, "Packaging the task".
+azure-extension: azure-task-binaries
+	cd $(TASK_DIR) && npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
+	cd azure-devops && npx --yes tfx-cli@0.21.1 extension create --manifest-globs vss-extension.json --output-path dist/
+
+docker:
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t sloguard:$(VERSION) .
+
+clean:
+	rm -rf bin $(TASK_DIR)/bin $(TASK_DIR)/dist azure-devops/dist

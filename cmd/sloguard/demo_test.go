@@ -1,0 +1,54 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// jumpClock runs a watch without waiting: every Sleep jumps to its end.
+type jumpClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *jumpClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *jumpClock) Sleep(ctx context.Context, t time.Time) error {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+func TestDemoTellsTheWholeStory(t *testing.T) {
+	tests := map[string]struct {
+		fault float64
+		want  []string
+	}{
+		"a tenfold fault is caught and rolled back in a dry run": {fault: 10, want: []string{
+			"sloguard check: PASS", "sloguard watch: FAIL", "would run command kubectl rollout undo deployment/checkout", "sloguard watch would exit 1",
+		}},
+		"a healthy canary passes after the full minute": {fault: 1, want: []string{
+			"sloguard check: PASS", "sloguard watch: PASS", "watched 1m of 1m", "sloguard watch would exit 0",
+		}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var out bytes.Buffer
+			d := &deps{stdout: &out, stderr: io.Discard, getenv: func(string) string { return "" }, now: time.Now, log: newLogger(io.Discard, "warn")}
+			if err := runDemo(t.Context(), d, DemoOptions{Fault: tc.fault, Seed: 1}, &jumpClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)}); err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("demo output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,220 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/sloguard/sloguard/internal/ghtest"
+)
+
+// stepClock runs a watch without waiting: every Sleep jumps to its end.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *stepClock) Sleep(ctx context.Context, t time.Time) error {
+	c.mu.Lock()
+	c.now = t
+	c.mu.Unlock()
+	return ctx.Err()
+}
+
+const (
+	deployments = "/api/v3/repos/acme/shop/deployments"
+	statuses    = deployments + "/42/statuses"
+	runURL      = "https://github.com/acme/shop/actions/runs/4242"
+)
+
+// watchConfig is a canary of 3000 requests per 30 s, with bad of them
+// failing, watched for a minute.
+func watchConfig(bad, rollback string) string {
+	return `version: 1
+providers:
+  - name: recorded
+    type: static
+    values:
+      api:
+        canary:
+          30s: {bad: ` + bad + `, total: 3000}
+          1m: {bad: ` + bad + `, total: 6000}
+slos:
+  - {name: api, objective: 99.9, window: 30d}
+canary:
+  duration: 1m
+  interval: 30s
+` + rollback
+}
+
+type watchRun struct {
+	err             error
+	stdout, summary string
+}
+
+// githubWatch runs `sloguard watch` as a GitHub Actions step would, with
+// the fake API as GITHUB_API_URL.
+func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOptions, token string) watchRun {
+	t.Helper()
+	dir := t.TempDir()
+	opts.Config = filepath.Join(dir, "sloguard.yaml")
+	if err := os.WriteFile(opts.Config, []byte(config), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_API_URL": srv.APIURL(), "GITHUB_SERVER_URL": "https://github.com",
+		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "4242", "GITHUB_SHA": "0123456789abcdef", "GITHUB_REF": "refs/heads/main",
+		"GITHUB_TOKEN": token, "RUNNER_TEMP": dir, "GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+	}
+	var stdout, stderr bytes.Buffer
+	d := &deps{stdout: &stdout, stderr: &stderr, getenv: envFunc(env), now: time.Now, log: newLogger(&stderr, "warn")}
+	if opts.Output == "" {
+		opts.Output = "text"
+	}
+	err := runWatch(t.Context(), d, opts, &stepClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)})
+	if strings.Contains(stderr.String(), "GitHub") {
+		t.Errorf("GitHub warnings: %s", stderr.String())
+	}
+	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
+	return watchRun{err: err, stdout: stdout.String(), summary: string(summary)}
+}
+
+// status is a deployment status request as GitHub documents it.
+func status(state, description string) map[string]any {
+	return map[string]any{"state": state, "description": description, "environment": "production", "log_url": runURL}
+}
+
+// requests lists the calls as "METHOD path" with their JSON bodies.
+func requests(t *testing.T, srv *ghtest.Server) ([]string, []map[string]any) {
+	var routes []string
+	var bodies []map[string]any
+	for _, c := range srv.Calls() {
+		r := c.Method + " " + c.Path
+		if len(c.Query) > 0 {
+			r += "?" + c.Query.Encode()
+		}
+		routes = append(routes, r)
+		bodies = append(bodies, c.JSON(t))
+	}
+	return routes, bodies
+}
+
+func exitOf(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.Code
+	}
+	return -1
+}
+
+func TestWatchKeepsTheDeploymentStatus(t *testing.T) {
+	found := ghtest.Reply{Status: 200, Body: `[{"id": 42, "sha": "0123456789abcdef", "environment": "production"}]`}
+	created := ghtest.Reply{Status: 201, Body: `{"id": 1}`}
+	list := "GET " + deployments + "?environment=production&per_page=1&sha=0123456789abcdef"
+	tests := map[string]struct {
+		bad, rollback string
+		opts          WatchOptions
+		routes        map[string][]ghtest.Reply
+		code          int
+		wantRoutes    []string
+		wantBodies    []map[string]any
+	}{
+		"a healthy canary: in_progress, then success": {
+			bad: "0", opts: WatchOptions{Deploy: deployOptions{Environment: "production"}}, code: exitPass,
+			routes:     map[string][]ghtest.Reply{"GET " + deployments: {found}, "POST " + statuses: {created}},
+			wantRoutes: []string{list, "POST " + statuses, "POST " + statuses},
+			wantBodies: []map[string]any{nil, status("in_progress", "sloguard is watching the canary"), status("success", "canary healthy after 1m: api: 6000 canary requests rule out a burn rate of 3x or worse")},
+		},
+		"a breach: in_progress, then failure linking the run": {
+			bad: "600", opts: WatchOptions{Deploy: deployOptions{Environment: "production"}, NoRollback: true}, code: exitFail,
+			routes:     map[string][]ghtest.Reply{"GET " + deployments: {found}, "POST " + statuses: {created}},
+			wantRoutes: []string{list, "POST " + statuses, "POST " + statuses},
+		},
+		"a given deployment id needs no lookup": {
+			bad: "0", opts: WatchOptions{Deploy: deployOptions{Environment: "production", DeploymentID: 42}}, code: exitPass,
+			routes:     map[string][]ghtest.Reply{"POST " + statuses: {created}},
+			wantRoutes: []string{"POST " + statuses, "POST " + statuses},
+		},
+		"the rollback action reports the failure once, on the same deployment, then dispatches": {
+			bad: "600", rollback: "rollback:\n  github: {deployment_status: true, dispatch_event: sloguard-rollback}\n",
+			opts: WatchOptions{Deploy: deployOptions{Environment: "production"}}, code: exitFail,
+			routes: map[string][]ghtest.Reply{"GET " + deployments: {found}, "POST " + statuses: {created},
+				"POST /api/v3/repos/acme/shop/dispatches": {{Status: 204}}},
+			wantRoutes: []string{list, "POST " + statuses, "POST " + statuses, "POST /api/v3/repos/acme/shop/dispatches"},
+		},
+		"a dry run still marks the deployment failed": {
+			bad: "600", rollback: "rollback:\n  github: {deployment_status: true}\n",
+			opts: WatchOptions{Deploy: deployOptions{Environment: "production"}, NoRollback: true}, code: exitFail,
+			routes:     map[string][]ghtest.Reply{"GET " + deployments: {found}, "POST " + statuses: {created}},
+			wantRoutes: []string{list, "POST " + statuses, "POST " + statuses},
+		},
+		"without an environment nothing is called": {bad: "0", code: exitPass},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			srv := ghtest.New(t)
+			for route, replies := range tc.routes {
+				srv.Handle(route, replies...)
+			}
+			r := githubWatch(t, srv, watchConfig(tc.bad, tc.rollback), tc.opts, "ghs_t0ken")
+			if exitOf(r.err) != tc.code {
+				t.Fatalf("exit %d (%v), want %d\n%s", exitOf(r.err), r.err, tc.code, r.stdout)
+			}
+			routes, bodies := requests(t, srv)
+			if !reflect.DeepEqual(routes, tc.wantRoutes) {
+				t.Errorf("calls\n got %q\nwant %q", routes, tc.wantRoutes)
+			}
+			if tc.wantBodies != nil && !reflect.DeepEqual(bodies, tc.wantBodies) {
+				t.Errorf("bodies\n got %v\nwant %v", bodies, tc.wantBodies)
+			}
+			if tc.code == exitFail {
+				last := bodies[2]
+				if last["state"] != "failure" || last["log_url"] != runURL || !strings.HasPrefix(last["description"].(string), "canary breached: api: ") {
+					t.Errorf("the failure status: %v", last)
+				}
+			}
+			if len(bodies) == 4 {
+				if p, _ := bodies[3]["client_payload"].(map[string]any); p["environment"] != "production" || bodies[3]["event_type"] != "sloguard-rollback" {
+					t.Errorf("the dispatch names no environment: %v", bodies[3])
+				}
+			}
+			for _, c := range srv.Calls() {
+				if c.Header.Get("Authorization") != "Bearer ghs_t0ken" {
+					t.Errorf("%s %s: Authorization %q", c.Method, c.Path, c.Header.Get("Authorization"))
+				}
+			}
+		})
+	}
+}
+
+func TestWatchWithoutATokenCallsNothing(t *testing.T) {
+	srv := ghtest.New(t) // any request fails the test
+	r := githubWatch(t, srv, watchConfig("0", ""), WatchOptions{Deploy: deployOptions{Environment: "production"}}, "")
+	if exitOf(r.err) != exitPass || len(srv.Calls()) != 0 {
+		t.Errorf("exit %d, %d calls", exitOf(r.err), len(srv.Calls()))
+	}
+}
+
+func TestWatchOnGitHubShowsItsWork(t *testing.T) {
+	srv := ghtest.New(t)
+	r := githubWatch(t, srv, watchConfig("0", ""), WatchOptions{}, "")
+	for _, want := range []string{"```mermaid\nxychart-beta\n", `x-axis ["30s", "1m"]`, "| `api` |"} {
+		if !strings.Contains(r.summary, want) {
+			t.Errorf("the job summary lacks %q:\n%s", want, r.summary)
+		}
+	}
+	for _, want := range []string{"::group::SLO api: pass\n", "\ncanary: good 6000, total 6000, error ratio 0\n", "\nquery 1: values.api.canary.1m\n"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
