@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/sloguard/sloguard/providers"
@@ -19,9 +18,41 @@ type reading struct {
 	err error
 }
 
+// windowsOf lists the windows an occurrences SLO is read over: its own and
+// every burn-rate window, without repeats.
+func windowsOf(s slo.SLO, pol slo.GatePolicy) []time.Duration {
+	ws := []time.Duration{s.Window}
+	for _, w := range slo.BurnWindows(pol.BurnAlerts) {
+		if w != s.Window {
+			ws = append(ws, w)
+		}
+	}
+	return ws
+}
+
 // evaluate reads one SLO over its window and every burn-rate window, all
 // at once, and applies the policy.
 func evaluate(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Provider, at time.Time) (report.SLO, error) {
+	if p == nil || s.Budgeting == slo.Timeslices {
+		return decideSLO(ctx, s, pol, p, at, nil)
+	}
+	readings := map[time.Duration]*reading{}
+	var jobs []job
+	for _, w := range windowsOf(s, pol) {
+		rd := &reading{}
+		readings[w] = rd
+		jobs = append(jobs, job{window: w, run: func(ctx context.Context) {
+			q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: w}
+			rd.c, rd.err = p.Counts(ctx, q, at)
+		}})
+	}
+	runJobs(ctx, jobs, len(jobs))
+	return decideSLO(ctx, s, pol, p, at, readings)
+}
+
+// decideSLO applies the policy to readings already taken (timeslices SLOs
+// read their slices here).
+func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Provider, at time.Time, readings map[time.Duration]*reading) (report.SLO, error) {
 	r := report.SLO{
 		Name: s.Name, Service: s.Service, Objective: s.Objective, Window: slo.FormatDuration(s.Window),
 		Budgeting: s.Budgeting, BurnRates: map[string]float64{}, Reasons: []string{},
@@ -32,24 +63,7 @@ func evaluate(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Pr
 	if s.Budgeting == slo.Timeslices {
 		return evaluateSlices(ctx, s, pol, p, at, r)
 	}
-	windows := append([]time.Duration{s.Window}, slo.BurnWindows(pol.BurnAlerts)...)
-	readings := make(map[time.Duration]*reading, len(windows))
-	var wg sync.WaitGroup
-	for _, w := range windows {
-		if readings[w] != nil {
-			continue
-		}
-		rd := &reading{}
-		readings[w] = rd
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: w}
-			rd.c, rd.err = p.Counts(ctx, q, at)
-		}()
-	}
-	wg.Wait()
-
+	windows := windowsOf(s, pol)
 	main := readings[s.Window]
 	r.Queries = main.c.Resolved
 	for _, w := range windows { // in order, so the same query is blamed each run

@@ -32,23 +32,80 @@ func Check(ctx context.Context, cfg *slo.Config, provs map[string]providers.Prov
 		return nil, err
 	}
 	at := opts.At
+	// Every reading of the run is one job; the longest windows go first so
+	// that the slowest queries do not start last and stretch the run.
+	readings := make([]map[time.Duration]*reading, len(slos))
 	results := make([]report.SLO, len(slos))
 	errs := make([]error, len(slos))
-	var wg sync.WaitGroup
+	var jobs []job
 	for i, s := range slos {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i], errs[i] = evaluate(ctx, s, cfg.Gate, provs[s.Provider], at)
-		}()
+		p := provs[s.Provider]
+		if p == nil || s.Budgeting == slo.Timeslices {
+			jobs = append(jobs, job{window: s.Window + 1, run: func(ctx context.Context) {
+				results[i], errs[i] = decideSLO(ctx, s, cfg.Gate, p, at, nil)
+			}})
+			continue
+		}
+		readings[i] = map[time.Duration]*reading{}
+		for _, w := range windowsOf(s, cfg.Gate) {
+			rd := &reading{}
+			readings[i][w] = rd
+			jobs = append(jobs, job{window: w, run: func(ctx context.Context) {
+				q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: w}
+				rd.c, rd.err = p.Counts(ctx, q, at)
+			}})
+		}
 	}
-	wg.Wait()
+	runJobs(ctx, jobs, workers(cfg))
+	for i, s := range slos {
+		if readings[i] != nil {
+			results[i], errs[i] = decideSLO(ctx, s, cfg.Gate, provs[s.Provider], at, readings[i])
+		}
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	d := &report.Decision{Schema: report.Schema, Command: "check", Config: cfg.Source, EvaluatedAt: at, SLOs: results}
 	decide(d, opts.Override)
 	return d, nil
+}
+
+// job is one reading; window orders the jobs, longest first.
+type job struct {
+	window time.Duration
+	run    func(context.Context)
+}
+
+// runJobs runs jobs on n workers, longest window first.
+func runJobs(ctx context.Context, jobs []job, n int) {
+	sort.SliceStable(jobs, func(i, j int) bool { return jobs[i].window > jobs[j].window })
+	queue := make(chan job)
+	var wg sync.WaitGroup
+	for range max(1, min(n, len(jobs))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range queue {
+				j.run(ctx)
+			}
+		}()
+	}
+	for _, j := range jobs {
+		queue <- j
+	}
+	close(queue)
+	wg.Wait()
+}
+
+// workers is how many readings run at once: as many as the busiest
+// backend allows in flight (each reading may send two queries, which the
+// backend's own bound then queues, so it is never idle).
+func workers(cfg *slo.Config) int {
+	n := 1
+	for _, p := range cfg.Providers {
+		n = max(n, p.MaxConcurrency)
+	}
+	return n
 }
 
 // Select picks the named SLOs, in config order.
