@@ -225,3 +225,22 @@ func TestAFailingRollbackCommandExits4(t *testing.T) {
 		t.Errorf("actions %v, want one failed command", acts)
 	}
 }
+
+func TestRollbackOnInterruptRunsTheActions(t *testing.T) {
+	t.Parallel()
+	prom := startPrometheus(t, startService(t, tracks(healthy, -1)))
+	argv, mark := marker(t)
+	cfg := watchConfig{PromURL: prom.URL, Objective: 99, Duration: "5m", Interval: "2s", Command: argv}.write(t)
+	cmd := command(t.Context(), nil, "watch", "-c", cfg, "-o", "json", "--rollback-on-interrupt")
+	go func() {
+		time.Sleep(5 * time.Second)
+		_ = cmd.Process.Signal(syscall.SIGINT)
+	}()
+	r := sloguard(t, cmd)
+	if r.code != 3 || r.record["decision"] != "inconclusive" {
+		t.Fatalf("exit %d, decision %v; want 3, inconclusive\n%s", r.code, r.record["decision"], r.stderr)
+	}
+	if lines := markerLines(t, mark); len(lines) != 1 || !strings.HasPrefix(lines[0], "inconclusive|") {
+		t.Errorf("rollback command ran %d times with %q, want once, told the decision is inconclusive", len(lines), lines)
+	}
+}

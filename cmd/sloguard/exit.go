@@ -62,17 +62,18 @@ func exitCode(err error, stderr io.Writer) int {
 	return exitUsage
 }
 
-// decisionCode maps a decision to its exit code.
+// decisionCode maps a decision to its exit code. A rollback action that
+// failed wins over everything: a human must act now.
 func decisionCode(d *report.Decision) int {
+	for _, a := range d.Actions {
+		if a.Status == "failed" {
+			return exitActionFailed
+		}
+	}
 	switch d.Decision {
 	case report.Pass, report.Overridden:
 		return exitPass
 	case report.Fail:
-		for _, a := range d.Actions {
-			if a.Status == "failed" {
-				return exitActionFailed
-			}
-		}
 		return exitFail
 	}
 	return exitInconclusive
