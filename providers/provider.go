@@ -96,3 +96,23 @@ func (e *QueryError) Unwrap() error { return e.Err }
 func BadQuery(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadQuery, fmt.Sprintf(format, args...))
 }
+
+// JoinErrors joins the errors of an SLI's queries. No data from one query
+// never hides the failure of another: a caller would read the joined error
+// as "no traffic" and let a release through.
+func JoinErrors(errs ...error) error {
+	var failed, noData []error
+	for _, err := range errs {
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrNoData):
+			noData = append(noData, err)
+		default:
+			failed = append(failed, err)
+		}
+	}
+	if len(failed) > 0 {
+		return errors.Join(failed...)
+	}
+	return errors.Join(noData...)
+}

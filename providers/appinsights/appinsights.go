@@ -193,7 +193,7 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		}
 	}()
 	wg.Wait()
-	if err := joinErrs(errT, errP); err != nil {
+	if err := providers.JoinErrors(errT, errP); err != nil {
 		return c, err
 	}
 	c.Total = total
@@ -237,25 +237,6 @@ func (p *Provider) resolve(query string, window time.Duration, scope providers.S
 
 func (p *Provider) queryErr(rq string, err error) error {
 	return &providers.QueryError{Provider: p.name, Query: rq, Err: err}
-}
-
-// joinErrs joins the errors of an SLI's queries; no data from one query
-// never hides the failure of another.
-func joinErrs(errs ...error) error {
-	var failed, noData []error
-	for _, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, providers.ErrNoData):
-			noData = append(noData, err)
-		default:
-			failed = append(failed, err)
-		}
-	}
-	if len(failed) > 0 {
-		return errors.Join(failed...)
-	}
-	return errors.Join(noData...)
 }
 
 // Slices implements providers.Provider with one query per slice (KQL

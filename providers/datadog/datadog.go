@@ -162,7 +162,7 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		}
 	}()
 	wg.Wait()
-	if err := joinErrs(errT, errP); err != nil {
+	if err := providers.JoinErrors(errT, errP); err != nil {
 		return c, err
 	}
 	c.Total = total
@@ -238,25 +238,6 @@ func inWindow(pts []point, from, to time.Time) []point {
 
 func (p *Provider) queryErr(rq string, err error) error {
 	return &providers.QueryError{Provider: p.name, Query: rq, Err: err}
-}
-
-// joinErrs joins the errors of an SLI's queries; no data from one query
-// never hides the failure of another.
-func joinErrs(errs ...error) error {
-	var failed, noData []error
-	for _, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, providers.ErrNoData):
-			noData = append(noData, err)
-		default:
-			failed = append(failed, err)
-		}
-	}
-	if len(failed) > 0 {
-		return errors.Join(failed...)
-	}
-	return errors.Join(noData...)
 }
 
 // queryURL builds the metrics query request.

@@ -76,7 +76,7 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 		if errors.Is(errP, providers.ErrNoData) {
 			part, errP = nil, nil
 		}
-		if err := joinErrs(errT, errP); err != nil {
+		if err := providers.JoinErrors(errT, errP); err != nil {
 			return nil, err
 		}
 		for i := range out {

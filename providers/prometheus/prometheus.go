@@ -115,7 +115,7 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 	rqT, perSecT, errT := p.resolve(q, q.SLI.TotalQuery)
 	rqP, perSecP, errP := p.resolve(q, partQuery)
 	c.Resolved = []string{rqP, rqT}
-	if err := joinErrs(errT, errP); err != nil {
+	if err := providers.JoinErrors(errT, errP); err != nil {
 		return c, err
 	}
 	var (
@@ -135,7 +135,7 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		}
 	}()
 	wg.Wait()
-	if err := joinErrs(errT, errP); err != nil {
+	if err := providers.JoinErrors(errT, errP); err != nil {
 		return c, err
 	}
 	c.Total = total
@@ -240,26 +240,6 @@ func (p *Provider) do(ctx context.Context, rq string, call func(context.Context)
 
 func (p *Provider) queryErr(rq string, err error) error {
 	return &providers.QueryError{Provider: p.name, Query: rq, Err: err}
-}
-
-// joinErrs joins the errors of an SLI's queries. No data from one query
-// never hides the failure of another: the caller would read the joined
-// error as "no traffic" and let a release through.
-func joinErrs(errs ...error) error {
-	var failed, noData []error
-	for _, err := range errs {
-		switch {
-		case err == nil:
-		case errors.Is(err, providers.ErrNoData):
-			noData = append(noData, err)
-		default:
-			failed = append(failed, err)
-		}
-	}
-	if len(failed) > 0 {
-		return errors.Join(failed...)
-	}
-	return errors.Join(noData...)
 }
 
 // seriesList names the first series of a result, for messages.

@@ -76,7 +76,7 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 		rqT, perSecT, errT := p.resolve(sq, q.SLI.TotalQuery)
 		rqP, perSecP, errP := p.resolve(sq, partQuery)
 		resolved = []string{rqP, rqT}
-		if err := joinErrs(errT, errP); err != nil {
+		if err := providers.JoinErrors(errT, errP); err != nil {
 			return nil, err
 		}
 		var (
@@ -90,7 +90,7 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 		if errors.Is(errP, providers.ErrNoData) {
 			part, errP = nil, nil // no error series at all: no errors
 		}
-		if err := joinErrs(errT, errP); err != nil {
+		if err := providers.JoinErrors(errT, errP); err != nil {
 			return nil, err
 		}
 		for i := range out {
