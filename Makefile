@@ -21,7 +21,7 @@ vet:
 	go vet ./...
 
 fmt-check:
-	@out=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); \
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path '*/node_modules/*' -not -path './.git/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 go-test:
@@ -53,7 +53,7 @@ azure-task-binaries:
 # The Marketplace package (.vsix): see docs/ci.md, "Packaging the task".
 azure-extension: azure-task-binaries
 	cd $(TASK_DIR) && npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
-	cd azure-devops && npx --yes tfx-cli@0.21.1 extension create --manifest-globs vss-extension.json --output-path dist/
+	cd azure-devops && npx --yes tfx-cli@0.23.1 extension create --manifest-globs vss-extension.json --output-path dist/
 
 docker:
 	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t sloguard:$(VERSION) .

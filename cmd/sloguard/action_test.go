@@ -5,8 +5,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 // runnerEnv is what the runner sets for a container action: every input
@@ -239,6 +242,47 @@ func TestSplitArgs(t *testing.T) {
 	for _, bad := range []string{`'open`, `"open`, `trailing\`} {
 		if _, err := splitArgs(bad); err == nil {
 			t.Errorf("%q: want an error", bad)
+		}
+	}
+}
+
+// TestActionYAMLMatchesTheAdapter keeps action.yml and actionInputs in
+// step, and runs every command with the defaults action.yml declares.
+func TestActionYAMLMatchesTheAdapter(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "..", "action.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var action struct {
+		Inputs map[string]struct {
+			Default *string `yaml:"default"`
+		} `yaml:"inputs"`
+	}
+	if err := yaml.Unmarshal(data, &action); err != nil {
+		t.Fatal(err)
+	}
+	var declared, handled []string
+	env := map[string]string{"GITHUB_ACTIONS": "true"}
+	for name, in := range action.Inputs {
+		declared = append(declared, name)
+		env[inputEnv(name)] = ""
+		if in.Default != nil {
+			env[inputEnv(name)] = *in.Default
+		}
+	}
+	for _, in := range actionInputs() {
+		handled = append(handled, in.name)
+	}
+	slices.Sort(declared)
+	slices.Sort(handled)
+	if !slices.Equal(declared, handled) {
+		t.Errorf("action.yml declares %q; action.go handles %q", declared, handled)
+	}
+	for _, command := range []string{"check", "watch", "rollback", "validate"} {
+		env["INPUT_COMMAND"] = command
+		argv, _, err := actionArgv([]string{"sloguard"}, envFunc(env), "/")
+		if err != nil || len(argv) < 2 || argv[1] != command {
+			t.Errorf("%s with the defaults: %q, %v", command, argv, err)
 		}
 	}
 }

@@ -33,8 +33,8 @@ func watchCommand(d *deps) *cli.Command {
 		Usage: "watch a canary, decide as early as the data allows, roll back on a breach",
 		Flags: append([]cli.Flag{
 			configFlag(), prometheusURLFlag(), sloFlag(), outputFlag(), reportFlag(),
-			&cli.DurationFlag{Name: "duration", Usage: "how long to watch (default: canary.duration, 10m)", EnvVars: env("duration")},
-			&cli.DurationFlag{Name: "interval", Usage: "how often to evaluate (default: canary.interval, 30s)", EnvVars: env("interval")},
+			&cli.DurationFlag{Name: "duration", Usage: "how long to watch", DefaultText: "canary.duration, else 10m", EnvVars: env("duration")},
+			&cli.DurationFlag{Name: "interval", Usage: "how often to evaluate", DefaultText: "canary.interval, else 30s", EnvVars: env("interval")},
 			&cli.StringFlag{Name: "since", Usage: "count events from this RFC 3339 `TIME` (the deploy) instead of from the start of the watch", EnvVars: env("since")},
 			&cli.BoolFlag{Name: "no-rollback", Aliases: []string{"dry-run"}, Usage: "on a breach, print the rollback actions instead of running them", EnvVars: env("no-rollback")},
 			&cli.BoolFlag{Name: "rollback-on-interrupt", Usage: "run the rollback actions when SIGINT/SIGTERM stops the watch", EnvVars: env("rollback-on-interrupt")},

@@ -149,7 +149,9 @@ func TestDockerfile(t *testing.T) {
 			found := false
 			for _, c := range final.all("copy") {
 				a, _ := args(c)
-				found = found || slices.ContainsFunc(a, func(s string) bool { return strings.Contains(s, "ca-certificates") || strings.Contains(s, "/etc/ssl/certs") })
+				found = found || slices.ContainsFunc(a, func(s string) bool {
+					return strings.Contains(s, "ca-certificates") || strings.Contains(s, "/etc/ssl/certs")
+				})
 			}
 			if !found {
 				t.Error("FROM scratch without CA certificates: HTTPS to backends and GitHub would fail")
