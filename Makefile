@@ -50,7 +50,7 @@ azure-task-binaries:
 	GOOS=windows GOARCH=amd64 $(GO_BUILD) -o $(TASK_DIR)/bin/windows-x64/sloguard.exe ./cmd/sloguard
 	GOOS=darwin  GOARCH=arm64 $(GO_BUILD) -o $(TASK_DIR)/bin/darwin-arm64/sloguard ./cmd/sloguard
 
-# The Marketplace package (.vsix): see docs/ci.md, "Packaging the task".
+# The Marketplace package (.vsix): see the README, "Packaging the task".
 azure-extension: azure-task-binaries
 	cd $(TASK_DIR) && npm ci --no-audit --no-fund && npm run build && npm prune --omit=dev
 	cd azure-devops && npx --yes tfx-cli@0.23.1 extension create --manifest-globs vss-extension.json --output-path dist/

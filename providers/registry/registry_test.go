@@ -15,7 +15,7 @@ import (
 	"github.com/sloguard/sloguard/slo"
 )
 
-// config has one provider of every type, as docs/backends.md shows them.
+// config has one provider of every type, as the README's Backends section shows them.
 const config = `version: 1
 providers:
   - name: prom
@@ -171,10 +171,11 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
-// TestDocumentedExamples loads every config example of docs/backends.md
-// and builds its providers: the README must not show a config that fails.
+// TestDocumentedExamples loads every config example of the README's
+// Backends section and builds its providers, and parses every complete
+// config the README shows: the README must not show a config that fails.
 func TestDocumentedExamples(t *testing.T) {
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "backends.md"))
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +183,21 @@ func TestDocumentedExamples(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "slo-values.yaml"), []byte("{}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	blocks := strings.Split(string(doc), "```yaml\n")[1:]
+	for i, b := range strings.Split(string(readme), "```yaml\n")[1:] {
+		yaml := strings.SplitN(b, "```", 2)[0]
+		if !strings.HasPrefix(yaml, "version: 1\n") && !strings.HasPrefix(yaml, "# sloguard.yaml\nversion: 1\n") {
+			continue
+		}
+		if _, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{}); err != nil {
+			t.Errorf("README yaml block %d does not load: %v\n%s", i+1, err, yaml)
+		}
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## Backends\n")
+	if !ok {
+		t.Fatal("the README has no Backends section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	blocks := strings.Split(section, "```yaml\n")[1:]
 	if len(blocks) != 5 {
 		t.Fatalf("%d yaml examples, want one per backend (5)", len(blocks))
 	}
