@@ -15,7 +15,7 @@ GO_BUILD = CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=$(VE
 build:
 	$(GO_BUILD) -o bin/sloguard ./cmd/sloguard
 
-test: vet fmt-check go-test task-test actionlint
+test: vet fmt-check task-test actionlint go-test
 
 vet:
 	go vet ./...
@@ -24,8 +24,12 @@ fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path '*/node_modules/*' -not -path './.git/*')); \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
+# Go tests last, through gotestsum, so that the run ends with its count of
+# tests: "DONE 512 tests in 90s".
+GOTESTSUM := go run gotest.tools/gotestsum@v1.12.3
+
 go-test:
-	go test ./...
+	$(GOTESTSUM) --format pkgname -- -count=1 ./...
 
 task-test:
 	cd $(TASK_DIR) && npm ci --no-audit --no-fund && npm test

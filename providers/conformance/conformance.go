@@ -239,10 +239,10 @@ func Run(t *testing.T, b Backend) {
 		},
 	}
 	for name, tc := range cases {
+		if tc.network && !b.Network {
+			continue // a backend without I/O has no transport to test
+		}
 		t.Run(name, func(t *testing.T) {
-			if tc.network && !b.Network {
-				t.Skipf("%s does no I/O", b.Name)
-			}
 			t.Parallel()
 			s := Setup{
 				Replies: tc.replies, Repeat: tc.repeat, SLO: "checkout-availability",
