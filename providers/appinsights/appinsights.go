@@ -42,8 +42,7 @@ type Provider struct {
 	apiEnv   string
 	tokens   *tokenCache
 	client   *retryablehttp.Client
-	timeout  time.Duration
-	sem      chan struct{}
+	lim      *providers.Limiter
 	log      *slog.Logger
 }
 
@@ -79,7 +78,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ..
 	if o.now == nil {
 		o.now = time.Now
 	}
-	p := &Provider{name: cfg.Name, timeout: cfg.Timeout, log: log}
+	p := &Provider{name: cfg.Name, log: log}
 	scope := appInsightsScope
 	switch {
 	case cfg.AppID != "" && cfg.WorkspaceID != "":
@@ -124,14 +123,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ..
 		}
 		p.tokens, p.authDesc = &tokenCache{cred: cred, scope: scope, now: o.now}, desc
 	}
-	if p.timeout <= 0 {
-		p.timeout = 30 * time.Second
-	}
-	conc := cfg.MaxConcurrency
-	if conc <= 0 {
-		conc = 10
-	}
-	p.sem = make(chan struct{}, conc)
+	p.lim = providers.NewLimiter(cfg)
 	return p, nil
 }
 

@@ -128,14 +128,11 @@ func number(raw json.RawMessage) (v float64, isNull bool, err error) {
 // post sends one query within the provider's concurrency bound and
 // deadline, and classifies every failure.
 func (p *Provider) post(ctx context.Context, rq string, from, to time.Time, out *queryResponse) error {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return p.queryErr(rq, ctx.Err())
+	qctx, done, err := p.lim.Start(ctx)
+	if err != nil {
+		return p.queryErr(rq, err)
 	}
-	defer func() { <-p.sem }()
-	qctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
+	defer done()
 	body, err := json.Marshal(map[string]string{"query": rq, "timespan": timespan(from, to)})
 	if err != nil {
 		return p.queryErr(rq, err)
@@ -178,7 +175,7 @@ func (p *Provider) post(ctx context.Context, rq string, from, to time.Time, out 
 
 func (p *Provider) transportErr(parent, ctx context.Context, err error) error {
 	if parent.Err() == nil && ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.timeout, err)
+		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, err)
 	}
 	return err
 }

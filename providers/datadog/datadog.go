@@ -34,8 +34,7 @@ type Provider struct {
 	site              string
 	apiKeyEnv, appEnv string
 	client            *retryablehttp.Client
-	timeout           time.Duration
-	sem               chan struct{}
+	lim               *providers.Limiter
 	log               *slog.Logger
 }
 
@@ -44,7 +43,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Provider{name: cfg.Name, site: cfg.Site, apiKeyEnv: cfg.APIKeyEnv, appEnv: cfg.AppKeyEnv, timeout: cfg.Timeout, log: log}
+	p := &Provider{name: cfg.Name, site: cfg.Site, apiKeyEnv: cfg.APIKeyEnv, appEnv: cfg.AppKeyEnv, log: log}
 	if p.site == "" {
 		p.site = "datadoghq.com"
 	}
@@ -84,14 +83,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 	// Datadog says how long to wait in X-RateLimit-Reset, not Retry-After.
 	rc.HTTPClient.Transport = rateLimitReset{next: rc.HTTPClient.Transport}
 	p.client = rc
-	if p.timeout <= 0 {
-		p.timeout = 30 * time.Second
-	}
-	conc := cfg.MaxConcurrency
-	if conc <= 0 {
-		conc = 10
-	}
-	p.sem = make(chan struct{}, conc)
+	p.lim = providers.NewLimiter(cfg)
 	return p, nil
 }
 

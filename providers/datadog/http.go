@@ -86,14 +86,11 @@ func (p *Provider) points(ctx context.Context, rq string, from, to time.Time) ([
 // get runs one GET within the provider's concurrency bound and deadline,
 // decodes a 200's JSON into out, and classifies every failure.
 func (p *Provider) get(ctx context.Context, rq, u string, out any) error {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return p.queryErr(rq, ctx.Err())
+	qctx, done, err := p.lim.Start(ctx)
+	if err != nil {
+		return p.queryErr(rq, err)
 	}
-	defer func() { <-p.sem }()
-	qctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
+	defer done()
 	req, err := retryablehttp.NewRequestWithContext(qctx, http.MethodGet, u, nil)
 	if err != nil {
 		return p.queryErr(rq, err)
@@ -120,7 +117,7 @@ func (p *Provider) get(ctx context.Context, rq, u string, out any) error {
 // deadline or cancellation passes through as is.
 func (p *Provider) transportErr(parent, ctx context.Context, err error) error {
 	if parent.Err() == nil && ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.timeout, err)
+		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, err)
 	}
 	return err
 }

@@ -55,7 +55,7 @@ func (p *Provider) classify(parent, ctx context.Context, err error) error {
 		return err // the caller gave up: its deadline, not ours
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.timeout, err)
+		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, err)
 	}
 	var (
 		unknownCA   x509.UnknownAuthorityError

@@ -27,11 +27,10 @@ const maxPoints = 10000
 
 // Provider queries one Prometheus-compatible server.
 type Provider struct {
-	name    string
-	api     v1.API
-	timeout time.Duration
-	sem     chan struct{} // bounds the queries in flight
-	log     *slog.Logger
+	name string
+	api  v1.API
+	lim  *providers.Limiter
+	log  *slog.Logger
 }
 
 // New builds a provider from its config; getenv reads the secrets it names.
@@ -65,15 +64,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}
-	timeout := cfg.Timeout
-	if timeout <= 0 {
-		timeout = 30 * time.Second
-	}
-	conc := cfg.MaxConcurrency
-	if conc <= 0 {
-		conc = 10
-	}
-	return &Provider{name: cfg.Name, api: v1.NewAPI(c), timeout: timeout, sem: make(chan struct{}, conc), log: log}, nil
+	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: providers.NewLimiter(cfg), log: log}, nil
 }
 
 // Counts implements providers.Provider.
@@ -217,14 +208,11 @@ func (p *Provider) instant(ctx context.Context, rq string, at time.Time, nanIsNo
 // do runs one API call within the provider's concurrency bound and
 // deadline, and classifies its error.
 func (p *Provider) do(ctx context.Context, rq string, call func(context.Context) (model.Value, v1.Warnings, error)) (model.Value, error) {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, p.queryErr(rq, ctx.Err())
+	qctx, done, err := p.lim.Start(ctx)
+	if err != nil {
+		return nil, p.queryErr(rq, err)
 	}
-	defer func() { <-p.sem }()
-	qctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
+	defer done()
 	val, warnings, err := call(qctx)
 	for _, w := range warnings {
 		p.log.Warn("prometheus warning", "provider", p.name, "query", rq, "warning", w)

@@ -56,14 +56,11 @@ func (p *Provider) scrapeIfOlder(ctx context.Context, target string, at time.Tim
 
 // fetch GETs one target and parses the text exposition format.
 func (p *Provider) fetch(ctx context.Context, target string) (map[string]sample, error) {
-	select {
-	case p.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	qctx, done, err := p.lim.Start(ctx)
+	if err != nil {
+		return nil, err
 	}
-	defer func() { <-p.sem }()
-	qctx, cancel := context.WithTimeout(ctx, p.timeout)
-	defer cancel()
+	defer done()
 	req, err := retryablehttp.NewRequestWithContext(qctx, http.MethodGet, target, nil)
 	if err != nil {
 		return nil, err
@@ -71,7 +68,7 @@ func (p *Provider) fetch(ctx context.Context, target string) (map[string]sample,
 	resp, err := p.client.Do(req)
 	if err != nil {
 		if ctx.Err() == nil && qctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("no answer within the %s timeout (retries included): %w", p.timeout, err)
+			return nil, fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, err)
 		}
 		return nil, scrubURL(err)
 	}
@@ -89,7 +86,7 @@ func (p *Provider) fetch(ctx context.Context, target string) (map[string]sample,
 	series, err := parse(io.LimitReader(resp.Body, maxBody))
 	if err != nil {
 		if ctx.Err() == nil && qctx.Err() != nil {
-			return nil, fmt.Errorf("no answer within the %s timeout (retries included): %w", p.timeout, qctx.Err())
+			return nil, fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, qctx.Err())
 		}
 		return nil, fmt.Errorf("not the Prometheus text format: %v", err)
 	}

@@ -38,8 +38,7 @@ type Provider struct {
 	name    string
 	targets map[string][]string // scope -> URLs
 	client  *retryablehttp.Client
-	timeout time.Duration
-	sem     chan struct{}
+	lim     *providers.Limiter
 	log     *slog.Logger
 	authFor string // the config keys holding the credentials, for messages
 
@@ -56,7 +55,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 	if len(cfg.Targets) == 0 {
 		return nil, fmt.Errorf("provider %q: targets is empty: list the /metrics URLs per scope, e.g. {canary: [http://10.0.0.5:8080/metrics]}", cfg.Name)
 	}
-	p := &Provider{name: cfg.Name, targets: map[string][]string{}, timeout: cfg.Timeout, log: log, hist: map[string]*history{}, authFor: "headers"}
+	p := &Provider{name: cfg.Name, targets: map[string][]string{}, log: log, hist: map[string]*history{}, authFor: "headers"}
 	for scope, urls := range cfg.Targets {
 		switch scope {
 		case providers.ScopeService, providers.ScopeCanary, providers.ScopeBaseline:
@@ -96,14 +95,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}
 	p.client = rc
-	if p.timeout <= 0 {
-		p.timeout = 30 * time.Second
-	}
-	conc := cfg.MaxConcurrency
-	if conc <= 0 {
-		conc = 10
-	}
-	p.sem = make(chan struct{}, conc)
+	p.lim = providers.NewLimiter(cfg)
 	return p, nil
 }
 
