@@ -15,7 +15,7 @@ GO_BUILD = CGO_ENABLED=0 go build -trimpath -ldflags="-s -w -X main.version=$(VE
 build:
 	$(GO_BUILD) -o bin/sloguard ./cmd/sloguard
 
-test: vet fmt-check task-test actionlint go-test
+test: vet fmt-check build task-test actionlint go-test
 
 vet:
 	go vet ./...
