@@ -129,7 +129,7 @@ func backfill(ctx context.Context, h *History, promtool, dir, data string) error
 // competes with the queries being measured.
 func start(ctx context.Context, prom, cfg, data, dir, addr string) (*Server, error) {
 	if addr == "" {
-		port, err := freePort()
+		port, err := FreePort()
 		if err != nil {
 			return nil, err
 		}
@@ -264,8 +264,11 @@ func (s *Server) Stop() error {
 }
 
 // Log returns the end of Prometheus's log, for error messages.
-func (s *Server) Log() string {
-	b, _ := os.ReadFile(s.log)
+func (s *Server) Log() string { return LogTail(s.log) }
+
+// LogTail returns the end of a server's log file, for error messages.
+func LogTail(path string) string {
+	b, _ := os.ReadFile(path)
 	return tail(b)
 }
 
@@ -277,9 +280,9 @@ func tail(b []byte) string {
 	return string(b)
 }
 
-// freePort asks the kernel for a free loopback port. Someone may take it
-// before Prometheus binds it; Run retries when that happens.
-func freePort() (int, error) {
+// FreePort asks the kernel for a free loopback port. Someone may take it
+// before the server binds it; callers retry when that happens.
+func FreePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err

@@ -94,7 +94,7 @@ func Run(ctx context.Context, h *promtest.History, dir string) (*Server, error) 
 	if err != nil {
 		return nil, err
 	}
-	port, err := freePort()
+	port, err := promtest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -262,20 +262,4 @@ func (s *Server) Stop() error {
 }
 
 // Log returns the end of VictoriaMetrics's log, for messages.
-func (s *Server) Log() string {
-	b, _ := os.ReadFile(s.log)
-	b = bytes.TrimSpace(b)
-	if len(b) > 2000 {
-		b = append([]byte("…"), b[len(b)-2000:]...)
-	}
-	return string(b)
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
+func (s *Server) Log() string { return promtest.LogTail(s.log) }
