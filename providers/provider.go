@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
+	"sync"
 	"time"
 
 	"github.com/sloguard/sloguard/slo"
@@ -115,4 +117,41 @@ func JoinErrors(errs ...error) error {
 		return errors.Join(failed...)
 	}
 	return errors.Join(noData...)
+}
+
+// PartQuery is the query an events SLI counts besides the total: the bad
+// events (error_query), or the good ones (good_query).
+func PartQuery(s slo.SLI) (query string, good bool) {
+	if s.GoodQuery != "" {
+		return s.GoodQuery, true
+	}
+	return s.ErrorQuery, false
+}
+
+// ReadEvents reads an events SLI's two resolved queries at once through
+// read and combines them into good and total events. An empty part is zero
+// events (no 5xx series at all means no errors); an empty total is no data.
+func ReadEvents(ctx context.Context, partQuery, totalQuery string, good bool, read func(context.Context, string) (float64, error)) (goodEvents, total float64, err error) {
+	var (
+		wg         sync.WaitGroup
+		part       float64
+		errT, errP error
+	)
+	wg.Add(2)
+	go func() { defer wg.Done(); total, errT = read(ctx, totalQuery) }()
+	go func() {
+		defer wg.Done()
+		part, errP = read(ctx, partQuery)
+		if errors.Is(errP, ErrNoData) {
+			part, errP = 0, nil
+		}
+	}()
+	wg.Wait()
+	if err := JoinErrors(errT, errP); err != nil {
+		return 0, 0, err
+	}
+	if good {
+		return math.Min(part, total), total, nil
+	}
+	return math.Max(total-part, 0), total, nil
 }

@@ -8,10 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -130,40 +128,18 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		c.Value, c.Total = sum/float64(n), 1
 		return c, nil
 	}
-	partQuery, good := q.SLI.ErrorQuery, false
-	if q.SLI.GoodQuery != "" {
-		partQuery, good = q.SLI.GoodQuery, true
-	}
+	partQuery, good := providers.PartQuery(q.SLI)
 	rqT, errT := p.resolve(q.SLI.TotalQuery, q.Window, "sum", rollup, q.Scope)
 	rqP, errP := p.resolve(partQuery, q.Window, "sum", rollup, q.Scope)
 	c.Resolved = []string{rqP, rqT}
 	if err := errors.Join(errT, errP); err != nil {
 		return c, err
 	}
-	var (
-		wg          sync.WaitGroup
-		total, part float64
-	)
-	wg.Add(2)
-	go func() { defer wg.Done(); total, errT = p.count(ctx, rqT, c.Start, at) }()
-	go func() {
-		defer wg.Done()
-		part, errP = p.count(ctx, rqP, c.Start, at)
-		if errors.Is(errP, providers.ErrNoData) {
-			part, errP = 0, nil // no error series at all: no errors
-		}
-	}()
-	wg.Wait()
-	if err := providers.JoinErrors(errT, errP); err != nil {
-		return c, err
-	}
-	c.Total = total
-	if good {
-		c.Good = math.Min(part, total)
-	} else {
-		c.Good = math.Max(total-part, 0)
-	}
-	return c, nil
+	var err error
+	c.Good, c.Total, err = providers.ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
+		return p.count(ctx, rq, c.Start, at)
+	})
+	return c, err
 }
 
 // checkKind rejects the SLI shapes a metrics query cannot answer.

@@ -4,13 +4,11 @@ package prometheus
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -97,10 +95,7 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		c.Good, c.Total = 1-v, 1
 		return c, nil
 	}
-	partQuery, good := q.SLI.ErrorQuery, false
-	if q.SLI.GoodQuery != "" {
-		partQuery, good = q.SLI.GoodQuery, true
-	}
+	partQuery, good := providers.PartQuery(q.SLI)
 	// Resolve both before sending either: a bad query is a config error,
 	// and the server should not see half of it.
 	rqT, perSecT, errT := p.resolve(q, q.SLI.TotalQuery)
@@ -109,33 +104,12 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 	if err := providers.JoinErrors(errT, errP); err != nil {
 		return c, err
 	}
-	var (
-		wg          sync.WaitGroup
-		total, part float64
-	)
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		total, errT = p.instantCount(ctx, rqT, at, perSecT, q.Window)
-	}()
-	go func() {
-		defer wg.Done()
-		part, errP = p.instantCount(ctx, rqP, at, perSecP, q.Window)
-		if errors.Is(errP, providers.ErrNoData) {
-			part, errP = 0, nil // no error series at all: no errors
-		}
-	}()
-	wg.Wait()
-	if err := providers.JoinErrors(errT, errP); err != nil {
-		return c, err
-	}
-	c.Total = total
-	if good {
-		c.Good = math.Min(part, total)
-	} else {
-		c.Good = math.Max(total-part, 0)
-	}
-	return c, nil
+	perSec := map[string]bool{rqT: perSecT, rqP: perSecP}
+	var err error
+	c.Good, c.Total, err = providers.ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
+		return p.instantCount(ctx, rq, at, perSec[rq], q.Window)
+	})
+	return c, err
 }
 
 // resolve resolves one SLI query for q, its error quoting the query.
