@@ -150,8 +150,15 @@ func ReadEvents(ctx context.Context, partQuery, totalQuery string, good bool, re
 	if err := JoinErrors(errT, errP); err != nil {
 		return 0, 0, err
 	}
+	return GoodEvents(part, total, good), total, nil
+}
+
+// GoodEvents turns an events SLI's part (good events with good_query, bad
+// ones with error_query) into good events, kept within [0, total]: two
+// extrapolated series can disagree slightly.
+func GoodEvents(part, total float64, good bool) float64 {
 	if good {
-		return math.Min(part, total), total, nil
+		return math.Min(part, total)
 	}
-	return math.Max(total-part, 0), total, nil
+	return math.Max(total-part, 0)
 }

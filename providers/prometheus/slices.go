@@ -102,11 +102,7 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 				continue
 			}
 			out[i].Total = t
-			if good {
-				out[i].Good = math.Min(pv, t)
-			} else {
-				out[i].Good = math.Max(t-pv, 0)
-			}
+			out[i].Good = providers.GoodEvents(pv, t, good)
 		}
 	}
 	for i := range out {

@@ -267,11 +267,7 @@ func fill(c *providers.Counts, s slo.SLI, vals []float64, query string) error {
 		return providers.BadQuery("event counts cannot be negative (%v, %v)", part, total)
 	}
 	c.Total = total
-	if s.GoodQuery != "" {
-		c.Good = math.Min(part, total)
-	} else {
-		c.Good = math.Max(total-part, 0)
-	}
+	c.Good = providers.GoodEvents(part, total, s.GoodQuery != "")
 	return nil
 }
 
