@@ -126,10 +126,10 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 
 // watchable rejects SLOs a canary cannot be judged on, before any waiting.
 func watchable(cfg *slo.Config, slos []slo.SLO, pol slo.CanaryPolicy) error {
+	if err := rollout.Watchable(slos); err != nil {
+		return &exitError{Code: exitUsage, Err: err}
+	}
 	for _, s := range slos {
-		if s.SLI.Kind() == slo.KindRatio {
-			return &exitError{Code: exitUsage, Err: fmt.Errorf("slo %q: watch needs event counts, not a ratio: write its SLI as error_query (or good_query) with total_query", s.Name)}
-		}
 		p, _ := cfg.ProviderByName(s.Provider)
 		if (p.Type == "prometheus" || p.Type == "datadog" || p.Type == "appinsights") && len(pol.Canary.Labels) == 0 {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("canary.canary.labels: required to tell the canary apart in provider %q, e.g. {track: canary}", p.Name)}
