@@ -22,22 +22,18 @@ const (
 	historyStep   = 2 * time.Minute
 )
 
-// defaultDispersion is assumed when the history cannot be read or holds
-// too few errors: errors in bursts whose count varies three times as much
-// as Poisson's. The baseline's intervals can raise it during the watch.
-const defaultDispersion = 3
-
 // dispersion is what the watch assumes about one SLO's error bursts, and
 // where that came from (for the record and the reason).
 type dispersion struct {
-	value  float64
-	source string
+	value    float64
+	source   string
+	fromData bool // estimated from history, not the default
 }
 
 // readHistory starts reading, for every events SLO, the reference series
 // (the baseline, else the whole service) before since, and returns a
 // function that waits for the results. A failed or empty read is not an
-// error: the SLO falls back to defaultDispersion, with a warning.
+// error: the SLO falls back to sequential.DefaultDispersion, with a warning.
 func (w *Watch) readHistory(ctx context.Context, since time.Time, log *slog.Logger) func() map[string]dispersion {
 	step := max(w.Policy.Interval, historyStep)
 	r := providers.Range{Start: since.Add(-historySlices * step), End: since, Step: step}
@@ -71,9 +67,9 @@ func (w *Watch) historyDispersion(ctx context.Context, s slo.SLO, scope provider
 	what := fmt.Sprintf("the %s's last %s", scope.Name, slo.FormatDuration(r.End.Sub(r.Start)))
 	fallback := func(why string, args ...any) dispersion {
 		reason := fmt.Sprintf(why, args...)
-		log.Warn("cannot estimate how bursty the errors are from history: assuming a dispersion of 3 (slower to decide on steady traffic)",
+		log.Warn("cannot estimate how bursty the errors are from history: assuming very bursty errors (dispersion 10) until the baseline shows otherwise, slower to decide",
 			"slo", s.Name, "history", what, "reason", reason)
-		return dispersion{value: defaultDispersion, source: "default: " + reason}
+		return dispersion{value: sequential.DefaultDispersion, source: "default: " + reason}
 	}
 	p, ok := w.Providers[s.Provider]
 	if !ok {
@@ -91,5 +87,5 @@ func (w *Watch) historyDispersion(ctx context.Context, s slo.SLO, scope provider
 	if !ok {
 		return fallback("too little history: %d slices with traffic", pe.Slices())
 	}
-	return dispersion{value: d, source: what}
+	return dispersion{value: d, source: what, fromData: true}
 }

@@ -60,7 +60,7 @@ func (t *tracker) start(d dispersion) {
 		Alpha: t.alpha, Power: t.pol.Power, Budget: t.slo.Budget(),
 		HealthyBurnRate: t.pol.HealthyBurnRate, BreachBurnRate: t.pol.BreachBurnRate,
 		Baseline: t.pol.Baseline != nil, RelativeTolerance: t.pol.RelativeTolerance, BreachRelative: t.pol.BreachRelative,
-		BaselineBreachFails: t.pol.OnBaselineBreach == slo.PolicyFail, Dispersion: d.value,
+		BaselineBreachFails: t.pol.OnBaselineBreach == slo.PolicyFail, Dispersion: d.value, NoHistory: !d.fromData,
 	})
 }
 

@@ -413,7 +413,7 @@ func TestTheHistorySetsTheDispersion(t *testing.T) {
 	}{
 		"steady history is Poisson":      {min: 1, max: 1, source: "the baseline's last 2h"},
 		"bursty history is dispersed":    {history: bursty, min: 40, max: 80, source: "the baseline's last 2h"},
-		"no history falls back to three": {history: func(providers.Range) ([]providers.Counts, error) { return nil, errors.New("slices not supported") }, min: 3, max: 3, source: "default: slices not supported", warns: "cannot estimate how bursty"},
+		"no history falls back to ten":   {history: func(providers.Range) ([]providers.Counts, error) { return nil, errors.New("slices not supported") }, min: 10, max: 10, source: "default: slices not supported", warns: "cannot estimate how bursty"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -110,3 +110,13 @@ func (b bursts) split(theta, pi float64) float64 {
 	}
 	return psi
 }
+
+// Tilt returns θ and φ(θ) of the exponential tilt for r times the healthy
+// rate, under bursts of dispersion d: exp(θ·C - φ·m) is the likelihood
+// ratio a one-sided test that knows r and d would use (the detection
+// benchmark's oracle).
+func Tilt(d, r float64) (theta, phi float64) {
+	b := newBursts(d)
+	theta = b.tilt(r)
+	return theta, b.phi(theta)
+}

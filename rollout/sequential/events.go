@@ -22,7 +22,17 @@ type Config struct {
 	// Dispersion is the errors' variance over their mean to assume from
 	// the start (1: Poisson): estimated from history, or a default.
 	Dispersion float64
+	// NoHistory: Dispersion is a default, not an estimate; the baseline's
+	// intervals replace it as soon as they are enough for an estimate.
+	NoHistory bool
 }
+
+// DefaultDispersion is assumed when there is no history to estimate the
+// dispersion from: the burstiest errors the benchmark covers, since too
+// little costs the guarantee and too much only speed. With a baseline, its
+// intervals during the watch replace it as soon as they are enough for an
+// estimate (Config.NoHistory).
+const DefaultDispersion = 10
 
 // Alternatives of the mixtures, as multiples of the healthy error ratio
 // (absolute) or of the tolerated ratio to the baseline (relative), with
@@ -119,23 +129,35 @@ func (e *Evidence) Observe(canaryBad, canaryTotal, baseBad, baseTotal float64) {
 		pie := canaryTotal * e.cfg.BreachRelative / (canaryTotal*e.cfg.BreachRelative + baseTotal)
 		e.relEffect += e.relEff*canaryBad - e.model.split(e.relEff, pie)*all
 	}
-	if e.cfg.Baseline {
-		e.raiseDispersion(baseBad, baseTotal)
+	switch {
+	case e.cfg.Baseline:
+		e.learnDispersion(baseBad, baseTotal)
+	case e.cfg.NoHistory:
+		// nothing else to learn from: the canary's own intervals, which
+		// can only make the test slower if the canary turns bad mid-watch
+		e.learnDispersion(canaryBad, canaryTotal)
 	}
 	if e.AbsoluteCrossed() && e.cfg.Baseline && !e.cfg.BaselineBreachFails && e.BaselineBurning() {
 		e.baselineBreached = true
 	}
 }
 
-// raiseDispersion learns from the baseline's intervals during the watch:
+// learnDispersion learns from the baseline's intervals during the watch:
 // when they are clearly more dispersed than assumed (by two standard
 // errors), the test assumes their dispersion from the next interval on.
-// It never lowers it: a lower dispersion mid-watch would bet harder on a
-// burst that began in an earlier interval.
-func (e *Evidence) raiseDispersion(bad, total float64) {
+// It never lowers an estimate from history: a lower dispersion mid-watch
+// would bet harder on a burst that began in an earlier interval. Without
+// history, the default gives way to the intervals' estimate, both ways.
+func (e *Evidence) learnDispersion(bad, total float64) {
 	e.ref.Add(bad, total)
 	d, ok := e.ref.Estimate()
 	if !ok {
+		return
+	}
+	if e.cfg.NoHistory {
+		if d != e.model.dispersion() {
+			e.setModel(newBursts(d))
+		}
 		return
 	}
 	df := float64(e.ref.Slices() - 1)
