@@ -411,9 +411,9 @@ func TestTheHistorySetsTheDispersion(t *testing.T) {
 		min, max      float64
 		source, warns string
 	}{
-		"steady history is Poisson":      {min: 1, max: 1, source: "the baseline's last 2h"},
-		"bursty history is dispersed":    {history: bursty, min: 40, max: 80, source: "the baseline's last 2h"},
-		"no history falls back to ten":   {history: func(providers.Range) ([]providers.Counts, error) { return nil, errors.New("slices not supported") }, min: 10, max: 10, source: "default: slices not supported", warns: "cannot estimate how bursty"},
+		"steady history is Poisson":    {min: 1, max: 1, source: "the baseline's last 2h"},
+		"bursty history is dispersed":  {history: bursty, min: 40, max: 80, source: "the baseline's last 2h"},
+		"no history falls back to ten": {history: func(providers.Range) ([]providers.Counts, error) { return nil, errors.New("slices not supported") }, min: 10, max: 10, source: "default: slices not supported", warns: "cannot estimate how bursty"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
