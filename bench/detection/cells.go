@@ -77,7 +77,7 @@ func eventCells(pr peerRules) []*cell {
 
 	for _, rps := range []float64{200, 20} {
 		for _, f := range []float64{1, 2, 5, 10} {
-			add(newCell("Poisson errors", rps, defaultShare, f, 5, poisson).withRules(pr.all()...))
+			add(newCell("Poisson errors", rps, defaultShare, f, 5, poisson).withRules(append([]rule{beforeRule{5}}, pr.all()...)...))
 		}
 	}
 	for _, rps := range []float64{200, 20} {
@@ -96,7 +96,7 @@ func eventCells(pr peerRules) []*cell {
 						shape = "hiccups of 1-10 s"
 					}
 					c.label = fmt.Sprintf("variance %g×, %s, %g×, %ds", d, shape, f, iv)
-					add(c.withRules(pr.tuned()...))
+					add(c.withRules(append([]rule{beforeRule{iv}}, pr.tuned()...)...))
 				}
 			}
 		}
@@ -110,7 +110,7 @@ func eventCells(pr peerRules) []*cell {
 			c.label += fmt.Sprintf(", variance %g×", b.Dispersion)
 		}
 		c.healthy, c.env, c.fault = false, true, 0
-		add(c.withRules(pr.tuned()...))
+		add(c.withRules(append([]rule{beforeRule{iv}}, pr.tuned()...)...))
 	}
 	envWide(0.1, 5, poisson)
 	envWide(0.1, 30, poisson)
@@ -121,7 +121,7 @@ func eventCells(pr peerRules) []*cell {
 		c := newCell("Incidents", 200, defaultShare, 1, iv, poisson)
 		c.canary, c.base = spike(c.canary, 120, 30, 20), spike(c.base, 120, 30, 20)
 		c.label, c.healthy, c.env = fmt.Sprintf("30 s spike of 20× on both tracks, %ds", iv), false, true
-		add(c.withRules(pr.tuned()...))
+		add(c.withRules(append([]rule{beforeRule{iv}}, pr.tuned()...)...))
 	}
 	for _, iv := range []int{5, 30} {
 		c := newCell("Incidents", 200, defaultShare, 1, iv, poisson)
