@@ -30,38 +30,48 @@ type params struct {
 }
 
 func main() {
-	p := params{}
-	var seeds, only string
-	flag.IntVar(&p.runs, "runs", 1000, "simulated canaries per cell and seed")
-	flag.StringVar(&seeds, "seeds", "1,2,3", "seeds reported (rates pool their runs)")
-	flag.Uint64Var(&p.tuneSeed, "tune-seed", 1000, "seed of the healthy runs the peers' thresholds are tuned on (not reported)")
-	flag.IntVar(&p.workers, "workers", runtime.NumCPU(), "cells simulated in parallel")
-	flag.StringVar(&only, "only", "", "run only the cells whose section or name matches this regular expression")
-	flag.Parse()
-	var err error
-	for _, s := range strings.Split(seeds, ",") {
-		v, perr := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-		if perr != nil {
-			err = fmt.Errorf("-seeds: %q is not a seed", s)
-			break
-		}
-		if v == p.tuneSeed {
-			err = fmt.Errorf("-seeds: %d is the tuning seed: the peers must be tuned on runs that are not reported", v)
-			break
-		}
-		p.seeds = append(p.seeds, v)
-	}
-	if err == nil && p.runs < 1 {
-		err = fmt.Errorf("-runs must be at least 1")
-	}
-	if err == nil && only != "" {
-		p.only, err = regexp.Compile(only)
-	}
+	p, err := parse(os.Args[1:])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "detection:", err)
 		os.Exit(2)
 	}
 	bench(os.Stdout, p)
+}
+
+// parse reads the flags.
+func parse(args []string) (params, error) {
+	p := params{}
+	var seeds, only string
+	fs := flag.NewFlagSet("detection", flag.ContinueOnError)
+	fs.IntVar(&p.runs, "runs", 1000, "simulated canaries per cell and seed")
+	fs.StringVar(&seeds, "seeds", "1,2,3", "seeds reported (rates pool their runs)")
+	fs.Uint64Var(&p.tuneSeed, "tune-seed", 1000, "seed of the healthy runs the peers' thresholds are tuned on (not reported)")
+	fs.IntVar(&p.workers, "workers", runtime.NumCPU(), "cells simulated in parallel")
+	fs.StringVar(&only, "only", "", "run only the cells whose section and name match this regular expression")
+	if err := fs.Parse(args); err != nil {
+		return p, err
+	}
+	for _, s := range strings.Split(seeds, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		if err != nil {
+			return p, fmt.Errorf("-seeds: %q is not a seed", s)
+		}
+		if v == p.tuneSeed {
+			return p, fmt.Errorf("-seeds: %d is the tuning seed: the peers must be tuned on runs that are not reported", v)
+		}
+		p.seeds = append(p.seeds, v)
+	}
+	if p.runs < 1 {
+		return p, fmt.Errorf("-runs must be at least 1")
+	}
+	if only != "" {
+		re, err := regexp.Compile(only)
+		if err != nil {
+			return p, fmt.Errorf("-only: %w", err)
+		}
+		p.only = re
+	}
+	return p, nil
 }
 
 func bench(w io.Writer, p params) {
