@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sloguard/sloguard/serve/azdo"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -229,7 +230,7 @@ func (p *parser) azure(r *rawAzure) *AzureConfig {
 		p.add("azure.allowed_orgs", "list the organisation URLs sloguard may call back, e.g. [https://dev.azure.com/acme]")
 	}
 	for i, o := range r.AllowedOrgs {
-		n, err := normalizeOrg(o)
+		n, err := azdo.NormalizeOrg(o)
 		if err != nil {
 			p.add(fmt.Sprintf("azure.allowed_orgs[%d]", i), "%q: %v", o, err)
 			continue
@@ -237,19 +238,6 @@ func (p *parser) azure(r *rawAzure) *AzureConfig {
 		a.AllowedOrgs = append(a.AllowedOrgs, n)
 	}
 	return a
-}
-
-// normalizeOrg turns an organisation URL into the form PlanUrl headers are
-// compared in: lower-case scheme and host, no trailing slash.
-func normalizeOrg(s string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(s))
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return "", fmt.Errorf("not an organisation URL such as https://dev.azure.com/acme")
-	}
-	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return "", fmt.Errorf("an organisation URL has no credentials, query or fragment")
-	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/"), nil
 }
 
 func (p *parser) environment(at string, r rawEnvironment, maxWatch time.Duration) Environment {

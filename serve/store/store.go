@@ -40,9 +40,10 @@ type Evaluation struct {
 	Matched     bool             `json:"matched"` // an environment entry of the config matched
 	Policy      string           `json:"policy,omitempty"`
 	SLOs        []string         `json:"slos,omitempty"`
-	Watch       string           `json:"watch,omitempty"` // the canary window, check_then_watch only
-	Since       *time.Time       `json:"since,omitempty"` // the canary's start the deployment named
-	Invalid     string           `json:"invalid,omitempty"`
+	Watch       string           `json:"watch,omitempty"`   // the canary window, check_then_watch only
+	Since       *time.Time       `json:"since,omitempty"`   // the canary's start the deployment named
+	Invalid     string           `json:"invalid,omitempty"` // why the deployment's request cannot be honoured
+	RunURL      string           `json:"run_url,omitempty"`
 	ReceivedAt  time.Time        `json:"received_at"`
 	FinishedAt  *time.Time       `json:"finished_at,omitempty"`
 	Checked     *report.Decision `json:"checked,omitempty"` // the gate's decision while the watch runs: a restart resumes the watch
