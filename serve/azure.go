@@ -64,7 +64,7 @@ func (s *Server) azureCheck(w http.ResponseWriter, r *http.Request, mode string)
 	org, _ := chk.Org()
 	now := s.clock.Now().UTC()
 	e := &store.Evaluation{
-		ID: store.NewID(now), Key: fmt.Sprintf("azure/%s/%s/%s/%s", org, chk.PlanID, chk.JobID, chk.TaskInstanceID),
+		Key:      fmt.Sprintf("azure/%s/%s/%s/%s", org, chk.PlanID, chk.JobID, chk.TaskInstanceID),
 		Platform: "azure", Mode: mode, Project: p.Project, Environment: p.Environment, ReceivedAt: now,
 		Azure: &store.AzureCallback{PlanURL: chk.PlanURL, ProjectID: chk.ProjectID, HubName: chk.HubName, PlanID: chk.PlanID,
 			JobID: chk.JobID, TimelineID: chk.TimelineID, TaskInstanceID: chk.TaskInstanceID},

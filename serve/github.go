@@ -96,7 +96,7 @@ func (s *Server) githubEvaluation(ev *github.DeploymentProtectionRuleEvent) (*st
 	now := s.clock.Now().UTC()
 	dep := ev.GetDeployment()
 	e := &store.Evaluation{
-		ID: store.NewID(now), Platform: "github", Mode: "review", Repository: owner + "/" + name, Environment: env, ReceivedAt: now,
+		Platform: "github", Mode: "review", Repository: owner + "/" + name, Environment: env, ReceivedAt: now,
 		GitHub: &store.GitHubCallback{Installation: ev.GetInstallation().GetID(), Owner: owner, Repo: name, DeploymentID: dep.GetID(), Environment: env, SHA: dep.GetSHA(), Ref: dep.GetRef()},
 	}
 	runID, err := s.gh.app.RunID(ev.GetDeploymentCallbackURL(), owner, name)

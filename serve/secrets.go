@@ -17,7 +17,18 @@ type secrets struct {
 	values   []string
 }
 
+// read reads a secret: it is masked wherever sloguard writes.
 func (s *secrets) read(field, env, file string) (string, error) {
+	v, err := s.readPlain(field, env, file)
+	if err == nil {
+		s.values = append(s.values, v)
+	}
+	return v, err
+}
+
+// readPlain reads a value that is not a secret (an App ID, a user name):
+// masking such values would blot out ordinary words in every message.
+func (s *secrets) readPlain(field, env, file string) (string, error) {
 	var v string
 	if file != "" {
 		if !filepath.IsAbs(file) {
@@ -37,7 +48,6 @@ func (s *secrets) read(field, env, file string) (string, error) {
 			return "", fmt.Errorf("%s: the environment variable %s is not set: set it to the secret (from a Kubernetes Secret, for instance)", field, env)
 		}
 	}
-	s.values = append(s.values, v)
 	return v, nil
 }
 

@@ -127,7 +127,7 @@ func New(o Options) (*Server, error) {
 		s.gh = gs
 	}
 	if a := o.Serve.Azure; a != nil {
-		user, err1 := sec.read("serve.azure.username_env", a.UsernameEnv, "")
+		user, err1 := sec.readPlain("serve.azure.username_env", a.UsernameEnv, "")
 		pass, err2 := sec.read("serve.azure.password_env", a.PasswordEnv, "")
 		errs = append(errs, err1, err2)
 		s.az = &azureSide{user: user, password: pass, client: azdo.NewClient(hc.StandardClient(), a.AllowedOrgs)}
@@ -144,7 +144,7 @@ func New(o Options) (*Server, error) {
 }
 
 func newGitHubSide(g *GitHubConfig, sec *secrets, base http.RoundTripper) (*githubSide, error) {
-	idText, err := sec.read("serve.github.app_id_env", g.AppIDEnv, "")
+	idText, err := sec.readPlain("serve.github.app_id_env", g.AppIDEnv, "")
 	if err != nil {
 		return nil, err
 	}

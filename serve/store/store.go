@@ -6,8 +6,6 @@ package store
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -29,7 +27,7 @@ const (
 // Evaluation is one deployment sloguard was asked to judge, from its
 // arrival to the platform's answer.
 type Evaluation struct {
-	ID          string           `json:"id"`  // time-ordered, so that listing newest first is a backwards scan
+	ID          string           `json:"id"`  // set by Admit: time-ordered
 	Key         string           `json:"key"` // what makes a request the same deployment: a repeat finds the evaluation by it
 	Platform    string           `json:"platform"`
 	Mode        string           `json:"mode"` // github: review; azure: async | sync
@@ -129,16 +127,13 @@ func Open(path string) (*Store, error) {
 // Close closes the file.
 func (s *Store) Close() error { return s.db.Close() }
 
-// NewID returns a time-ordered id.
-func NewID(t time.Time) string {
-	var r [4]byte
-	_, _ = rand.Read(r[:])
-	return t.UTC().Format("20060102T150405.000000000Z") + "-" + hex.EncodeToString(r[:])
-}
+// idTime is the time part of an id: ids sort by it, then by the file's
+// sequence, so that listing newest first is a backwards scan.
+const idTime = "20060102T150405.000000000Z"
 
-// Admit stores e as pending, unless a delivery id or e.Key is known
-// already: then it returns the evaluation that has it, and false, and
-// records the delivery against it. Concurrent admissions share one
+// Admit stores e as pending, with a new id, unless a delivery id or e.Key
+// is known already: then it returns the evaluation that has it, and
+// false, and records the delivery against it. Concurrent admissions share one
 // commit (bbolt's batch), each fsynced before Admit returns.
 func (s *Store) Admit(e *Evaluation, delivery string) (*Evaluation, bool, error) {
 	var known *Evaluation
@@ -166,6 +161,11 @@ func (s *Store) Admit(e *Evaluation, delivery string) (*Evaluation, bool, error)
 			known = &k
 			return nil
 		}
+		seq, err := evals.NextSequence()
+		if err != nil {
+			return err
+		}
+		e.ID = fmt.Sprintf("%s-%010d", e.ReceivedAt.UTC().Format(idTime), seq)
 		if delivery != "" {
 			e.Deliveries = []string{delivery}
 			if err := dels.Put([]byte(delivery), []byte(e.ID)); err != nil {
@@ -283,7 +283,7 @@ func (s *Store) List(q Query) ([]*Evaluation, error) {
 // their keys and delivery ids, and says how many went.
 func (s *Store) Prune(cutoff time.Time) (int, error) {
 	n := 0
-	limit := []byte(NewID(cutoff))
+	limit := []byte(cutoff.UTC().Format(idTime))
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		evals, keys, dels, pending := tx.Bucket(bucketEvals), tx.Bucket(bucketKeys), tx.Bucket(bucketDeliveries), tx.Bucket(bucketPending)
 		var gone []Evaluation

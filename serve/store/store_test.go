@@ -22,7 +22,7 @@ func open(t *testing.T, path string) *Store {
 }
 
 func eval(key string, at time.Time) *Evaluation {
-	return &Evaluation{ID: NewID(at), Key: key, Platform: "github", Environment: "production", Repository: "acme/shop", ReceivedAt: at}
+	return &Evaluation{Key: key, Platform: "github", Environment: "production", Repository: "acme/shop", ReceivedAt: at}
 }
 
 var t0 = time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
