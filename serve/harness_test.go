@@ -1,15 +1,18 @@
 package serve
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -133,6 +136,25 @@ type harness struct {
 	state  string
 	runs   atomic.Int64
 	clock  testClock
+	logs   syncBuffer
+}
+
+// syncBuffer collects the server's logs from many goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 type harnessOption func(*harness)
@@ -143,6 +165,9 @@ func withExtra(extra string) harnessOption {
 }
 
 func blocking(h *harness) { h.clock.block = true }
+
+// withEnv sets an environment variable the server reads.
+func withEnv(k, v string) harnessOption { return func(h *harness) { h.env[k] = v } }
 
 // newHarness starts fakes of GitHub and Azure DevOps and a server in
 // front of the shared Prometheus.
@@ -197,7 +222,8 @@ func (h *harness) start() {
 	if h.st, err = store.Open(h.state); err != nil {
 		t.Fatal(err)
 	}
-	h.srv, err = New(Options{Config: cfg, Serve: sc, Providers: provs, Store: h.st, Getenv: func(k string) string { return h.env[k] }, Clock: h.clock, Retries: 1})
+	h.srv, err = New(Options{Config: cfg, Serve: sc, Providers: provs, Store: h.st, Getenv: func(k string) string { return h.env[k] }, Clock: h.clock, Retries: 1,
+		Log: slog.New(slog.NewJSONHandler(&h.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
 	}
