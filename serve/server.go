@@ -240,7 +240,9 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	defer cancel()
 	err := srv.Shutdown(shutdownCtx)
 	s.Stop()
-	s.log.Info("stopped", "pending", s.pending.Load())
+	left, perr := s.st.Pending()
+	s.log.Info("stopped", "pending", len(left), "note", "pending evaluations are in the state file and resume at the next start")
+	err = errors.Join(err, perr)
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
 		return serveErr
 	}

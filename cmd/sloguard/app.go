@@ -57,6 +57,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			watchCommand(d),
 			rollbackCommand(d),
 			validateCommand(d),
+			serveCommand(d),
 			demoCommand(d),
 			versionCommand(d),
 		},
