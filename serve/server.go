@@ -229,6 +229,7 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	go s.pruneHourly(ctx)
 	s.log.Info("serving", "address", ln.Addr().String(), "github", s.gh != nil, "azure", s.az != nil, "environments", len(s.sc.Environments))
 	var serveErr error
 	select {
@@ -247,6 +248,25 @@ func (s *Server) Run(ctx context.Context, ln net.Listener) error {
 		return serveErr
 	}
 	return err
+}
+
+// pruneHourly drops finished evaluations past the retention while the
+// server runs (Resume does it at the start).
+func (s *Server) pruneHourly(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := s.st.Prune(s.clock.Now().Add(-retention)); err != nil {
+				s.log.Error("cannot prune the state file", "error", err)
+			} else if n > 0 {
+				s.log.Info("pruned finished evaluations past the retention", "count", n)
+			}
+		}
+	}
 }
 
 // Stop cancels the evaluations in progress and waits for them to return;
