@@ -1,15 +1,12 @@
 package e2e_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -18,93 +15,25 @@ import (
 	"github.com/sloguard/sloguard/internal/servetest"
 )
 
-// serveYAML gates on recorded values (the gate opens) and then watches,
-// for an hour, a canary that never reports, and reviews on the fake
-// GitHub: evaluations stay pending until the process dies.
-const serveYAML = `version: 1
-providers:
-  - name: recorded
-    type: static
-    values:
-      web:
-        service: {30d: {total: 1000000, bad: 10}, 5m: {total: 1000, bad: 0}, 30m: {total: 6000, bad: 0}, 1h: {total: 12000, bad: 0}, 6h: {total: 72000, bad: 1}}
-slos:
-  - {name: web, objective: 99.9, window: 30d}
-serve:
-  github:
-    api_url: %s
-  environments:
-    - github: {repository: acme/shop, environment: production}
-      slos: [web]
-      policy: check_then_watch
-      watch: 1h
-`
-
-type lockedLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // serveProcess runs the binary's serve and waits until it is ready.
-func serveProcess(t *testing.T, cfg, state, addr string, env []string) (*exec.Cmd, *lockedLog) {
+func serveProcess(t *testing.T, cfg, state, addr string, env []string) (*exec.Cmd, *servetest.Log) {
 	t.Helper()
 	cmd := exec.Command(binary, "serve", "-c", cfg, "--state", state, "--listen", addr)
 	cmd.Env = append(os.Environ(), env...)
-	log := &lockedLog{}
+	log := &servetest.Log{}
 	cmd.Stderr = log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if resp, err := http.Get("http://" + addr + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return cmd, log
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not become ready:\n%s", log.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := servetest.WaitReady(http.DefaultClient, "http://"+addr, 30*time.Second); err != nil {
+		t.Fatalf("%v:\n%s", err, log.String())
 	}
+	return cmd, log
 }
 
 func pendingWatches(addr string) int {
-	resp, err := http.Get("http://" + addr + "/v1/decisions")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Decisions []struct {
-			State   string
-			Checked json.RawMessage
-		}
-	}
-	if json.NewDecoder(resp.Body).Decode(&out) != nil {
-		return -1
-	}
-	n := 0
-	for _, d := range out.Decisions {
-		if d.State == "pending" && len(d.Checked) > 0 && string(d.Checked) != "null" {
-			n++
-		}
-	}
-	return n
+	return servetest.Watching(http.DefaultClient, "http://"+addr, "")
 }
 
 func TestServeExitsZeroOnSIGTERMAndResumesAfterSIGKILL(t *testing.T) {
@@ -116,7 +45,7 @@ func TestServeExitsZeroOnSIGTERMAndResumesAfterSIGKILL(t *testing.T) {
 	defer gh.Close()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "sloguard.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(serveYAML, gh.APIURL())), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(servetest.PendingConfig(gh.APIURL())), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	state := filepath.Join(dir, "state.db")

@@ -21,8 +21,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -175,17 +173,7 @@ func (b *bench) start(ctx context.Context) error {
 	if err := b.proc.Start(); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(time.Minute)
-	for time.Now().Before(deadline) && ctx.Err() == nil {
-		if resp, err := b.client.Get("http://" + b.addr + "/readyz"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	return errors.New("sloguard serve did not become ready")
+	return servetest.WaitReady(b.client, "http://"+b.addr, time.Minute)
 }
 
 func (b *bench) kill() {
@@ -307,30 +295,10 @@ func (b *bench) concurrent(ctx context.Context, out io.Writer, n, queries int) s
 	return ""
 }
 
-// pendingWatches counts evaluations of the canary environment that passed
+// pendingWatches counts the canary environment's evaluations that passed
 // the gate and are watching.
 func (b *bench) pendingWatches() int {
-	resp, err := b.client.Get("http://" + b.addr + "/v1/decisions?environment=canary&limit=1000")
-	if err != nil {
-		return -1
-	}
-	defer resp.Body.Close()
-	var body struct {
-		Decisions []struct {
-			State   string
-			Checked json.RawMessage
-		}
-	}
-	if json.NewDecoder(resp.Body).Decode(&body) != nil {
-		return -1
-	}
-	n := 0
-	for _, d := range body.Decisions {
-		if d.State == "pending" && len(d.Checked) > 0 && string(d.Checked) != "null" {
-			n++
-		}
-	}
-	return n
+	return servetest.Watching(b.client, "http://"+b.addr, "?environment=canary&limit=1000")
 }
 
 func (b *bench) crash(ctx context.Context, out io.Writer, n int) string {

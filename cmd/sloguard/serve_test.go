@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,48 +16,6 @@ import (
 	"github.com/sloguard/sloguard/internal/servetest"
 	"github.com/sloguard/sloguard/serve/store"
 )
-
-// lockedBuffer is stderr written by the server's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// serveConfig gates acme/shop's production on recorded values (the gate
-// opens), then watches a canary for an hour that never reports: the
-// evaluation stays pending.
-const serveConfig = `version: 1
-providers:
-  - name: recorded
-    type: static
-    values:
-      web:
-        service: {30d: {total: 1000000, bad: 10}, 5m: {total: 1000, bad: 0}, 30m: {total: 6000, bad: 0}, 1h: {total: 12000, bad: 0}, 6h: {total: 72000, bad: 1}}
-slos:
-  - {name: web, objective: 99.9, window: 30d}
-canary:
-  interval: 30s
-serve:
-  github:
-    api_url: %s
-  environments:
-    - github: {repository: acme/shop, environment: production}
-      slos: [web]
-      policy: check_then_watch
-      watch: 1h
-`
 
 func TestServeStopsGracefullyAndKeepsWhatIsPending(t *testing.T) {
 	key, _, err := servetest.NewKey()
@@ -68,7 +25,7 @@ func TestServeStopsGracefullyAndKeepsWhatIsPending(t *testing.T) {
 	dir := t.TempDir()
 	api := "http://127.0.0.1:9/api/v3" // never called: the watch outlives the test
 	cfg := filepath.Join(dir, "sloguard.yaml")
-	if err := os.WriteFile(cfg, []byte(fmt.Sprintf(serveConfig, api)), 0o600); err != nil {
+	if err := os.WriteFile(cfg, []byte(servetest.PendingConfig(api)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	port, err := promtest.FreePort()
@@ -84,26 +41,16 @@ func TestServeStopsGracefullyAndKeepsWhatIsPending(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var stdout bytes.Buffer
-	var stderr lockedBuffer
+	var stderr servetest.Log
 	exit := make(chan int, 1)
 	go func() {
 		exit <- run(ctx, []string{"sloguard", "serve", "-c", cfg, "--listen", addr, "--state", state}, &stdout, &stderr)
 	}()
 	base := "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(base + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve never became ready; stderr:\n%s", stderr.String())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := servetest.WaitReady(http.DefaultClient, base, 30*time.Second); err != nil {
+		t.Fatalf("%v; stderr:\n%s", err, stderr.String())
 	}
+	deadline := time.Now().Add(30 * time.Second)
 	ev := servetest.Event{APIURL: api, Owner: "acme", Repo: "shop", Environment: "production", RunID: 9, DeploymentID: 3, Installation: 1}
 	req, _ := servetest.Request(base+"/v1/github/webhook", []byte("hook-secret-1"), ev.JSON(), "d-1", "")
 	resp, err := http.DefaultClient.Do(req)
@@ -114,7 +61,7 @@ func TestServeStopsGracefullyAndKeepsWhatIsPending(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted {
 		t.Fatalf("event: %d, want 202", resp.StatusCode)
 	}
-	for !strings.Contains(stderr.String(), `"checked"`) && !watching(t, base) {
+	for servetest.Watching(http.DefaultClient, base, "") != 1 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the watch never started; stderr:\n%s", stderr.String())
 		}
@@ -150,18 +97,4 @@ func TestServeStopsGracefullyAndKeepsWhatIsPending(t *testing.T) {
 	if err != nil || len(p) != 1 || p[0].Checked == nil || p[0].Since == nil {
 		t.Fatalf("pending after the stop = %+v (%v), want the evaluation with its open gate and canary start", p, err)
 	}
-}
-
-// watching reports whether the one evaluation has passed the gate.
-func watching(t *testing.T, base string) bool {
-	resp, err := http.Get(base + "/v1/decisions")
-	if err != nil {
-		return false
-	}
-	defer resp.Body.Close()
-	var out struct{ Decisions []store.Evaluation }
-	if json.NewDecoder(resp.Body).Decode(&out) != nil || len(out.Decisions) != 1 {
-		return false
-	}
-	return out.Decisions[0].Checked != nil
 }
