@@ -2,7 +2,6 @@ package servetest
 
 import (
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -44,8 +43,8 @@ type Azure struct {
 	events   []AzureEvent
 	logs     map[int]string // log id -> content
 	attached map[string]int // timeline record (task instance) -> log id
-	problems []string
 	nextLog  int
+	refusals
 }
 
 // NewAzure starts the fake; token is the job token it accepts.
@@ -79,21 +78,10 @@ func (a *Azure) Log(task string) (string, bool) {
 	return a.logs[id], ok
 }
 
-// Problems lists the requests Azure DevOps would have refused.
-func (a *Azure) Problems() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return append([]string(nil), a.problems...)
-}
-
 func (a *Azure) problem(w http.ResponseWriter, status int, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	a.mu.Lock()
-	a.problems = append(a.problems, msg)
-	a.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{"$id": "1", "message": msg, "typeKey": "InvalidRequestException", "errorCode": 0})
+	a.refuse(w, status, "application/json", func(msg string) any {
+		return map[string]any{"$id": "1", "message": msg, "typeKey": "InvalidRequestException", "errorCode": 0}
+	}, format, args...)
 }
 
 func (a *Azure) serve(w http.ResponseWriter, r *http.Request) {

@@ -146,9 +146,9 @@ type GitHub struct {
 	tokens    map[string]int64 // installation token -> installation
 	exchanges int
 	reviews   []Review
-	problems  []string
 	fail      []int // statuses for the next review calls
 	calls     int
+	refusals
 }
 
 // NewGitHub starts the fake for an App.
@@ -189,21 +189,10 @@ func (g *GitHub) Calls() int {
 	return g.calls
 }
 
-// Problems lists the requests GitHub would have refused.
-func (g *GitHub) Problems() []string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]string(nil), g.problems...)
-}
-
 func (g *GitHub) problem(w http.ResponseWriter, status int, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	g.mu.Lock()
-	g.problems = append(g.problems, msg)
-	g.mu.Unlock()
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest"})
+	g.refuse(w, status, "application/json; charset=utf-8", func(msg string) any {
+		return map[string]string{"message": msg, "documentation_url": "https://docs.github.com/rest"}
+	}, format, args...)
 }
 
 func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
