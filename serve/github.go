@@ -108,7 +108,11 @@ func (s *Server) githubEvaluation(ev *github.DeploymentProtectionRuleEvent) (*st
 	if html := repo.GetHTMLURL(); html != "" {
 		e.RunURL = fmt.Sprintf("%s/actions/runs/%d", strings.TrimRight(html, "/"), runID)
 	}
-	e.Key = fmt.Sprintf("github/%s/%d/%s/%d", strings.ToLower(e.Repository), runID, strings.ToLower(env), dep.GetID())
+	// One evaluation per run and environment: GitHub's review answers every
+	// deployment of the run to the environment at once. A new deployment
+	// after the review is a re-run and is judged afresh.
+	e.Key = fmt.Sprintf("github/%s/%d/%s", strings.ToLower(e.Repository), runID, strings.ToLower(env))
+	e.Instance = fmt.Sprint(dep.GetID())
 	req, perr := fromPayload(dep.Payload)
 	entry, ok := s.sc.MatchGitHub(e.Repository, env)
 	s.resolve(e, entry, ok, req)

@@ -134,13 +134,32 @@ func TestARedeliveredEventIsNeverReviewedTwice(t *testing.T) {
 	if len(evs) != 1 || len(evs[0].Deliveries) != 2 {
 		t.Errorf("evaluations = %+v, want one that knows both delivery ids", evs)
 	}
-	// A new run of the same environment is a new deployment.
-	if code, _ := h.deliver(h.event("production"), "d-other-run", ""); code != http.StatusAccepted {
-		t.Errorf("a new run: %d, want 202", code)
+	// A re-run of the run makes a new deployment, waiting for a new review.
+	h.gh.Rerun(ev.RunID)
+	rerun := ev
+	rerun.DeploymentID++
+	if code, _ := h.deliver(rerun, "d-rerun", ""); code != http.StatusAccepted {
+		t.Errorf("a re-run: %d, want 202", code)
 	}
 	h.idle()
 	if n := len(h.gh.Reviews()); n != 2 {
-		t.Errorf("reviews = %d after a new run, want 2", n)
+		t.Errorf("reviews = %d after a re-run, want 2", n)
+	}
+}
+
+func TestDeploymentsOfOneRunToOneEnvironmentShareOneReview(t *testing.T) {
+	h := newHarness(t, blocking) // the watch holds the evaluation pending
+	ev := h.event("canary")
+	if code, _ := h.deliver(ev, "d-job-1", ""); code != http.StatusAccepted {
+		t.Fatalf("first job: %d, want 202", code)
+	}
+	other := ev
+	other.DeploymentID++ // a second job of the run (a matrix) deploying to the same environment
+	if code, body := h.deliver(other, "d-job-2", ""); code != http.StatusOK || body["status"] != "duplicate" {
+		t.Errorf("second job: %d %v, want 200 duplicate: GitHub's review answers both", code, body)
+	}
+	if n := len(h.evaluations("")); n != 1 {
+		t.Errorf("%d evaluations, want 1", n)
 	}
 }
 

@@ -133,6 +133,7 @@ type Review struct {
 	EnvironmentName string
 	State           string
 	Comment         string
+	rerun           bool // the run was re-run after this review: it may be reviewed again
 }
 
 // GitHub is the fake API, rooted at URL + "/api/v3" like a GitHub
@@ -166,6 +167,18 @@ func (g *GitHub) FailReviews(statuses ...int) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.fail = append(g.fail, statuses...)
+}
+
+// Rerun re-runs a run (a new attempt, same run id): its deployments wait
+// for a review again.
+func (g *GitHub) Rerun(run int64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i := range g.reviews {
+		if g.reviews[i].RunID == run {
+			g.reviews[i].rerun = true
+		}
+	}
 }
 
 // Reviews returns the reviews accepted so far.
@@ -329,7 +342,7 @@ func (g *GitHub) review(w http.ResponseWriter, r *http.Request, owner, repo, run
 	}
 	g.mu.Lock()
 	for _, old := range g.reviews {
-		if old.Owner == owner && old.Repo == repo && old.RunID == runID && strings.EqualFold(old.EnvironmentName, rec.EnvironmentName) {
+		if !old.rerun && old.Owner == owner && old.Repo == repo && old.RunID == runID && strings.EqualFold(old.EnvironmentName, rec.EnvironmentName) {
 			g.mu.Unlock()
 			g.problem(w, http.StatusUnprocessableEntity, "run %d of %s/%s reviewed twice for %s", runID, owner, repo, rec.EnvironmentName)
 			return

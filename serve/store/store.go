@@ -27,8 +27,9 @@ const (
 // Evaluation is one deployment sloguard was asked to judge, from its
 // arrival to the platform's answer.
 type Evaluation struct {
-	ID          string           `json:"id"`  // set by Admit: time-ordered
-	Key         string           `json:"key"` // what makes a request the same deployment: a repeat finds the evaluation by it
+	ID          string           `json:"id"`                 // set by Admit: time-ordered
+	Key         string           `json:"key"`                // what makes requests one evaluation: a repeat finds it by its key
+	Instance    string           `json:"instance,omitempty"` // tells a new request under a finished key (a re-run) from a repeat
 	Platform    string           `json:"platform"`
 	Mode        string           `json:"mode"` // github: review; azure: async | sync
 	State       string           `json:"state"`
@@ -131,41 +132,49 @@ func (s *Store) Close() error { return s.db.Close() }
 // sequence, so that listing newest first is a backwards scan.
 const idTime = "20060102T150405.000000000Z"
 
-// Admit stores e as pending, with a new id, unless a delivery id or e.Key
-// is known already: then it returns the evaluation that has it, and
-// false, and records the delivery against it. Concurrent admissions share one
-// commit (bbolt's batch), each fsynced before Admit returns.
+// Admit stores e as pending, with a new id, unless it repeats one known:
+// a known delivery id, or e.Key while its evaluation is pending or has the
+// same Instance. Then it returns the known evaluation, and false, and
+// records the delivery against it. A finished key with another Instance
+// (a re-run of the same run) is a new evaluation. Concurrent admissions
+// share one commit (bbolt's batch), fsynced before Admit returns.
 func (s *Store) Admit(e *Evaluation, delivery string) (*Evaluation, bool, error) {
 	var known *Evaluation
 	err := s.db.Batch(func(tx *bolt.Tx) error {
 		known = nil // Batch may run this function again
 		evals, keys, dels := tx.Bucket(bucketEvals), tx.Bucket(bucketKeys), tx.Bucket(bucketDeliveries)
-		id := keys.Get([]byte(e.Key))
-		if id == nil && delivery != "" {
+		var id []byte
+		knownDelivery := false
+		if delivery != "" {
 			id = dels.Get([]byte(delivery))
+			knownDelivery = id != nil
+		}
+		if id == nil {
+			id = keys.Get([]byte(e.Key))
 		}
 		if id != nil {
 			var k Evaluation
 			if err := json.Unmarshal(evals.Get(id), &k); err != nil {
 				return fmt.Errorf("evaluation %s: %w", id, err)
 			}
-			if delivery != "" && dels.Get([]byte(delivery)) == nil {
+			if knownDelivery || k.State == Pending || k.Instance == e.Instance {
+				known = &k
+				if delivery == "" || knownDelivery {
+					return nil
+				}
 				k.Deliveries = append(k.Deliveries, delivery)
 				if err := dels.Put([]byte(delivery), id); err != nil {
 					return err
 				}
-				if err := put(tx, &k); err != nil {
-					return err
-				}
+				return put(tx, &k)
 			}
-			known = &k
-			return nil
 		}
 		seq, err := evals.NextSequence()
 		if err != nil {
 			return err
 		}
 		e.ID = fmt.Sprintf("%s-%010d", e.ReceivedAt.UTC().Format(idTime), seq)
+		e.Deliveries = nil
 		if delivery != "" {
 			e.Deliveries = []string{delivery}
 			if err := dels.Put([]byte(delivery), []byte(e.ID)); err != nil {

@@ -58,6 +58,38 @@ func TestAdmitRefusesTheSameKeyAndTheSameDeliveryTwice(t *testing.T) {
 	}
 }
 
+func TestAFinishedKeyTakesANewInstanceButNotARepeat(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "state.db"))
+	first := eval("run-1/production", t0)
+	first.Instance = "deployment-1"
+	if _, created, _ := s.Admit(first, "d-1"); !created {
+		t.Fatal("first admission refused")
+	}
+	second := eval("run-1/production", t0)
+	second.Instance = "deployment-2"
+	if got, created, _ := s.Admit(second, "d-2"); created || got.ID != first.ID {
+		t.Fatal("another deployment of the run while it is pending must join the pending evaluation")
+	}
+	first.State = Done
+	if err := s.Save(first); err != nil {
+		t.Fatal(err)
+	}
+	again := eval("run-1/production", t0)
+	again.Instance = "deployment-1"
+	if _, created, _ := s.Admit(again, "d-3"); created {
+		t.Error("the finished deployment itself was admitted again")
+	}
+	rerun := eval("run-1/production", t0.Add(time.Minute))
+	rerun.Instance = "deployment-3"
+	got, created, err := s.Admit(rerun, "d-4")
+	if err != nil || !created || got.ID == first.ID {
+		t.Fatalf("a re-run (new deployment after the review): created=%v err=%v, want a new evaluation", created, err)
+	}
+	if got, created, _ := s.Admit(eval("run-1/production", t0), "d-1"); created || got.ID != first.ID {
+		t.Error("a known delivery id must still name its own evaluation")
+	}
+}
+
 func TestConcurrentAdmissionsOfOneKeyCreateOneEvaluation(t *testing.T) {
 	s := open(t, filepath.Join(t.TempDir(), "state.db"))
 	var wg sync.WaitGroup
