@@ -62,7 +62,8 @@ func (s *Server) resolve(e *store.Evaluation, env Environment, ok bool, req requ
 }
 
 // admit stores the evaluation (or finds the one a redelivery names) and
-// answers: 202 for a new one, 200 for a repeat. Nothing is evaluated twice.
+// answers: 202 for a new one (200 to Azure DevOps), 200 "duplicate" for a
+// repeat. Nothing is evaluated twice.
 func (s *Server) admit(w http.ResponseWriter, e *store.Evaluation, delivery string) {
 	if s.draining.Load() {
 		w.Header().Set("Retry-After", "10")
@@ -89,7 +90,11 @@ func (s *Server) admit(w http.ResponseWriter, e *store.Evaluation, delivery stri
 	s.log.Info("deployment admitted", "id", e.ID, "platform", e.Platform, "repository", e.Repository, "project", e.Project,
 		"environment", e.Environment, "matched", e.Matched, "policy", e.Policy, "watch", e.Watch, "delivery", delivery)
 	s.spawn(e)
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "accepted", "id": e.ID})
+	status := http.StatusAccepted
+	if e.Platform == "azure" {
+		status = http.StatusOK // Azure DevOps documents receipt as an HTTP 200
+	}
+	writeJSON(w, status, map[string]string{"status": "accepted", "id": e.ID})
 }
 
 // refuse answers an authenticated request sloguard will not act on.
