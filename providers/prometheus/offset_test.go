@@ -16,7 +16,9 @@ import (
 )
 
 func TestResolveShiftsEverySelectorByTheBaselineOffset(t *testing.T) {
-	past := func(d time.Duration) providers.Scope { return providers.Scope{Name: providers.ScopeBaseline, Offset: d} }
+	past := func(d time.Duration) providers.Scope {
+		return providers.Scope{Name: providers.ScopeBaseline, Offset: d}
+	}
 	tests := map[string]struct {
 		query   string
 		window  time.Duration
