@@ -84,7 +84,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	if err != nil {
 		return err
 	}
-	if err := watchable(cfg, slos, pol); err != nil {
+	if err := watchable(slos, pol); err != nil {
 		return err
 	}
 	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
@@ -126,7 +126,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 
 // watchable rejects SLOs a canary cannot be judged on, before any waiting.
 // Without canary labels the whole service is judged (no split).
-func watchable(cfg *slo.Config, slos []slo.SLO, pol slo.CanaryPolicy) error {
+func watchable(slos []slo.SLO, pol slo.CanaryPolicy) error {
 	for _, s := range slos {
 		if s.SLI.Kind() == slo.KindRatio {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("slo %q: watch needs event counts, not a ratio: write its SLI as error_query (or good_query) with total_query", s.Name)}
