@@ -289,6 +289,9 @@ func (p *parser) environment(at string, r rawEnvironment, maxWatch time.Duration
 		if maxWatch > 0 && e.Watch > maxWatch {
 			p.add(at+".watch", "%s is longer than serve.max_watch (%s)", slo.FormatDuration(e.Watch), slo.FormatDuration(maxWatch))
 		}
+		if off := baselineOffset(p.cfg); off > 0 && e.Watch > off {
+			p.add(at+".watch", "%s is longer than canary.baseline.offset (%s): the baseline would overlap the period after the deploy", slo.FormatDuration(e.Watch), slo.FormatDuration(off))
+		}
 	default:
 		p.add(at+".policy", "%q: use check (the error budget gate) or check_then_watch (the gate, then a watch of the canary)", r.Policy)
 	}
@@ -310,6 +313,15 @@ func (p *parser) pattern(at, v, what string, ownerRepo bool) {
 			p.add(at, "%q: want %s", v, what)
 		}
 	}
+}
+
+// baselineOffset is the canary policy's baseline-from-the-past offset; 0
+// without one. A watch may not outlast it.
+func baselineOffset(cfg *slo.Config) time.Duration {
+	if b := cfg.Canary.Baseline; b != nil {
+		return b.Offset
+	}
+	return 0
 }
 
 func sloNames(slos []slo.SLO) string {

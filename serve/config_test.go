@@ -62,6 +62,16 @@ func TestTheServeBlockIsValidatedWithFileAndLine(t *testing.T) {
       policy: check_then_watch
       watch: 1h
 `, `sloguard.yaml:20: serve.environments[0].watch: 1h is longer than serve.max_watch (30m)`},
+		"a watch longer than the baseline's offset": {`canary:
+  duration: 5m
+  baseline: {offset: 5m}
+serve:
+  environments:
+    - github: {repository: acme/shop, environment: production}
+      slos: [checkout]
+      policy: check_then_watch
+      watch: 10m
+`, `sloguard.yaml:22: serve.environments[0].watch: 10m is longer than canary.baseline.offset (5m): the baseline would overlap the period after the deploy`},
 		"a watch under policy check": {`serve:
   environments:
     - github: {repository: acme/shop, environment: production}

@@ -39,6 +39,8 @@ func (s *Server) resolve(e *store.Evaluation, env Environment, ok bool, req requ
 			e.Invalid = fmt.Sprintf("watch %q is not a duration such as 10m", req.Watch)
 		case d > s.sc.MaxWatch:
 			e.Invalid = fmt.Sprintf("watch %s is longer than serve.max_watch (%s)", req.Watch, slo.FormatDuration(s.sc.MaxWatch))
+		case baselineOffset(s.cfg) > 0 && d > baselineOffset(s.cfg):
+			e.Invalid = fmt.Sprintf("watch %s is longer than canary.baseline.offset (%s): the baseline would overlap the period after the deploy", req.Watch, slo.FormatDuration(baselineOffset(s.cfg)))
 		default:
 			watch = d
 		}
