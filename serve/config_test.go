@@ -150,8 +150,8 @@ func TestDefaultsAndMatching(t *testing.T) {
 	if c.Default != DefaultApprove || c.MaxWatch != time.Hour || c.GitHub == nil || c.GitHub.APIURL != "https://api.github.com" || c.GitHub.WebhookSecretEnv != "GITHUB_WEBHOOK_SECRET" {
 		t.Errorf("defaults = %+v / %+v, want approve, 1h, and the GitHub App on with its default variables", c, c.GitHub)
 	}
-	if c.Azure.AllowedOrgs[0] != "https://dev.azure.com/Acme" || c.Azure.UsernameEnv != "SLOGUARD_AZURE_USERNAME" {
-		t.Errorf("azure = %+v, want the org normalised (host lower-cased, no trailing slash)", c.Azure)
+	if c.Azure.AllowedOrgs[0] != "https://dev.azure.com/acme" || c.Azure.UsernameEnv != "SLOGUARD_AZURE_USERNAME" {
+		t.Errorf("azure = %+v, want the org normalised (lower case, no trailing slash)", c.Azure)
 	}
 	if e, ok := c.MatchGitHub("Acme/Shop", "Production"); !ok || e.Watch != 10*time.Minute || e.Policy != PolicyCheckThenWatch {
 		t.Errorf("MatchGitHub = %+v %v, want the glob entry, any case, with canary.duration as the window", e, ok)

@@ -2,6 +2,8 @@ package serve
 
 import (
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -19,6 +21,7 @@ type metrics struct {
 	refused        *prometheus.CounterVec
 	callbacks      *prometheus.CounterVec
 	admitted       *prometheus.CounterVec
+	requests       *prometheus.HistogramVec
 }
 
 func newMetrics() *metrics {
@@ -53,11 +56,43 @@ func newMetrics() *metrics {
 			Name: "sloguard_requests_admitted_total",
 			Help: "Deployments admitted for evaluation, by platform; duplicate counts redeliveries answered from the state file.",
 		}, []string{"platform", "duplicate"}),
+		requests: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "sloguard_http_request_duration_seconds",
+			Help:    "Time to answer a request, by route and status: the acknowledgement GitHub (10 s) and Azure DevOps (3 s) wait for.",
+			Buckets: []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10},
+		}, []string{"route", "code"}),
 	}
-	m.reg.MustRegister(m.decisions, m.duration, m.pending, m.verifyFailures, m.refused, m.callbacks, m.admitted,
+	m.reg.MustRegister(m.decisions, m.duration, m.pending, m.verifyFailures, m.refused, m.callbacks, m.admitted, m.requests,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
+
+// instrument times every request by its route pattern.
+func (m *metrics) instrument(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, code: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		m.requests.WithLabelValues(route, strconv.Itoa(sw.code)).Observe(time.Since(start).Seconds())
+	})
+}
+
+// statusWriter remembers the status a handler wrote.
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 func (m *metrics) handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})

@@ -26,6 +26,7 @@ func TestHealthReadinessAndMetrics(t *testing.T) {
 		"sloguard_pending_evaluations 0",
 		`sloguard_requests_admitted_total{duplicate="false",platform="github"} 2`,
 		`sloguard_callbacks_total{platform="github",result="ok"} 2`,
+		`sloguard_http_request_duration_seconds_count{code="202",route="POST /v1/github/webhook"} 2`,
 		"go_goroutines",
 	} {
 		if !strings.Contains(metrics, want) {

@@ -179,7 +179,7 @@ func (s *Server) Handler() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.ready)
 	mux.Handle("GET /metrics", s.metrics.handler())
-	return mux
+	return s.metrics.instrument(mux)
 }
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {

@@ -85,8 +85,9 @@ func (c Check) Org() (string, error) {
 }
 
 // NormalizeOrg writes an organisation URL the one way PlanUrl headers and
-// the config's allowed_orgs are compared in: lower-case scheme and host,
-// no trailing slash.
+// the config's allowed_orgs are compared in: lower case (organisation and
+// collection names are case-insensitive in Azure DevOps), no trailing
+// slash.
 func NormalizeOrg(s string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(s))
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
@@ -95,7 +96,7 @@ func NormalizeOrg(s string) (string, error) {
 	if u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 		return "", errors.New("an organisation URL has no credentials, query or fragment")
 	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + strings.TrimRight(u.EscapedPath(), "/"), nil
+	return strings.ToLower(u.Scheme + "://" + u.Host + strings.TrimRight(u.EscapedPath(), "/")), nil
 }
 
 // Allowed reports whether the check's organisation is one of orgs

@@ -34,10 +34,11 @@ func TestTheCheckIsReadFromTheDefaultHeaders(t *testing.T) {
 
 func TestOrganisationsCompareOneWay(t *testing.T) {
 	cases := map[string]struct{ in, want string }{
-		"collection URI":   {"https://dev.azure.com/acme/", "https://dev.azure.com/acme"},
-		"upper-case host":  {"HTTPS://Dev.Azure.com/acme", "https://dev.azure.com/acme"},
-		"visualstudio.com": {"https://acme.visualstudio.com/", "https://acme.visualstudio.com"},
-		"server":           {"https://tfs.example/tfs/DefaultCollection/", "https://tfs.example/tfs/DefaultCollection"},
+		"collection URI":    {"https://dev.azure.com/acme/", "https://dev.azure.com/acme"},
+		"upper-case host":   {"HTTPS://Dev.Azure.com/acme", "https://dev.azure.com/acme"},
+		"visualstudio.com":  {"https://acme.visualstudio.com/", "https://acme.visualstudio.com"},
+		"server":            {"https://tfs.example/tfs/DefaultCollection/", "https://tfs.example/tfs/defaultcollection"},
+		"organisation case": {"https://dev.azure.com/Acme/", "https://dev.azure.com/acme"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
