@@ -66,6 +66,8 @@ type bench struct {
 	log                        *os.File
 	client                     *http.Client
 	nextRun                    int64
+	prom                       *promtest.Server
+	services                   []promtest.Service
 }
 
 func run(ctx context.Context, out io.Writer, events, pending, bad, nSLOs int) error {
@@ -89,6 +91,7 @@ func run(ctx context.Context, out io.Writer, events, pending, bad, nSLOs int) er
 		return err
 	}
 	defer prom.Stop()
+	b.prom, b.services = prom, services
 	key, pub, err := servetest.NewKey()
 	if err != nil {
 		return err
@@ -287,12 +290,65 @@ func (b *bench) concurrent(ctx context.Context, out io.Writer, n, queries int) s
 	fmt.Fprintf(out, "   answered 2xx:        %d/%d\n", acked, n)
 	fmt.Fprintf(out, "   reviewed:            %d exactly once, %d more than once, %d never\n", once, twice, never)
 	fmt.Fprintf(out, "   ack latency:         p50 %s, p99 %s, max %s (target p99 < 1 s)\n", ms(percentile(lat, 0.5)), ms(percentile(lat, 0.99)), ms(percentile(lat, 1)))
-	fmt.Fprintf(out, "   evaluations/second:  %.1f (%d gate checks and reviews in %.2f s, first event sent to last review seen; %.0f queries/s to Prometheus)\n\n",
+	fmt.Fprintf(out, "   evaluations/second:  %.1f (%d gate checks and reviews in %.2f s, first event sent to last review seen; %.0f queries/s to Prometheus)\n",
 		float64(once)/elapsed.Seconds(), once, elapsed.Seconds(), float64(once*queries)/elapsed.Seconds())
+	if qps, err := b.rawFloor(ctx, n); err == nil {
+		fmt.Fprintf(out, "   Prometheus alone:    %.0f queries/s (the same %d queries sent raw, 10 in flight, right after): sloguard reaches %.0f %% of it\n\n",
+			qps, n*queries, 100*float64(once*queries)/elapsed.Seconds()/qps)
+	} else {
+		fmt.Fprintf(out, "   Prometheus alone:    %v\n\n", err)
+	}
 	if acked != n || once != n {
 		return fmt.Sprintf("concurrent events: %d/%d answered 2xx, %d/%d reviewed exactly once", acked, n, once, n)
 	}
 	return ""
+}
+
+// rawFloor sends the instant queries of n gate checks (each SLO over its
+// 30d window and the four default burn-rate windows, errors and total)
+// straight to Prometheus, 10 in flight like the provider's default
+// max_concurrency, and returns the queries per second Prometheus answers.
+func (b *bench) rawFloor(ctx context.Context, n int) (float64, error) {
+	var queries []string
+	for _, svc := range b.services {
+		for _, w := range []string{"30d", "5m", "30m", "1h", "6h"} {
+			queries = append(queries,
+				fmt.Sprintf(`sum(rate(http_requests_total{service=%q,code=~"5.."}[%s]))`, svc.Name, w),
+				fmt.Sprintf(`sum(rate(http_requests_total{service=%q}[%s]))`, svc.Name, w))
+		}
+	}
+	at := time.Now()
+	jobs := make(chan string)
+	errs := make(chan error, 10)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for q := range jobs {
+				if _, err := b.prom.Query(ctx, q, at); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for range n {
+		for _, q := range queries {
+			jobs <- q
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return 0, err
+	default:
+	}
+	return float64(n*len(queries)) / time.Since(t0).Seconds(), nil
 }
 
 // pendingWatches counts the canary environment's evaluations that passed

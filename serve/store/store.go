@@ -197,12 +197,17 @@ func (s *Store) Admit(e *Evaluation, delivery string) (*Evaluation, bool, error)
 }
 
 // Save writes e back. A done evaluation leaves the pending index and
-// loses its secrets.
+// loses its secrets. Concurrent saves share a commit, as admissions do.
 func (s *Store) Save(e *Evaluation) error {
 	if e.State == Done && e.Azure != nil {
 		e.Azure.AuthToken = ""
 	}
-	return s.db.Update(func(tx *bolt.Tx) error { return put(tx, e) })
+	data, err := json.Marshal(e)
+	if err != nil {
+		return err
+	}
+	done := e.State == Done
+	return s.db.Batch(func(tx *bolt.Tx) error { return putData(tx, e.ID, data, done) })
 }
 
 func put(tx *bolt.Tx, e *Evaluation) error {
@@ -210,13 +215,17 @@ func put(tx *bolt.Tx, e *Evaluation) error {
 	if err != nil {
 		return err
 	}
-	if err := tx.Bucket(bucketEvals).Put([]byte(e.ID), data); err != nil {
+	return putData(tx, e.ID, data, e.State == Done)
+}
+
+func putData(tx *bolt.Tx, id string, data []byte, done bool) error {
+	if err := tx.Bucket(bucketEvals).Put([]byte(id), data); err != nil {
 		return err
 	}
-	if e.State == Done {
-		return tx.Bucket(bucketPending).Delete([]byte(e.ID))
+	if done {
+		return tx.Bucket(bucketPending).Delete([]byte(id))
 	}
-	return tx.Bucket(bucketPending).Put([]byte(e.ID), nil)
+	return tx.Bucket(bucketPending).Put([]byte(id), nil)
 }
 
 // Get returns one evaluation; nil when there is none.
