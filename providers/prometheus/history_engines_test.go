@@ -1,0 +1,73 @@
+package prometheus
+
+import (
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/sloguard/sloguard/internal/promtest"
+	"github.com/sloguard/sloguard/internal/vmtest"
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// TestRangeReadsAreCountsOnRealEngines is the promise backtest rests on:
+// on a real Prometheus, CountsRange's reading at each time is exactly what
+// Counts reads at that time (same floats, same no-data), for windows that
+// grow as a watch's do and for a scoped query. A real VictoriaMetrics reads
+// the same too (vmtest runs it with -search.disableCache; with its cache on,
+// it moves a range's times to multiples of the step, and CountsRange says
+// ErrNoRangeReads instead, as TestCountsRange shows): never something else.
+func TestRangeReadsAreCountsOnRealEngines(t *testing.T) {
+	if _, err := vmtest.Binary(); err != nil {
+		t.Fatal(err)
+	}
+	h := promtest.New(time.Now().Truncate(time.Hour),
+		promtest.Service{Name: "shop", Rate: 20, ErrorRatio: 0.001, Segments: []promtest.Segment{{From: 90 * time.Minute, To: 60 * time.Minute, ErrorRatio: 0.05}}},
+		promtest.Service{Name: "idle"},
+	)
+	h.Span, h.Step = 3*time.Hour, 10*time.Second
+	engines := map[string]string{"prometheus": promtest.Start(t, h).URL, "victoria-metrics": vmtest.Start(t, h).URL}
+	sli := slo.SLI{
+		ErrorQuery: `sum(rate(http_requests_total{code="500"}[{{.window}}]))`,
+		TotalQuery: `sum(rate(http_requests_total[{{.window}}]))`,
+	}
+	// 60 windows a minute apart in the last two hours, read at a few of a
+	// watch's offsets (07 s: off the scrape grid too).
+	first := h.End.Add(-2 * time.Hour)
+	for engine, url := range engines {
+		p, _ := newProvider(t, slo.Provider{Name: engine, Type: "prometheus", URL: url, Timeout: time.Minute, Retries: 1, MaxConcurrency: 4}, nil)
+		for _, svc := range []string{"shop", "idle"} {
+			for _, off := range []time.Duration{30 * time.Second, 7 * time.Minute, 10*time.Minute + 7*time.Second} {
+				name := fmt.Sprintf("%s: %s at +%s", engine, svc, off)
+				q := providers.Query{SLO: svc, SLI: sli, Scope: providers.Scope{Name: providers.ScopeCanary, Labels: map[string]string{"service": svc}}, Window: off}
+				times := providers.Times{Start: first.Add(off), Step: time.Minute, N: 60}
+				got, err := p.CountsRange(t.Context(), q, times)
+				if engine == "victoria-metrics" && errors.Is(err, providers.ErrNoRangeReads) {
+					t.Logf("%s: %v", name, err)
+					continue
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				traffic := 0
+				for i, r := range got {
+					c, err := p.Counts(t.Context(), q, times.At(i))
+					if errors.Is(err, providers.ErrNoData) != errors.Is(r.Err, providers.ErrNoData) || (err == nil) != (r.Err == nil) {
+						t.Fatalf("%s, time %d: range read error %v, instant read error %v", name, i, r.Err, err)
+					}
+					if r.Counts.Good != c.Good || r.Counts.Total != c.Total || fmt.Sprint(r.Counts.Resolved) != fmt.Sprint(c.Resolved) {
+						t.Fatalf("%s, time %d: range read %v of %v (%q), instant read %v of %v (%q)", name, i, r.Counts.Good, r.Counts.Total, r.Counts.Resolved, c.Good, c.Total, c.Resolved)
+					}
+					if c.Total > 0 {
+						traffic++
+					}
+				}
+				if want := map[string]int{"shop": 60, "idle": 0}[svc]; traffic != want {
+					t.Errorf("%s: %d readings with traffic, want %d", name, traffic, want)
+				}
+			}
+		}
+	}
+}
