@@ -85,10 +85,11 @@ func (Markdown) RenderBacktest(w io.Writer, b *Backtest) error {
 	s.WriteString("| Windows | ❌ Fail (rollback) | ✅ Pass | ⚠️ Inconclusive | Median time to roll back |\n|---|---|---|---|---|\n")
 	median := "–"
 	if m, ok := b.MedianTimeToFail(); ok {
-		median = m.String()
+		median = shortDuration(m)
 	}
 	fmt.Fprintf(&s, "| %d | %s | %s | %s | %s |\n\n", b.Windows, share(b.Decisions.Fail, b.Windows, " "), share(b.Decisions.Pass, b.Windows, " "), share(b.Decisions.Inconclusive, b.Windows, " "), median)
-	fmt.Fprintf(&s, "%s. %s. No action was run: each window is decided as `sloguard watch --since SINCE` would have decided it.\n", escapeMD(backtestHeadline(b)), backtestScope(b, func(x string) string { return "`" + strings.ReplaceAll(x, "`", "'") + "`" }))
+	scope := backtestScope(b, func(x string) string { return "`" + strings.ReplaceAll(x, "`", "'") + "`" })
+	fmt.Fprintf(&s, "%s. C%s. No action was run: each window is decided as `sloguard watch --since SINCE` would have decided it.\n", escapeMD(backtestHeadline(b)), scope[1:])
 	backtestChart(&s, b)
 	listed := append(b.FailedRuns(), b.UnsureRuns()...)
 	sortRuns(listed)
@@ -117,7 +118,7 @@ func backtestHeadline(b *Backtest) string {
 func backtestTally(b *Backtest, sep string) string {
 	line := fmt.Sprintf("would roll back %s, pass %s, inconclusive %s", share(b.Decisions.Fail, b.Windows, sep), share(b.Decisions.Pass, b.Windows, sep), share(b.Decisions.Inconclusive, b.Windows, sep))
 	if m, ok := b.MedianTimeToFail(); ok {
-		line += "; median time to roll back " + m.String()
+		line += "; median time to roll back " + shortDuration(m)
 	}
 	return line
 }
@@ -200,4 +201,16 @@ func backtestChart(s *strings.Builder, b *Backtest) {
 	fmt.Fprintf(s, "    x-axis [%s]\n    y-axis \"windows\" 0 --> %d\n", strings.Join(xs, ", "), top)
 	fmt.Fprintf(s, "    bar [%s]\n    line [%s]\n```\n", strings.Join(fails, ", "), strings.Join(unsure, ", "))
 	s.WriteString("<sub>Bars: windows that would have rolled back; line: inconclusive windows.</sub>\n")
+}
+
+// shortDuration drops a duration's zero tails: 2m, not 2m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return s
 }
