@@ -2,7 +2,6 @@ package ci
 
 import (
 	"fmt"
-	"path/filepath"
 	"strings"
 )
 
@@ -45,19 +44,8 @@ func (a *Azure) PublishSummary(outputs [][2]string, reportPath string, markdown 
 	for _, kv := range outputs {
 		a.setOutput(camel(kv[0]), kv[1])
 	}
-	if reportPath == "" {
-		reportPath = ReportPath("", a.Getenv)
-	}
 	a.setOutput("report", reportPath)
-	abs, err := filepath.Abs(strings.TrimSuffix(reportPath, ".json") + ".md")
-	if err != nil {
-		return err
-	}
-	if err := WriteFile(abs, markdown); err != nil {
-		return fmt.Errorf("write summary: %w", err)
-	}
-	fmt.Fprintf(a.Out, "##vso[task.uploadsummary]%s\n", escapeAzureData(abs))
-	return nil
+	return a.uploadSummary(reportPath, markdown)
 }
 
 // camel turns "false-rollbacks" into "falseRollbacks".

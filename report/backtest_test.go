@@ -33,19 +33,7 @@ func TestBacktestGolden(t *testing.T) {
 				if err := r.RenderBacktest(&got, &b); err != nil {
 					t.Fatal(err)
 				}
-				golden := filepath.Join("testdata", "backtest", name+ext)
-				if *update {
-					if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./report -update)", err)
-				}
-				if got.String() != string(want) {
-					t.Errorf("%T output differs from %s (go test ./report -update to accept):\n--- got\n%s\n--- want\n%s", r, golden, got.String(), want)
-				}
+				checkGolden(t, filepath.Join("testdata", "backtest", name+ext), r, got.Bytes())
 			}
 			var got bytes.Buffer
 			if err := (JSON{}).RenderBacktest(&got, &b); err != nil {

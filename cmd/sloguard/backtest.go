@@ -13,7 +13,6 @@ import (
 
 	"github.com/sloguard/sloguard/backtest"
 	"github.com/sloguard/sloguard/ci"
-	"github.com/sloguard/sloguard/gate"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -68,14 +67,14 @@ func backtestCommand(d *deps) *cli.Command {
 	}
 }
 
-// parseTime reads a required RFC 3339 flag.
+// parseTime reads a required RFC 3339 flag, in UTC.
 func parseTime(flag, s string) (time.Time, error) {
 	if s == "" {
-		return time.Time{}, &exitError{Code: exitUsage, Err: fmt.Errorf("--%s is required: an RFC 3339 time such as 2026-11-16T00:00:00Z", flag)}
+		return time.Time{}, &exitError{Code: exitUsage, Err: fmt.Errorf("--%s is required: an RFC 3339 time such as 2026-11-23T17:00:00Z", flag)}
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, &exitError{Code: exitUsage, Err: fmt.Errorf("--%s %q: want an RFC 3339 time such as 2026-11-16T00:00:00Z", flag, s)}
+		return time.Time{}, &exitError{Code: exitUsage, Err: fmt.Errorf("--%s %q: want an RFC 3339 time such as 2026-11-23T17:00:00Z", flag, s)}
 	}
 	return t.UTC(), nil
 }
@@ -91,11 +90,7 @@ func runBacktest(ctx context.Context, d *deps, opts BacktestOptions) error {
 	if err != nil {
 		return err
 	}
-	cmdOut := d.stdout
-	if opts.Output == "json" {
-		cmdOut = d.stderr
-	}
-	platform := ci.Detect(d.getenv, cmdOut)
+	platform := newOutput(d, opts.Output, opts.Report).platform // CI commands off stdout with -o json
 	platform.Mask(secrets(cfg, d.getenv))
 	if opts.To.After(started) {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("--to %s is in the future: windows after now have no data yet", opts.To.Format(time.RFC3339))}
@@ -107,14 +102,7 @@ func runBacktest(ctx context.Context, d *deps, opts BacktestOptions) error {
 	if opts.Interval > 0 {
 		pol.Interval = opts.Interval
 	}
-	slos, err := gate.Select(cfg.SLOs, opts.SLOs)
-	if err != nil {
-		return err
-	}
-	if err := watchable(cfg, slos, pol); err != nil {
-		return err
-	}
-	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
+	slos, provs, err := canaryTargets(ctx, d, cfg, opts.SLOs, pol)
 	if err != nil {
 		return err
 	}
