@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/slo"
 )
 
 // replay serves one backend's readings to the windows' watches. The first
@@ -29,21 +31,24 @@ type replay struct {
 	log   *slog.Logger
 
 	mu    sync.Mutex
-	cache map[readKey]*fetch
+	cache map[readKey][]*fetch
 	point bool // the server moved the range reads' times: point reads from now on
 }
 
 type counters struct{ rangeReads, pointReads atomic.Int64 }
 
-// readKey is one query (SLO, SLI, scope, window) at one offset from a
-// window's start.
+// readKey files the range reads by what tells queries apart cheaply; the
+// query itself, whatever fields it grows, is compared in full (see find).
 type readKey struct {
-	query  string
-	offset time.Duration
+	slo, scope     string
+	sli            slo.SLI
+	window, offset time.Duration
 }
 
-// fetch is one range read, shared by every window from window `from` on.
+// fetch is one range read of q, shared by every window from window `from`
+// on.
 type fetch struct {
+	q        providers.Query
 	done     chan struct{}
 	from     int
 	readings []providers.Reading
@@ -51,7 +56,7 @@ type fetch struct {
 }
 
 func newReplay(name string, p providers.Provider, every time.Duration, n int, fail func(error), reads *counters, log *slog.Logger) *replay {
-	r := &replay{name: name, p: p, every: every, n: n, fail: fail, reads: reads, log: log, cache: map[readKey]*fetch{}}
+	r := &replay{name: name, p: p, every: every, n: n, fail: fail, reads: reads, log: log, cache: map[readKey][]*fetch{}}
 	r.rr, _ = p.(providers.RangeReader)
 	if r.rr == nil {
 		log.Info("this backend has no range reads: each interval of each window is read on its own (slower)", "provider", name)
@@ -82,12 +87,12 @@ func (r *replay) counts(ctx context.Context, q providers.Query, j int, offset ti
 	if r.rr == nil || r.pointOnly() {
 		return r.pointRead(ctx, q, at)
 	}
-	k := readKey{query: fmt.Sprintf("%+v", q), offset: offset}
+	k := readKey{slo: q.SLO, scope: q.Scope.Name, sli: q.SLI, window: q.Window, offset: offset}
 	r.mu.Lock()
-	f, ok := r.cache[k]
-	if !ok || j < f.from || (isDone(f) && f.err == nil && j-f.from >= len(f.readings)) {
-		f = &fetch{done: make(chan struct{}), from: j}
-		r.cache[k] = f
+	f := r.find(k, q)
+	if f == nil || j < f.from || (isDone(f) && f.err == nil && j-f.from >= len(f.readings)) {
+		f = &fetch{q: q, done: make(chan struct{}), from: j}
+		r.cache[k] = append(r.cache[k], f)
 		r.mu.Unlock()
 		r.reads.rangeReads.Add(1)
 		f.readings, f.err = r.rr.CountsRange(ctx, q, providers.Times{Start: at, Step: r.every, N: r.n - j})
@@ -111,6 +116,17 @@ func (r *replay) counts(ctx context.Context, q providers.Query, j int, offset ti
 	}
 	rd := f.readings[j-f.from]
 	return rd.Counts, rd.Err
+}
+
+// find returns the newest range read of q at k's offset; r.mu is held.
+func (r *replay) find(k readKey, q providers.Query) *fetch {
+	fs := r.cache[k]
+	for i := len(fs) - 1; i >= 0; i-- {
+		if reflect.DeepEqual(fs[i].q, q) {
+			return fs[i]
+		}
+	}
+	return nil
 }
 
 func isDone(f *fetch) bool {
