@@ -6,6 +6,7 @@
 package backtest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -31,6 +32,8 @@ type Backtest struct {
 	Log       *slog.Logger
 	// Progress, when set, is called after each window.
 	Progress func(done, total int)
+
+	block int // windows per range read; 0: the default (tests set it)
 }
 
 // NoHistoryError refuses a backend that can only read the present.
@@ -141,7 +144,7 @@ func (b *Backtest) Run(ctx context.Context) (*report.Backtest, error) {
 	reads := &counters{}
 	replays := map[string]*replay{}
 	for name, p := range b.Providers {
-		replays[name] = newReplay(name, p, every, n, fail, reads, log)
+		replays[name] = newReplay(name, p, every, n, cmp.Or(b.block, block), fail, reads, log)
 	}
 	for j := range n {
 		since := b.From.Add(time.Duration(j) * every)

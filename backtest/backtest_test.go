@@ -355,3 +355,20 @@ func TestWindows(t *testing.T) {
 		})
 	}
 }
+
+// TestManyWindowsAreReadInBlocks: one range read serves at most a block of
+// windows, so that memory stays bounded; every window still reads what
+// watch reads.
+func TestManyWindowsAreReadInBlocks(t *testing.T) {
+	rp := &ranged{history: badHour()}
+	b := sixHours(rp)
+	b.block = 10
+	rec, err := b.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	sameAsWatch(t, rec, watchEach(t, b, badHour()))
+	if rec.Reads.Range != 4*80 || rp.ranges != 4*80 {
+		t.Errorf("reads %+v: want 36 windows in 4 blocks of 80 range reads", rec.Reads)
+	}
+}

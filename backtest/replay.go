@@ -26,6 +26,7 @@ type replay struct {
 	rr    providers.RangeReader // nil: point reads only
 	every time.Duration
 	n     int // windows
+	block int // windows per range read
 	fail  func(error)
 	reads *counters
 	log   *slog.Logger
@@ -34,6 +35,11 @@ type replay struct {
 	cache map[readKey][]*fetch
 	point bool // the server moved the range reads' times: point reads from now on
 }
+
+// block is how many windows one range read serves at most: memory stays
+// bounded (about 40 reads × block readings for a default watch), and each
+// read stays one request (Prometheus returns at most 11,000 points).
+const block = 5000
 
 type counters struct{ rangeReads, pointReads atomic.Int64 }
 
@@ -55,8 +61,8 @@ type fetch struct {
 	err      error
 }
 
-func newReplay(name string, p providers.Provider, every time.Duration, n int, fail func(error), reads *counters, log *slog.Logger) *replay {
-	r := &replay{name: name, p: p, every: every, n: n, fail: fail, reads: reads, log: log, cache: map[readKey][]*fetch{}}
+func newReplay(name string, p providers.Provider, every time.Duration, n, block int, fail func(error), reads *counters, log *slog.Logger) *replay {
+	r := &replay{name: name, p: p, every: every, n: n, block: block, fail: fail, reads: reads, log: log, cache: map[readKey][]*fetch{}}
 	r.rr, _ = p.(providers.RangeReader)
 	if r.rr == nil {
 		log.Info("this backend has no range reads: each interval of each window is read on its own (slower)", "provider", name)
@@ -89,13 +95,17 @@ func (r *replay) counts(ctx context.Context, q providers.Query, j int, offset ti
 	}
 	k := readKey{slo: q.SLO, scope: q.Scope.Name, sli: q.SLI, window: q.Window, offset: offset}
 	r.mu.Lock()
-	f := r.find(k, q)
+	i, f := r.find(k, q)
 	if f == nil || j < f.from || (isDone(f) && f.err == nil && j-f.from >= len(f.readings)) {
 		f = &fetch{q: q, done: make(chan struct{}), from: j}
-		r.cache[k] = append(r.cache[k], f)
+		if i < 0 {
+			r.cache[k] = append(r.cache[k], f)
+		} else {
+			r.cache[k][i] = f // the old block is spent: let it go
+		}
 		r.mu.Unlock()
 		r.reads.rangeReads.Add(1)
-		f.readings, f.err = r.rr.CountsRange(ctx, q, providers.Times{Start: at, Step: r.every, N: r.n - j})
+		f.readings, f.err = r.rr.CountsRange(ctx, q, providers.Times{Start: at, Step: r.every, N: min(r.n-j, r.block)})
 		close(f.done)
 	} else {
 		r.mu.Unlock()
@@ -118,15 +128,15 @@ func (r *replay) counts(ctx context.Context, q providers.Query, j int, offset ti
 	return rd.Counts, rd.Err
 }
 
-// find returns the newest range read of q at k's offset; r.mu is held.
-func (r *replay) find(k readKey, q providers.Query) *fetch {
-	fs := r.cache[k]
-	for i := len(fs) - 1; i >= 0; i-- {
-		if reflect.DeepEqual(fs[i].q, q) {
-			return fs[i]
+// find returns the range read of q at k's offset and its place, or -1 and
+// nil; r.mu is held.
+func (r *replay) find(k readKey, q providers.Query) (int, *fetch) {
+	for i, f := range r.cache[k] {
+		if reflect.DeepEqual(f.q, q) {
+			return i, f
 		}
 	}
-	return nil
+	return -1, nil
 }
 
 func isDone(f *fetch) bool {
