@@ -16,8 +16,8 @@ import (
 
 // replay serves one backend's readings to the windows' watches. The first
 // window that asks for a query at some offset from its start fetches that
-// query at the same offset for itself and every later window, with one
-// range read; the later windows read it from memory. Which queries and
+// query at the same offset for itself and the next windows (up to a block),
+// with one range read; those windows read it from memory. Which queries and
 // offsets there are is whatever the watch engine asks: the replay knows
 // nothing of the engine, so it stays exact when the engine changes.
 type replay struct {
