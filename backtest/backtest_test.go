@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -24,13 +25,14 @@ var t0 = time.Date(2026, 11, 23, 0, 0, 0, 0, time.UTC)
 type history struct {
 	badFrom, badTo time.Time
 	err            error // every read fails with it, when set
+	rollup         bool  // see Slices
 
-	mu     sync.Mutex
-	counts int
+	mu             sync.Mutex
+	counts, slices int
 }
 
 func (h *history) counter(scope string, t time.Time) (bad, total float64) {
-	secs := t.Sub(t0).Seconds()
+	secs := max(t.Sub(t0).Seconds(), 0) // no traffic before t0
 	rps := 10.0
 	if scope == providers.ScopeBaseline {
 		rps = 90
@@ -66,8 +68,27 @@ func (h *history) Counts(_ context.Context, q providers.Query, at time.Time) (pr
 	return c, nil
 }
 
-func (h *history) Slices(context.Context, providers.Query, providers.Range) ([]providers.Counts, error) {
-	return nil, errors.New("not used by watch")
+// Slices reads the counters' increase over each slice; with rollup, a
+// range over three hours long reads coarser, as some backends do.
+func (h *history) Slices(_ context.Context, q providers.Query, r providers.Range) ([]providers.Counts, error) {
+	h.mu.Lock()
+	h.slices++
+	h.mu.Unlock()
+	if h.err != nil {
+		return nil, h.err
+	}
+	n := int(r.End.Sub(r.Start) / r.Step)
+	out := make([]providers.Counts, n)
+	for i := range out {
+		end := r.End.Add(-time.Duration(n-1-i) * r.Step)
+		b1, t1 := h.counter(q.Scope.Name, end)
+		b0, t0 := h.counter(q.Scope.Name, end.Add(-r.Step))
+		if h.rollup && r.End.Sub(r.Start) > 3*time.Hour {
+			b1, t1 = 2*b1, 2*t1
+		}
+		out[i] = providers.Counts{Start: end.Add(-r.Step), End: end, Good: (t1 - t0) - (b1 - b0), Total: t1 - t0, Resolved: []string{q.Scope.Name}}
+	}
+	return out, nil
 }
 
 // ranged adds range reads that are Counts at each time, as the contract
@@ -370,5 +391,51 @@ func TestManyWindowsAreReadInBlocks(t *testing.T) {
 	sameAsWatch(t, rec, watchEach(t, b, badHour()))
 	if rec.Reads.Range != 4*80 || rp.ranges != 4*80 {
 		t.Errorf("reads %+v: want 36 windows in 4 blocks of 80 range reads", rec.Reads)
+	}
+}
+
+// TestSliceReadsAreSharedWhenExact: the slices a window reads before its
+// start (the history an engine may estimate burstiness from) come from one
+// long read per grid of windows, equal to the window's own read; a backend
+// whose slices depend on the range asked, and a window without traffic in
+// its slices, are read window by window.
+func TestSliceReadsAreSharedWhenExact(t *testing.T) {
+	tests := map[string]struct {
+		every                  time.Duration
+		rollup                 bool
+		wantRange, wantOwnRead int
+	}{
+		"windows on the slices' grid share one long read":   {every: 10 * time.Minute, wantRange: 1, wantOwnRead: 4 + 1},
+		"windows on two grids share two":                    {every: time.Minute, wantRange: 2, wantOwnRead: 31 + 2},
+		"a backend whose slices depend on the range is not": {every: 10 * time.Minute, rollup: true, wantRange: 1, wantOwnRead: 36},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			h := &history{rollup: tc.rollup}
+			from := t0.Add(-30 * time.Minute) // the slices of the windows that start by t0 have no traffic
+			n := Windows(from, from.Add(6*time.Hour), tc.every, 10*time.Minute)
+			n = min(n, 36)
+			reads := &counters{}
+			r := newReplay("h", &ranged{history: h}, tc.every, n, block, func(err error) { t.Fatal(err) }, reads, slog.New(slog.DiscardHandler))
+			q := providers.Query{SLO: "availability", SLI: availability().SLI, Scope: providers.Scope{Name: providers.ScopeBaseline}, Window: 2 * time.Minute}
+			for j := range n {
+				since := from.Add(time.Duration(j) * tc.every)
+				rg := providers.Range{Start: since.Add(-time.Hour), End: since, Step: 2 * time.Minute}
+				got, err := window{r: r, j: j, since: since}.Slices(t.Context(), q, rg)
+				want, _ := (&history{rollup: tc.rollup}).Slices(t.Context(), q, rg)
+				if err != nil || !sameSlices(got, want) || len(got) != 30 {
+					t.Fatalf("window %d: %d slices, %v; want its own read's %d", j, len(got), err, len(want))
+				}
+			}
+			if got := int(reads.rangeReads.Load()); got != tc.wantRange {
+				t.Errorf("%d long reads, want %d", got, tc.wantRange)
+			}
+			// Own reads: one per window whose slices all lack traffic (every
+			// window that starts by t0), and one per long read, by the first
+			// window with traffic, to check it.
+			if got := int(reads.pointReads.Load()); got != tc.wantOwnRead {
+				t.Errorf("%d reads of a window's own slices, want %d", got, tc.wantOwnRead)
+			}
+		})
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -31,8 +31,10 @@ type replay struct {
 	reads *counters
 	log   *slog.Logger
 
+	counts shelf[readKey, []providers.Reading]
+	slices shelf[sliceKey, *longRead]
+
 	mu    sync.Mutex
-	cache map[readKey][]*fetch
 	point bool // the server moved the range reads' times: point reads from now on
 }
 
@@ -43,26 +45,27 @@ const block = 5000
 
 type counters struct{ rangeReads, pointReads atomic.Int64 }
 
-// readKey files the range reads by what tells queries apart cheaply; the
-// query itself, whatever fields it grows, is compared in full (see find).
+// readKey is a query's cheap parts, at an offset from a window's start.
 type readKey struct {
 	slo, scope     string
 	sli            slo.SLI
 	window, offset time.Duration
 }
 
-// fetch is one range read of q, shared by every window from window `from`
-// on.
-type fetch struct {
-	q        providers.Query
-	done     chan struct{}
-	from     int
-	readings []providers.Reading
-	err      error
+// sliceKey adds a slice read's step, number of slices, and which of the
+// windows' grids it is on.
+type sliceKey struct {
+	readKey
+	step     time.Duration
+	n, phase int
+}
+
+func keyOf(q providers.Query, offset time.Duration) readKey {
+	return readKey{slo: q.SLO, scope: q.Scope.Name, sli: q.SLI, window: q.Window, offset: offset}
 }
 
 func newReplay(name string, p providers.Provider, every time.Duration, n, block int, fail func(error), reads *counters, log *slog.Logger) *replay {
-	r := &replay{name: name, p: p, every: every, n: n, block: block, fail: fail, reads: reads, log: log, cache: map[readKey][]*fetch{}}
+	r := &replay{name: name, p: p, every: every, n: n, block: block, fail: fail, reads: reads, log: log}
 	r.rr, _ = p.(providers.RangeReader)
 	if r.rr == nil {
 		log.Info("this backend has no range reads: each interval of each window is read on its own (slower)", "provider", name)
@@ -79,73 +82,135 @@ type window struct {
 
 // Counts implements providers.Provider from the shared range reads.
 func (w window) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
-	return w.r.counts(ctx, q, w.j, at.Sub(w.since), at)
+	return w.r.readCounts(ctx, q, w.j, at.Sub(w.since), at)
 }
 
-// Slices implements providers.Provider by asking the backend.
+// Slices implements providers.Provider from shared slice reads.
 func (w window) Slices(ctx context.Context, q providers.Query, rg providers.Range) ([]providers.Counts, error) {
-	w.r.reads.pointReads.Add(1)
-	cs, err := w.r.p.Slices(ctx, q, rg)
-	return cs, w.r.checked(err)
+	return w.r.readSlices(ctx, q, w.j, w.since, rg)
 }
 
-func (r *replay) counts(ctx context.Context, q providers.Query, j int, offset time.Duration, at time.Time) (providers.Counts, error) {
+func (r *replay) readCounts(ctx context.Context, q providers.Query, j int, offset time.Duration, at time.Time) (providers.Counts, error) {
 	if r.rr == nil || r.pointOnly() {
 		return r.pointRead(ctx, q, at)
 	}
-	k := readKey{slo: q.SLO, scope: q.Scope.Name, sli: q.SLI, window: q.Window, offset: offset}
-	r.mu.Lock()
-	i, f := r.find(k, q)
-	if f == nil || j < f.from || (isDone(f) && f.err == nil && j-f.from >= len(f.readings)) {
-		f = &fetch{q: q, done: make(chan struct{}), from: j}
-		if i < 0 {
-			r.cache[k] = append(r.cache[k], f)
-		} else {
-			r.cache[k][i] = f // the old block is spent: let it go
-		}
-		r.mu.Unlock()
+	n := min(r.n-j, r.block)
+	sh, err := r.counts.get(ctx, keyOf(q, offset), q, j, 1, n, func() ([]providers.Reading, error) {
 		r.reads.rangeReads.Add(1)
-		f.readings, f.err = r.rr.CountsRange(ctx, q, providers.Times{Start: at, Step: r.every, N: min(r.n-j, r.block)})
-		close(f.done)
-	} else {
-		r.mu.Unlock()
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return providers.Counts{}, ctx.Err()
-		}
-	}
+		return r.rr.CountsRange(ctx, q, providers.Times{Start: at, Step: r.every, N: n})
+	})
 	switch {
-	case errors.Is(f.err, providers.ErrNoRangeReads):
-		r.toPointReads(f.err)
+	case err != nil:
+		return providers.Counts{}, err
+	case errors.Is(sh.err, providers.ErrNoRangeReads):
+		r.toPointReads(sh.err)
 		return r.pointRead(ctx, q, at)
-	case f.err != nil:
-		return providers.Counts{Start: at.Add(-q.Window), End: at}, r.checked(f.err)
-	case j-f.from >= len(f.readings):
-		return providers.Counts{}, fmt.Errorf("provider %q: a range read returned %d readings, %d asked", r.name, len(f.readings), r.n-f.from)
+	case sh.err != nil:
+		return providers.Counts{Start: at.Add(-q.Window), End: at}, r.checked(sh.err)
+	case j-sh.from >= len(sh.val):
+		return providers.Counts{}, fmt.Errorf("provider %q: a range read returned %d readings, %d asked", r.name, len(sh.val), sh.count)
 	}
-	rd := f.readings[j-f.from]
+	rd := sh.val[j-sh.from]
 	return rd.Counts, rd.Err
 }
 
-// find returns the range read of q at k's offset and its place, or -1 and
-// nil; r.mu is held.
-func (r *replay) find(k readKey, q providers.Query) (int, *fetch) {
-	for i, f := range r.cache[k] {
-		if reflect.DeepEqual(f.q, q) {
-			return i, f
-		}
+// readSlices serves a window's slice read (the engine's look at the history
+// before the window, say) from one long read of the same slices for the
+// windows whose slices fall on the same grid. Until a window with traffic in
+// its slices has compared them with its own read, windows read their own: a
+// backend whose slices depend on the range asked (rollups, step alignment)
+// is read window by window. A window whose slices all lack traffic reads its
+// own too: only that read tells "no series" (ErrNoData) from "no requests".
+func (r *replay) readSlices(ctx context.Context, q providers.Query, j int, since time.Time, rg providers.Range) ([]providers.Counts, error) {
+	n := int(rg.End.Sub(rg.Start) / max(rg.Step, 1))
+	if r.rr == nil || r.pointOnly() || rg.Step <= 0 || n <= 0 {
+		return r.pointSlices(ctx, q, rg)
 	}
-	return -1, nil
+	// Windows `every` apart have their slices on one grid; `per` slices
+	// separate two of them.
+	every := int(rg.Step / gcd(r.every, rg.Step))
+	per := int(time.Duration(every) * r.every / rg.Step)
+	count := (min(r.n, j+r.block)-1-j)/every + 1
+	sh, err := r.slices.get(ctx, sliceKey{keyOf(q, rg.End.Sub(since)), rg.Step, n, j % every}, q, j, every, count, func() (*longRead, error) {
+		r.reads.rangeReads.Add(1)
+		long := providers.Range{Start: rg.End.Add(-time.Duration(n) * rg.Step), End: rg.End.Add(time.Duration((count-1)*per) * rg.Step), Step: rg.Step}
+		all, err := r.p.Slices(ctx, q, long)
+		if err == nil && len(all) != n+(count-1)*per {
+			err = errNotShared
+		}
+		return &longRead{all: all}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if sh.err != nil {
+		return r.pointSlices(ctx, q, rg) // the window's own read says what went wrong, if anything
+	}
+	lo := (j - sh.from) / sh.every * per
+	sub := sh.val.all[lo : lo+n]
+	if !slices.ContainsFunc(sub, func(c providers.Counts) bool { return c.Total > 0 }) {
+		return r.pointSlices(ctx, q, rg)
+	}
+	if ok, known := sh.val.trusted(); known && ok {
+		return slices.Clone(sub), nil
+	} else if known {
+		return r.pointSlices(ctx, q, rg)
+	}
+	own, err := r.pointSlices(ctx, q, rg)
+	if err == nil {
+		sh.val.trust(sameSlices(sub, own))
+	}
+	return own, err
 }
 
-func isDone(f *fetch) bool {
-	select {
-	case <-f.done:
-		return true
-	default:
+// longRead is a long slice read and whether a window's own read agreed.
+type longRead struct {
+	all []providers.Counts
+
+	mu           sync.Mutex
+	known, agree bool
+}
+
+func (l *longRead) trusted() (agree, known bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.agree, l.known
+}
+
+func (l *longRead) trust(agree bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.known {
+		l.known, l.agree = true, agree
+	}
+}
+
+// errNotShared marks a long slice read that cannot serve the windows.
+var errNotShared = errors.New("a long slice read returned other slices than asked")
+
+func sameSlices(a, b []providers.Counts) bool {
+	if len(a) != len(b) {
 		return false
 	}
+	for i := range a {
+		if a[i].Good != b[i].Good || a[i].Total != b[i].Total || a[i].Value != b[i].Value || !a[i].Start.Equal(b[i].Start) || !a[i].End.Equal(b[i].End) {
+			return false
+		}
+	}
+	return true
+}
+
+func gcd(a, b time.Duration) time.Duration {
+	for b != 0 {
+		a, b = b, a%b
+	}
+	return a
+}
+
+func (r *replay) pointSlices(ctx context.Context, q providers.Query, rg providers.Range) ([]providers.Counts, error) {
+	r.reads.pointReads.Add(1)
+	cs, err := r.p.Slices(ctx, q, rg)
+	return cs, r.checked(err)
 }
 
 func (r *replay) pointRead(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {

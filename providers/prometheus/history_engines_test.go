@@ -19,6 +19,8 @@ import (
 // the same too (vmtest runs it with -search.disableCache; with its cache on,
 // it moves a range's times to multiples of the step, and CountsRange says
 // ErrNoRangeReads instead, as TestCountsRange shows): never something else.
+// And a long slice read's slices are each shorter read's, which lets
+// backtest share one among windows.
 func TestRangeReadsAreCountsOnRealEngines(t *testing.T) {
 	if _, err := vmtest.Binary(); err != nil {
 		t.Fatal(err)
@@ -66,6 +68,26 @@ func TestRangeReadsAreCountsOnRealEngines(t *testing.T) {
 				}
 				if want := map[string]int{"shop": 60, "idle": 0}[svc]; traffic != want {
 					t.Errorf("%s: %d readings with traffic, want %d", name, traffic, want)
+				}
+			}
+			// backtest shares one long slice read among windows: its slices
+			// must be each window's own (an hour of 2-minute slices before
+			// each of 10 windows 10 minutes apart).
+			q := providers.Query{SLO: svc, SLI: sli, Scope: providers.Scope{Name: providers.ScopeBaseline, Labels: map[string]string{"service": svc}}, Window: 2 * time.Minute}
+			long, err := p.Slices(t.Context(), q, providers.Range{Start: first.Add(-time.Hour), End: first.Add(90 * time.Minute), Step: 2 * time.Minute})
+			if err != nil {
+				t.Fatalf("%s: %s: long slice read: %v", engine, svc, err)
+			}
+			for w := range 10 {
+				end := first.Add(time.Duration(w) * 10 * time.Minute)
+				own, err := p.Slices(t.Context(), q, providers.Range{Start: end.Add(-time.Hour), End: end, Step: 2 * time.Minute})
+				if err != nil {
+					t.Fatalf("%s: %s: window %d: %v", engine, svc, w, err)
+				}
+				for i, c := range own {
+					if l := long[5*w+i]; l.Good != c.Good || l.Total != c.Total || !l.End.Equal(c.End) {
+						t.Fatalf("%s: %s: window %d slice %d: long read %v of %v at %s, own %v of %v at %s", engine, svc, w, i, l.Good, l.Total, l.End, c.Good, c.Total, c.End)
+					}
 				}
 			}
 		}
