@@ -141,7 +141,7 @@ func (b *Backtest) Run(ctx context.Context) (*report.Backtest, error) {
 	runCtx, abort := context.WithCancelCause(ctx)
 	defer abort(nil)
 	fail := func(err error) { abort(&ReadError{Err: err}) }
-	reads := &counters{}
+	reads, watchLog := &counters{}, logOnce(log)
 	replays := map[string]*replay{}
 	for name, p := range b.Providers {
 		replays[name] = newReplay(name, p, every, n, cmp.Or(b.block, block), fail, reads, log)
@@ -152,7 +152,7 @@ func (b *Backtest) Run(ctx context.Context) (*report.Backtest, error) {
 		for name, r := range replays {
 			provs[name] = window{r: r, j: j, since: since}
 		}
-		w := &rollout.Watch{SLOs: b.SLOs, Providers: provs, Policy: pol, Since: since, Clock: &jumpClock{now: since}, Log: log}
+		w := &rollout.Watch{SLOs: b.SLOs, Providers: provs, Policy: pol, Since: since, Clock: &jumpClock{now: since}, Log: watchLog}
 		dec, err := w.Run(runCtx)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w after %d of %d windows: no record written", ErrInterrupted, j, n)

@@ -439,3 +439,15 @@ func TestSliceReadsAreSharedWhenExact(t *testing.T) {
 		})
 	}
 }
+
+func TestTheEnginesWarningsAreSaidOnce(t *testing.T) {
+	var buf strings.Builder
+	log := logOnce(slog.New(slog.NewTextHandler(&buf, nil)))
+	for range 3 {
+		log.Warn("little history before the window", "slo", "a")
+		log.With("provider", "p").Warn("the backend is slow")
+	}
+	if got := strings.Count(buf.String(), "\n"); got != 2 {
+		t.Errorf("%d lines, want each message once:\n%s", got, buf.String())
+	}
+}
