@@ -160,6 +160,28 @@ func TestBacktestAgainstPrometheus(t *testing.T) {
 		}
 	})
 
+	t.Run("without a split (the whole service against the hour before) too", func(t *testing.T) {
+		noSplit := filepath.Join(dir, "nosplit.yaml")
+		c := strings.Replace(backtestConfig(srv.URL), "  canary:   {labels: {instance: web-0}}\n  baseline: {labels: {zone: b}}\n", "  baseline: {offset: 1h}\n", 1)
+		if err := os.WriteFile(noSplit, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// Two hours around the start of the bad hour.
+		lo, hi := badFrom.Add(-time.Hour), badFrom.Add(time.Hour)
+		o := runCLI(t, "backtest", "-c", noSplit, "--from", lo.Format(time.RFC3339), "--to", hi.Format(time.RFC3339), "-o", "json")
+		var rec report.Backtest
+		if err := json.Unmarshal([]byte(o.stdout), &rec); o.code != 0 || err != nil || rec.Windows != 12 || rec.BaselineLabels != nil {
+			t.Fatalf("exit %d, %v, %d windows; stderr:\n%s", o.code, err, rec.Windows, o.stderr)
+		}
+		for _, r := range rec.Runs {
+			w := watchSince(t, noSplit, r.Since)
+			if r.Decision != w.Decision || r.Reason != w.Reason {
+				t.Errorf("window %s: backtest %s (%s), watch --since %s (%s)", r.Since.Format(time.RFC3339), r.Decision, r.Reason, w.Decision, w.Reason)
+			}
+		}
+		t.Logf("without a split: %+v", rec.Decisions)
+	})
+
 	t.Run("a stopped Prometheus cannot be read: exit 3, no record", func(t *testing.T) {
 		if err := srv.Stop(); err != nil {
 			t.Fatal(err)

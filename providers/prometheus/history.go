@@ -31,7 +31,7 @@ func (p *Provider) CountsRange(ctx context.Context, q providers.Query, t provide
 	}
 	out := make([]providers.Reading, t.N)
 	for i := range out {
-		at := t.At(i)
+		at := q.Scope.Shift(t.At(i)) // an offset is in the query; Start and End say what it read
 		out[i].Counts = providers.Counts{Start: at.Add(-q.Window), End: at}
 	}
 	if kind := q.SLI.Kind(); kind == slo.KindThreshold || kind == slo.KindRatio {

@@ -19,7 +19,8 @@ import (
 // the same too (vmtest runs it with -search.disableCache; with its cache on,
 // it moves a range's times to multiples of the step, and CountsRange says
 // ErrNoRangeReads instead, as TestCountsRange shows): never something else.
-// And a long slice read's slices are each shorter read's, which lets
+// Also for a baseline from the past (Scope.Offset). And a long slice
+// read's slices are each shorter read's, which lets
 // backtest share one among windows.
 func TestRangeReadsAreCountsOnRealEngines(t *testing.T) {
 	if _, err := vmtest.Binary(); err != nil {
@@ -41,9 +42,13 @@ func TestRangeReadsAreCountsOnRealEngines(t *testing.T) {
 	for engine, url := range engines {
 		p, _ := newProvider(t, slo.Provider{Name: engine, Type: "prometheus", URL: url, Timeout: time.Minute, Retries: 1, MaxConcurrency: 4}, nil)
 		for _, svc := range []string{"shop", "idle"} {
-			for _, off := range []time.Duration{30 * time.Second, 7 * time.Minute, 10*time.Minute + 7*time.Second} {
+			for k, off := range []time.Duration{30 * time.Second, 7 * time.Minute, 10*time.Minute + 7*time.Second} {
 				name := fmt.Sprintf("%s: %s at +%s", engine, svc, off)
-				q := providers.Query{SLO: svc, SLI: sli, Scope: providers.Scope{Name: providers.ScopeCanary, Labels: map[string]string{"service": svc}}, Window: off}
+				scope := providers.Scope{Name: providers.ScopeCanary, Labels: map[string]string{"service": svc}}
+				if k == 2 { // a baseline from the past: the same query half an hour earlier
+					scope = providers.Scope{Name: providers.ScopeBaseline, Labels: scope.Labels, Offset: 30 * time.Minute}
+				}
+				q := providers.Query{SLO: svc, SLI: sli, Scope: scope, Window: off}
 				times := providers.Times{Start: first.Add(off), Step: time.Minute, N: 60}
 				got, err := p.CountsRange(t.Context(), q, times)
 				if engine == "victoria-metrics" && errors.Is(err, providers.ErrNoRangeReads) {
@@ -59,8 +64,8 @@ func TestRangeReadsAreCountsOnRealEngines(t *testing.T) {
 					if errors.Is(err, providers.ErrNoData) != errors.Is(r.Err, providers.ErrNoData) || (err == nil) != (r.Err == nil) {
 						t.Fatalf("%s, time %d: range read error %v, instant read error %v", name, i, r.Err, err)
 					}
-					if r.Counts.Good != c.Good || r.Counts.Total != c.Total || fmt.Sprint(r.Counts.Resolved) != fmt.Sprint(c.Resolved) {
-						t.Fatalf("%s, time %d: range read %v of %v (%q), instant read %v of %v (%q)", name, i, r.Counts.Good, r.Counts.Total, r.Counts.Resolved, c.Good, c.Total, c.Resolved)
+					if r.Counts.Good != c.Good || r.Counts.Total != c.Total || fmt.Sprint(r.Counts.Resolved) != fmt.Sprint(c.Resolved) || !r.Counts.Start.Equal(c.Start) || !r.Counts.End.Equal(c.End) {
+						t.Fatalf("%s, time %d: range read %v of %v in (%s, %s] (%q), instant read %v of %v in (%s, %s] (%q)", name, i, r.Counts.Good, r.Counts.Total, r.Counts.Start, r.Counts.End, r.Counts.Resolved, c.Good, c.Total, c.Start, c.End, c.Resolved)
 					}
 					if c.Total > 0 {
 						traffic++
