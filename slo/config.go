@@ -35,6 +35,7 @@ type Config struct {
 	Gate      GatePolicy
 	Canary    CanaryPolicy
 	Rollback  Rollback
+	Serve     *Section // the serve: block, which package serve decodes; nil when absent
 }
 
 // Provider configures one metrics backend. Fields a backend does not use

@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			backtestCommand(d),
 			rollbackCommand(d),
 			validateCommand(d),
+			serveCommand(d),
 			demoCommand(d),
 			versionCommand(d),
 		},

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/serve"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -30,6 +31,9 @@ func validateCommand(d *deps) *cli.Command {
 func runValidate(ctx context.Context, d *deps, path, promURL string, online bool) error {
 	cfg, err := slo.Load(path, slo.Options{PrometheusURL: promURL})
 	if err != nil {
+		return err
+	}
+	if _, err := serve.ParseConfig(cfg); err != nil {
 		return err
 	}
 	// --online talks to backends with the config's credentials: have the
