@@ -15,6 +15,9 @@ func watchText(b *strings.Builder, d *Decision) error {
 	if c.DecidedAt != nil {
 		fmt.Fprintf(b, "; decided at %s", c.DecidedAt.Sub(c.Since))
 	}
+	if line := scopeLine(c); line != "" {
+		b.WriteString("\n" + oneLine(line))
+	}
 	b.WriteString("\n\n")
 	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLO\tCANARY\tBASELINE\tALLOWED\tROLLBACK\tCLEAR\tVERDICT\tWHY")
@@ -37,6 +40,21 @@ func thresholdProgress(s CanarySLO, rollback float64, pct string) string {
 		return fmt.Sprintf("%d bad in a row", s.BadIntervals)
 	}
 	return fmt.Sprintf("%.0f%s (%d of %d bad)", rollback*100, pct, s.Intervals.Bad, s.Intervals.Total)
+}
+
+// scopeLine says what was judged and against what, when the record says.
+func scopeLine(c *Canary) string {
+	line := ""
+	if c.Judged != "" {
+		line = "judged: " + c.Judged
+	}
+	if c.BaselineDescription != "" {
+		if line != "" {
+			line += "; "
+		}
+		line += "baseline: " + c.BaselineDescription
+	}
+	return line
 }
 
 // canaryFigures formats one SLO's canary, baseline and allowed values.
@@ -82,6 +100,9 @@ func watchMarkdown(b *strings.Builder, d *Decision) {
 		fmt.Fprintf(b, "; decided at %s", c.DecidedAt.Sub(c.Since))
 	}
 	b.WriteString(".\n\n")
+	if line := scopeLine(c); line != "" {
+		b.WriteString(escapeMD(line) + ".\n\n")
+	}
 	b.WriteString("| SLO | Canary | Baseline | Allowed | Evidence to roll back | Evidence to clear | Verdict | Why |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, s := range c.SLOs {

@@ -39,7 +39,7 @@ func (w *Watch) readHistory(ctx context.Context, since time.Time, log *slog.Logg
 	r := providers.Range{Start: since.Add(-historySlices * step), End: since, Step: step}
 	scope := providers.Scope{Name: providers.ScopeService}
 	if w.Policy.Baseline != nil {
-		scope = providers.Scope{Name: providers.ScopeBaseline, Labels: w.Policy.Baseline.Labels}
+		scope = baselineScope(w.Policy)
 	}
 	out := map[string]dispersion{}
 	var mu sync.Mutex

@@ -51,9 +51,9 @@ func (w *Watch) tick(ctx context.Context, ts []*tracker, since, at time.Time, lo
 			continue
 		}
 		r := &readings[i]
-		read(t, providers.Scope{Name: providers.ScopeCanary, Labels: w.Policy.Canary.Labels}, &r.canary, &r.canaryErr)
+		read(t, canaryScope(w.Policy), &r.canary, &r.canaryErr)
 		if w.Policy.Baseline != nil {
-			read(t, providers.Scope{Name: providers.ScopeBaseline, Labels: w.Policy.Baseline.Labels}, &r.base, &r.baseErr)
+			read(t, baselineScope(w.Policy), &r.base, &r.baseErr)
 		}
 	}
 	wg.Wait()
@@ -66,7 +66,7 @@ func (w *Watch) tick(ctx context.Context, ts []*tracker, since, at time.Time, lo
 		var errs []error
 		for _, err := range []error{r.canaryErr, r.baseErr} {
 			if errors.Is(err, providers.ErrBadQuery) {
-				return tk, err
+				return tk, fmt.Errorf("slo %q: %w", t.slo.Name, err)
 			}
 			if err != nil && !errors.Is(err, providers.ErrNoData) && (len(errs) == 0 || errs[0].Error() != err.Error()) {
 				errs = append(errs, err) // the same outage on both tracks is said once

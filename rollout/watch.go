@@ -109,13 +109,7 @@ func (w *Watch) Run(ctx context.Context) (*report.Decision, error) {
 	for i, s := range w.SLOs {
 		trackers[i] = newTracker(s, pol, pol.MaxFalseRollback/float64(len(w.SLOs)))
 	}
-	c := &report.Canary{
-		Duration: slo.FormatDuration(pol.Duration), Interval: slo.FormatDuration(pol.Interval),
-		Since: since, Labels: pol.Canary.Labels,
-	}
-	if pol.Baseline != nil {
-		c.Baseline = pol.Baseline.Labels
-	}
+	c := newCanaryRecord(pol, since)
 	d := &report.Decision{Schema: report.Schema, Command: "watch", StartedAt: start, Canary: c}
 	history := w.readHistory(ctx, since, log)
 	w.prime(ctx, start, log)

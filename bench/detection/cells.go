@@ -29,6 +29,7 @@ type cell struct {
 	baseline       bool // sloguard asks the relative question too
 	history        bool // sloguard reads the baseline's history
 	fault          float64
+	budget         float64 // the SLO's budget; 0: p0
 	rules          []rule
 
 	healthy bool // every rollback is a false one (the 1 % target, default config)
@@ -38,10 +39,18 @@ type cell struct {
 	outcomes [][]outcome // per rule, all seeds' runs
 }
 
+// budgetOf is the cell's SLO budget (1 - objective).
+func (c *cell) budgetOf() float64 {
+	if c.budget > 0 {
+		return c.budget
+	}
+	return p0
+}
+
 // sloguardFor is sloguard's default configuration for a cell.
 func sloguardFor(c *cell) rule {
 	return sloguardRule{
-		cfg: sequential.Config{Alpha: alpha, Power: 0.95, Budget: p0, HealthyBurnRate: 1, BreachBurnRate: 3,
+		cfg: sequential.Config{Alpha: alpha, Power: 0.95, Budget: c.budgetOf(), HealthyBurnRate: 1, BreachBurnRate: 3,
 			Baseline: c.baseline, RelativeTolerance: 1.5, BreachRelative: 3},
 		interval: c.interval, label: fmt.Sprintf("sloguard (interval %ds)", c.interval),
 	}
@@ -63,7 +72,7 @@ func newCell(section string, rps, share, fault float64, interval int, b sim.Burs
 // then the peers given.
 func (c *cell) withRules(peers ...rule) *cell {
 	c.rules = []rule{sloguardFor(c)}
-	if c.fault > 1 {
+	if c.fault > 1 && c.budget == 0 {
 		c.rules = append(c.rules, oracleRule{p0: p0, r: c.fault, dispersion: c.bursts.Dispersion, alpha: alpha, interval: c.interval})
 	}
 	c.rules = append(c.rules, peers...)
@@ -168,7 +177,7 @@ func eventCells(pr peerRules) []*cell {
 		noBase bool
 	}{{1, 5, poisson, false}, {5, 5, poisson, false}, {1, 5, sim.Bursts{Dispersion: 10}, false}, {1, 30, sim.Bursts{Dispersion: 5, Span: 10}, false},
 		{1, 30, sim.Bursts{Dispersion: 10, Span: 10}, false}, {1, 5, poisson, true}, {5, 5, poisson, true}, {1, 5, sim.Bursts{Dispersion: 10}, true}} {
-		c := newCell("Without history (dispersion 10 assumed until the baseline's, or the canary's, intervals show their own)", 200, defaultShare, x.f, x.iv, x.b)
+		c := newCell("Without history (dispersion 10 assumed until the watch's own intervals show theirs)", 200, defaultShare, x.f, x.iv, x.b)
 		c.history, c.healthy = false, false
 		if x.b.Dispersion > 1 {
 			c.label = fmt.Sprintf("200 rps, variance %g×, %g×, %ds", x.b.Dispersion, x.f, x.iv)
@@ -179,7 +188,7 @@ func eventCells(pr peerRules) []*cell {
 		}
 		add(c.withRules())
 	}
-	return cells
+	return append(cells, offsetCells()...)
 }
 
 // simulate draws every cell's runs for every seed, on p.workers

@@ -55,8 +55,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Commands: []*cli.Command{
 			checkCommand(d),
 			watchCommand(d),
+			backtestCommand(d),
 			rollbackCommand(d),
 			validateCommand(d),
+			serveCommand(d),
 			demoCommand(d),
 			versionCommand(d),
 		},

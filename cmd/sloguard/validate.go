@@ -10,6 +10,7 @@ import (
 
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/serve"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -32,10 +33,16 @@ func runValidate(ctx context.Context, d *deps, path, promURL string, online bool
 	if err != nil {
 		return err
 	}
+	if _, err := serve.ParseConfig(cfg); err != nil {
+		return err
+	}
 	// --online talks to backends with the config's credentials: have the
 	// runner mask them before anything else is printed.
 	ci.Detect(d.getenv, d.stdout).Mask(secrets(cfg, d.getenv))
 	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
+	for _, line := range watchNotes(cfg) {
+		fmt.Fprintln(d.stdout, line)
+	}
 	if !online {
 		return nil
 	}

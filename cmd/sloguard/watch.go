@@ -9,6 +9,7 @@ import (
 
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/rollout"
 	"github.com/sloguard/sloguard/slo"
@@ -80,14 +81,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	if pol.Interval > pol.Duration {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("interval %s is longer than duration %s", pol.Interval, pol.Duration)}
 	}
-	slos, err := gate.Select(cfg.SLOs, opts.SLOs)
-	if err != nil {
-		return err
-	}
-	if err := watchable(cfg, slos, pol); err != nil {
-		return err
-	}
-	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
+	slos, provs, err := canaryTargets(ctx, d, cfg, opts.SLOs, pol)
 	if err != nil {
 		return err
 	}
@@ -124,16 +118,30 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	return &exitError{Code: decisionCode(dec)}
 }
 
+// canaryTargets picks the SLOs a canary is judged on (all, or those named)
+// and builds their backends: what watch and backtest read.
+func canaryTargets(ctx context.Context, d *deps, cfg *slo.Config, names []string, pol slo.CanaryPolicy) ([]slo.SLO, map[string]providers.Provider, error) {
+	slos, err := gate.Select(cfg.SLOs, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := watchable(slos, pol); err != nil {
+		return nil, nil, err
+	}
+	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
+	return slos, provs, err
+}
+
 // watchable rejects SLOs a canary cannot be judged on, before any waiting.
-func watchable(cfg *slo.Config, slos []slo.SLO, pol slo.CanaryPolicy) error {
+// Without canary labels the whole service is judged (no split).
+func watchable(slos []slo.SLO, pol slo.CanaryPolicy) error {
 	if err := rollout.Watchable(slos); err != nil {
 		return &exitError{Code: exitUsage, Err: err}
 	}
-	for _, s := range slos {
-		p, _ := cfg.ProviderByName(s.Provider)
-		if (p.Type == "prometheus" || p.Type == "datadog" || p.Type == "appinsights") && len(pol.Canary.Labels) == 0 {
-			return &exitError{Code: exitUsage, Err: fmt.Errorf("canary.canary.labels: required to tell the canary apart in provider %q, e.g. {track: canary}", p.Name)}
-		}
+	// A baseline from the past must end before the deploy: --duration may
+	// have outgrown the offset the config checked against canary.duration.
+	if b := pol.Baseline; b != nil && b.Offset > 0 && pol.Duration > b.Offset {
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("duration %s is longer than canary.baseline.offset %s: the baseline would overlap the period after the deploy; watch at most %s or lengthen the offset", slo.FormatDuration(pol.Duration), slo.FormatDuration(b.Offset), slo.FormatDuration(b.Offset))}
 	}
 	return nil
 }

@@ -37,19 +37,33 @@ const (
 )
 
 // Estimate returns the dispersion to assume (at least 1) and whether there
-// was enough data for one. The excess over Poisson is inflated by one
+// was enough data for one. See pooled. The excess over Poisson is inflated by one
 // standard error of the estimate, √(2/df) relatively, because assuming too
 // little dispersion is what breaks the guarantee, and too much only costs
 // speed.
 //
 // With p̂ = Σbad/Σtotal, X² = Σ (bad - p̂·total)² / (p̂·total)
 // = Σ bad²/total / p̂ - Σ bad.
-func (p Pearson) Estimate() (float64, bool) {
-	if p.slices < minSlices || p.bad < minErrors {
+func (p Pearson) Estimate() (float64, bool) { return pooled(p) }
+
+// pooled estimates one dispersion from several references, each with its
+// own error ratio (the canary's and the baseline's intervals): their X²
+// and degrees of freedom add up.
+func pooled(ps ...Pearson) (float64, bool) {
+	var x2, df, bad float64
+	slices := 0
+	for _, p := range ps {
+		if p.slices < 2 || p.bad <= 0 {
+			continue
+		}
+		x2 += p.sq/(p.bad/p.total) - p.bad
+		df += float64(p.slices - 1)
+		bad += p.bad
+		slices += p.slices
+	}
+	if slices < minSlices || bad < minErrors || df < 1 {
 		return 1, false
 	}
-	df := float64(p.slices - 1)
-	x2 := p.sq/(p.bad/p.total) - p.bad
 	return math.Max(1, 1+(x2/df-1)*(1+math.Sqrt(2/df))), true
 }
 

@@ -22,7 +22,7 @@ type Config struct {
 	// Dispersion is the errors' variance over their mean to assume from
 	// the start (1: Poisson): estimated from history, or a default.
 	Dispersion float64
-	// NoHistory: Dispersion is a default, not an estimate; the baseline's
+	// NoHistory: Dispersion is a default, not an estimate; the watch's own
 	// intervals replace it as soon as they are enough for an estimate.
 	NoHistory bool
 }
@@ -66,10 +66,12 @@ type Evidence struct {
 	canaryBad, canaryTotal float64 // cumulative
 	baseBad, baseTotal     float64
 
-	model bursts  // the dispersion assumed now: never decreases
+	model bursts  // the dispersion assumed now
 	ref   Pearson // the baseline's intervals during the watch
+	own   Pearson // the canary's, without history
 	// the model's tilts, per alternative and against the effect sizes
 	theta, phi               [len(alternatives)]float64
+	relTheta                 [len(alternatives)]float64
 	effTheta, effPhi, relEff float64
 
 	// log e-values per alternative: the canary against the SLO, the
@@ -90,9 +92,14 @@ func New(cfg Config) *Evidence {
 // setModel switches to a burst model and computes its tilts.
 func (e *Evidence) setModel(m bursts) {
 	e.model = m
+	// The relative mixture starts at its own effect size, breach_relative
+	// over relative_tolerance (2 by default), as the absolute one starts
+	// at 3.
+	scale := e.cfg.BreachRelative / e.cfg.RelativeTolerance / alternatives[0].mult
 	for i, a := range alternatives {
 		e.theta[i] = m.tilt(a.mult)
 		e.phi[i] = m.phi(e.theta[i])
+		e.relTheta[i] = m.tilt(math.Max(a.mult*scale, 1.1))
 	}
 	e.effTheta = m.tilt(e.cfg.HealthyBurnRate / e.cfg.BreachBurnRate)
 	e.effPhi = m.phi(e.effTheta)
@@ -124,40 +131,39 @@ func (e *Evidence) Observe(canaryBad, canaryTotal, baseBad, baseTotal float64) {
 		all := canaryBad + baseBad
 		pi0 := canaryTotal * e.cfg.RelativeTolerance / (canaryTotal*e.cfg.RelativeTolerance + baseTotal)
 		for i := range alternatives {
-			e.rel[i] += e.theta[i]*canaryBad - e.model.split(e.theta[i], pi0)*all
+			e.rel[i] += e.relTheta[i]*canaryBad - e.model.split(e.relTheta[i], pi0)*all
 		}
 		pie := canaryTotal * e.cfg.BreachRelative / (canaryTotal*e.cfg.BreachRelative + baseTotal)
 		e.relEffect += e.relEff*canaryBad - e.model.split(e.relEff, pie)*all
 	}
-	switch {
-	case e.cfg.Baseline:
-		e.learnDispersion(baseBad, baseTotal)
-	case e.cfg.NoHistory:
-		// nothing else to learn from: the canary's own intervals, which
-		// can only make the test slower if the canary turns bad mid-watch
-		e.learnDispersion(canaryBad, canaryTotal)
-	}
+	e.learnDispersion(canaryBad, canaryTotal, baseBad, baseTotal)
 	if e.AbsoluteCrossed() && e.cfg.Baseline && !e.cfg.BaselineBreachFails && e.BaselineBurning() {
 		e.baselineBreached = true
 	}
 }
 
-// learnDispersion learns from the baseline's intervals during the watch:
-// when they are clearly more dispersed than assumed (by two standard
-// errors), the test assumes their dispersion from the next interval on.
-// It never lowers an estimate from history: a lower dispersion mid-watch
-// would bet harder on a burst that began in an earlier interval. Without
-// history, the default gives way to the intervals' estimate, both ways.
-func (e *Evidence) learnDispersion(bad, total float64) {
-	e.ref.Add(bad, total)
-	d, ok := e.ref.Estimate()
-	if !ok {
-		return
+// learnDispersion learns from the intervals during the watch. With history,
+// only the baseline's count: when they are clearly more dispersed than
+// assumed (by two standard errors), the test assumes their dispersion from
+// the next interval on. It never lowers an estimate from history: a lower
+// dispersion mid-watch would bet harder on a burst that began in an
+// earlier interval. Without history, the default gives way, both ways, to
+// the estimate from the baseline's and the canary's own intervals (each
+// about its own error ratio, so a steadily bad canary looks no burstier;
+// one that turns bad mid-watch looks burstier, which only slows the test).
+func (e *Evidence) learnDispersion(canaryBad, canaryTotal, baseBad, baseTotal float64) {
+	if e.cfg.Baseline {
+		e.ref.Add(baseBad, baseTotal)
 	}
 	if e.cfg.NoHistory {
-		if d != e.model.dispersion() {
+		e.own.Add(canaryBad, canaryTotal)
+		if d, ok := pooled(e.ref, e.own); ok && d != e.model.dispersion() {
 			e.setModel(newBursts(d))
 		}
+		return
+	}
+	d, ok := e.ref.Estimate()
+	if !ok {
 		return
 	}
 	df := float64(e.ref.Slices() - 1)
