@@ -1,10 +1,8 @@
 package rollout
 
 import (
-	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -329,123 +327,5 @@ func TestAlphaIsSplitAcrossAllSLOs(t *testing.T) {
 		if diff := sum - 0.01/4; diff > 1e-12 || diff < -1e-12 {
 			t.Errorf("slo %s spends α %g over its tests %v, want 0.01/4", s.Name, sum, s.Tests)
 		}
-	}
-}
-
-// TestOneFailingBackendDoesNotBlindTheOthers: each SLO keeps its own
-// readings and its own count of failed readings in a row.
-func TestOneFailingBackendDoesNotBlindTheOthers(t *testing.T) {
-	good := &fakeProvider{events: steady(100, 0.0005)}
-	down := &fakeProvider{events: steady(100, 0.0005), errAt: func(el time.Duration) error {
-		if el >= 30*time.Second {
-			return errors.New("connection refused")
-		}
-		return nil
-	}}
-	good.start, down.start = t0, t0
-	eu := eventsSLO()
-	eu.Name, eu.Provider = "availability-eu", "down"
-	for _, onError := range []string{slo.PolicyInconclusive, slo.PolicyPass, slo.PolicyFail} {
-		t.Run("on_error "+onError, func(t *testing.T) {
-			pol := policy(true)
-			pol.OnError = onError
-			var logs bytes.Buffer
-			w := &Watch{SLOs: []slo.SLO{eventsSLO(), eu}, Providers: map[string]providers.Provider{"fake": good, "down": down}, Policy: pol,
-				Clock: &fakeClock{now: t0}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
-			d, err := w.Run(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			byName := map[string]report.CanarySLO{}
-			for _, s := range d.Canary.SLOs {
-				byName[s.Name] = s
-			}
-			wantTicks, wantDecision := 60, onError
-			if onError == slo.PolicyFail {
-				wantTicks = 6 // 2 good readings, then 4 failed: fail ends the watch
-			}
-			if got := len(d.Canary.Timeline); got != wantTicks {
-				t.Errorf("%d intervals, want %d", got, wantTicks)
-			}
-			if d.Decision != wantDecision {
-				t.Errorf("decision %s (%s), want %s", d.Decision, d.Reason, wantDecision)
-			}
-			if s := byName["availability-eu"]; s.Decision != onError || !strings.Contains(s.Reason, "4 intervals in a row without readings") {
-				t.Errorf("failing SLO: %s, %q", s.Decision, s.Reason)
-			}
-			ok := byName["availability"]
-			if onError != slo.PolicyFail && (ok.Decision != report.Pass || ok.Canary.Total != 100*600) {
-				t.Errorf("healthy SLO: %s (%s) with %v canary requests, want pass after all 60,000", ok.Decision, ok.Reason, ok.Canary)
-			}
-			// every tick after the backend died has the healthy SLO's reading
-			// and the failing SLO's error, until its limit
-			tk := d.Canary.Timeline[3]
-			if tk.SLOs["availability"].CanaryTotal == 0 || tk.SLOs["availability-eu"].Error == "" || !strings.Contains(tk.Error, `slo "availability-eu"`) {
-				t.Errorf("tick 4: %+v", tk)
-			}
-			if strings.Count(logs.String(), "cannot read the canary's SLI") != 4 {
-				t.Errorf("want 4 warnings, one per failed reading:\n%s", logs.String())
-			}
-		})
-	}
-}
-
-// TestTheHistorySetsTheDispersion: the watch reads the baseline's hours
-// before --since to learn how bursty the errors are, and falls back to a
-// conservative default with a warning when it cannot.
-func TestTheHistorySetsTheDispersion(t *testing.T) {
-	bursty := func(r providers.Range) ([]providers.Counts, error) {
-		n := int(r.End.Sub(r.Start) / r.Step)
-		out := make([]providers.Counts, n)
-		for i := range out {
-			bad := 0.0
-			if i%6 == 0 {
-				bad = 60 // all the errors in a few slices
-			}
-			out[i] = providers.Counts{Good: 10000 - bad, Total: 10000, Start: r.End.Add(-time.Duration(n-i) * r.Step)}
-		}
-		return out, nil
-	}
-	tests := map[string]struct {
-		history       func(providers.Range) ([]providers.Counts, error)
-		min, max      float64
-		source, warns string
-	}{
-		"steady history is Poisson":    {min: 1, max: 1, source: "the baseline's last 2h"},
-		"bursty history is dispersed":  {history: bursty, min: 40, max: 80, source: "the baseline's last 2h"},
-		"no history falls back to ten": {history: func(providers.Range) ([]providers.Counts, error) { return nil, errors.New("slices not supported") }, min: 10, max: 10, source: "default: slices not supported", warns: "cannot estimate how bursty"},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			var logs bytes.Buffer
-			var asked []providers.Range
-			var mu sync.Mutex
-			fp := &fakeProvider{events: steady(100, 0.0005), start: t0, history: func(r providers.Range) ([]providers.Counts, error) {
-				mu.Lock()
-				asked = append(asked, r)
-				mu.Unlock()
-				if tc.history == nil {
-					return (&fakeProvider{}).Slices(context.Background(), providers.Query{}, r)
-				}
-				return tc.history(r)
-			}}
-			w := &Watch{SLOs: []slo.SLO{eventsSLO()}, Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(true),
-				Clock: &fakeClock{now: t0}, Log: slog.New(slog.NewTextHandler(&logs, nil))}
-			d, err := w.Run(t.Context())
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := providers.Range{Start: t0.Add(-2 * time.Hour), End: t0, Step: 2 * time.Minute}
-			if len(asked) != 1 || asked[0] != want {
-				t.Errorf("history asked %v, want once %v", asked, want)
-			}
-			disp := d.Canary.SLOs[0].Dispersion
-			if disp == nil || disp.FromHistory < tc.min || disp.FromHistory > tc.max || disp.Source != tc.source {
-				t.Fatalf("dispersion %+v, want %g–%g from %q", disp, tc.min, tc.max, tc.source)
-			}
-			if got := strings.Contains(logs.String(), "cannot estimate how bursty"); got != (tc.warns != "") {
-				t.Errorf("warning logged: %v, want %v:\n%s", got, tc.warns != "", logs.String())
-			}
-		})
 	}
 }
