@@ -14,6 +14,10 @@ import (
 type Azure struct {
 	Out    io.Writer
 	Getenv func(string) string
+	// Masks receives the ##vso[task.setsecret] commands, which carry the
+	// secrets themselves and so must bypass any redaction of Out; nil
+	// means Out.
+	Masks io.Writer
 }
 
 // Name implements Platform.
@@ -26,7 +30,7 @@ func (a *Azure) Mask(values []string) {
 	for _, v := range values {
 		for _, line := range strings.Split(v, "\n") {
 			if line = strings.TrimSpace(line); line != "" {
-				fmt.Fprintf(a.Out, "##vso[task.setsecret]%s\n", escapeAzureData(line))
+				fmt.Fprintf(orOut(a.Masks, a.Out), "##vso[task.setsecret]%s\n", escapeAzureMask(line))
 			}
 		}
 	}
@@ -62,6 +66,9 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 		a.setOutput("rolledBack", strconv.FormatBool(rolledBack(d)))
 	}
 	printDetails(a, a.Out, d)
+	if d.Decision == report.Error {
+		fmt.Fprintf(a.Out, "##vso[task.logissue type=error]%s\n", escapeAzureData("sloguard "+d.Command+": "+d.Reason))
+	}
 	failed := failedActions(d)
 	for _, act := range failed {
 		fmt.Fprintf(a.Out, "##vso[task.logissue type=error]%s\n", escapeAzureData("rollback action failed: "+actionLine(act)))
@@ -75,37 +82,46 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 	if reportPath == "" {
 		reportPath = ReportPath("", a.Getenv)
 	}
+	// The result below is set even when the summary cannot be written.
 	abs, err := filepath.Abs(strings.TrimSuffix(reportPath, ".json") + ".md")
+	if err == nil {
+		err = WriteFile(abs, markdown)
+	}
 	if err != nil {
-		return err
+		err = fmt.Errorf("write summary: %w", err)
+	} else {
+		fmt.Fprintf(a.Out, "##vso[task.uploadsummary]%s\n", escapeAzureData(abs))
 	}
-	if err := WriteFile(abs, markdown); err != nil {
-		return fmt.Errorf("write summary: %w", err)
-	}
-	fmt.Fprintf(a.Out, "##vso[task.uploadsummary]%s\n", escapeAzureData(abs))
 	switch {
 	case len(failed) > 0:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(fmt.Sprintf("%d rollback action(s) failed: a human must act now. %s", len(failed), d.Reason)))
 	case d.Command == "rollback":
 		// every action succeeded: the task did what it was asked
-	case d.Decision == report.Fail:
+	case d.Decision == report.Fail, d.Decision == report.Error:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(d.Reason))
 	case d.Decision == report.Inconclusive, d.Decision == report.Overridden:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=SucceededWithIssues;]%s\n", escapeAzureData(d.Reason))
 	}
-	return nil
+	return err
 }
 
 func (a *Azure) setOutput(name, value string) {
 	fmt.Fprintf(a.Out, "##vso[task.setvariable variable=%s;isoutput=true]%s\n", escapeAzureProperty(name), escapeAzureData(value))
 }
 
+// escapeAzureData escapes a logging command's data and breaks any
+// "##vso[" or "##[" in it, which the agent would find anywhere in a line.
 func escapeAzureData(s string) string {
+	return breakHashes(escapeAzureMask(s))
+}
+
+// escapeAzureMask escapes a value for task.setsecret as is.
+func escapeAzureMask(s string) string {
 	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
 
 func escapeAzureProperty(s string) string {
-	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", "]", "%5D", ";", "%3B").Replace(s)
+	return breakHashes(strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", "]", "%5D", ";", "%3B").Replace(s))
 }
 
 func ensureSlash(s string) string {

@@ -58,17 +58,18 @@ func parseAt(s string, now func() time.Time) (time.Time, error) {
 }
 
 // runCheck loads the config, evaluates the gate and reports the decision.
-func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
+func runCheck(ctx context.Context, d *deps, opts CheckOptions) (err error) {
 	started := d.now().UTC()
 	if err := checkOutput(opts.Output); err != nil {
 		return err
 	}
+	out := newOutput(d, "check", opts.Output, opts.Report)
+	defer func() { out.abort(err, started) }()
 	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
 	if err != nil {
 		return err
 	}
-	out := newOutput(d, opts.Output, opts.Report)
-	out.platform.Mask(secrets(cfg, d.getenv))
+	out.secure(cfg)
 	slos, err := gate.Select(cfg.SLOs, opts.SLOs)
 	if err != nil {
 		return err
@@ -82,8 +83,6 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
 		return err
 	}
 	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
-	if err := out.emit(dec); err != nil {
-		return err
-	}
+	out.emit(dec)
 	return &exitError{Code: decisionCode(dec)}
 }

@@ -86,7 +86,7 @@ func (dep *deployment) set(ctx context.Context, state, description string) {
 		}
 		id, dep.id = found, found
 	}
-	if err := dep.api.SetDeploymentStatus(ctx, id, state, dep.env, description); err != nil {
+	if err := dep.api.SetDeploymentStatus(ctx, id, state, dep.env, dep.d.redact.String(description)); err != nil {
 		dep.d.log.Warn("cannot set the GitHub deployment status", "state", state, "error", err)
 	}
 }

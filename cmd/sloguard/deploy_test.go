@@ -76,11 +76,12 @@ func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOpti
 		"GITHUB_TOKEN": token, "RUNNER_TEMP": dir, "GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
 	}
 	var stdout, stderr bytes.Buffer
-	d := &deps{stdout: &stdout, stderr: &stderr, getenv: envFunc(env), now: time.Now, log: newLogger(&stderr, "warn")}
+	d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
 	if opts.Output == "" {
 		opts.Output = "text"
 	}
 	err := runWatch(t.Context(), d, opts, &stepClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)})
+	d.close()
 	if strings.Contains(stderr.String(), "GitHub") {
 		t.Errorf("GitHub warnings: %s", stderr.String())
 	}

@@ -218,20 +218,29 @@ func cmdVSOFiles(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// maskfirst FILE PREFIX SECRET: the first line of FILE (stdout, stderr) is
-// PREFIX+SECRET, and no other line of it holds the secret.
+// maskfirst FILE PREFIX SECRET: FILE (stdout, stderr) starts with mask
+// commands (PREFIX...), one of which is PREFIX+SECRET, and no other line of
+// it holds the secret.
 func cmdMaskFirst(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 3 {
 		ts.Fatalf("usage: maskfirst FILE PREFIX SECRET")
 	}
-	file, mask, secret := args[0], args[1]+args[2], args[2]
+	file, prefix, secret := args[0], args[1], args[2]
 	lines := strings.Split(ts.ReadFile(file), "\n")
-	if lines[0] != mask {
-		ts.Fatalf("first %s line is %q, want the mask command %q", file, lines[0], mask)
+	masks := 0
+	for masks < len(lines) && strings.HasPrefix(lines[masks], prefix) {
+		masks++
 	}
-	for i, l := range lines[1:] {
+	found := false
+	for _, l := range lines[:masks] {
+		found = found || l == prefix+secret
+	}
+	if !found {
+		ts.Fatalf("the first %s lines %q hold no mask command %q", file, lines[:masks], prefix+secret)
+	}
+	for i, l := range lines[masks:] {
 		if strings.Contains(l, secret) {
-			ts.Fatalf("%s line %d shows the secret: %q", file, i+2, l)
+			ts.Fatalf("%s line %d shows the secret: %q", file, masks+i+1, l)
 		}
 	}
 }

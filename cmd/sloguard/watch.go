@@ -60,16 +60,18 @@ func watchCommand(d *deps) *cli.Command {
 
 // runWatch watches the canary and rolls back on a breach. clock is nil
 // except in tests and the demo.
-func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clock) error {
+func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clock) (err error) {
+	started := d.now().UTC()
 	if err := checkOutput(opts.Output); err != nil {
 		return err
 	}
+	out := newOutput(d, "watch", opts.Output, opts.Report)
+	defer func() { out.abort(err, started) }()
 	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
 	if err != nil {
 		return err
 	}
-	out := newOutput(d, opts.Output, opts.Report)
-	out.platform.Mask(secrets(cfg, d.getenv))
+	out.secure(cfg)
 	pol := cfg.Canary
 	if opts.Duration > 0 {
 		pol.Duration = opts.Duration
@@ -107,20 +109,18 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 		deploy.set(context.WithoutCancel(ctx), "error", err.Error())
 		return err
 	}
+	// From here on there is a decision: the rollback actions run and the
+	// exit code is the decision's, whatever happens to the outputs.
 	dec.Config = cfg.Source
 	// A signal may have cancelled ctx: what follows must still finish.
 	ctx = context.WithoutCancel(ctx)
 	roll := dec.Decision == report.Fail || (dec.Canary.Interrupted && opts.RollbackOnInterrupt)
 	if roll {
-		if err := out.rollback(ctx, dec, cfg.Rollback, opts.NoRollback, deploy.reporter()); err != nil {
-			return err
-		}
+		out.rollback(ctx, dec, cfg.Rollback, opts.NoRollback, deploy.reporter())
 	}
 	deploy.finish(ctx, dec)
 	dec.FinishedAt = d.now().UTC()
-	if err := out.emit(dec); err != nil {
-		return err
-	}
+	out.emit(dec)
 	return &exitError{Code: decisionCode(dec)}
 }
 

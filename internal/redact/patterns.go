@@ -2,6 +2,7 @@ package redact
 
 import (
 	"encoding/base64"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
@@ -37,6 +38,13 @@ func sensitiveName(name string) bool {
 		}
 	}
 	return false
+}
+
+// SensitiveHeader says whether a header's value is a credential
+// (Authorization, X-Api-Key, DD-API-KEY, a cookie, a *-Token header).
+func SensitiveHeader(name string) bool {
+	n := strings.ToLower(name)
+	return n == "authorization" || n == "proxy-authorization" || n == "cookie" || sensitiveName(n)
 }
 
 // Patterns removes credentials that can be recognised without knowing
@@ -133,4 +141,20 @@ func printable(s string) string {
 		}
 		return r
 	}, s)
+}
+
+// URL shows a URL in a message without what may be a credential: no
+// userinfo, and the query and fragment cut to "?…".
+func URL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Patterns(raw)
+	}
+	cut := u.RawQuery != "" || u.Fragment != ""
+	u.User, u.RawQuery, u.Fragment, u.RawFragment = nil, "", "", ""
+	s := u.String()
+	if cut {
+		s += "?…"
+	}
+	return s
 }
