@@ -30,7 +30,8 @@ var errNativeHistogram = providers.BadQuery("returned a native histogram, want o
 func (p *Provider) classify(parent, ctx context.Context, err error) error {
 	var apiErr *v1.Error
 	if errors.As(err, &apiErr) {
-		msg, detail := apiErr.Msg, serverMessage(apiErr.Detail)
+		// The server's own words: one capped line, as for any body.
+		msg, detail := redact.Excerpt([]byte(apiErr.Msg)), serverMessage(apiErr.Detail)
 		if msg == "" {
 			msg = "the server answered status error without a message"
 		}
