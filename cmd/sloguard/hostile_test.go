@@ -27,7 +27,8 @@ const injection = "x\n::error title=pwned::fake annotation\n##[error pwned]v1 co
 // its first line, then tries to inject workflow commands. A status the
 // Prometheus API answers in JSON (400, 422, 503) gets its error envelope,
 // Datadog's and Azure Monitor's shapes too, so that every client reads the
-// echo as the server's message. VAR holds the server's URL.
+// echo as the server's message. VAR holds the server's URL, VAR_HOST its
+// host:port.
 func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: hostile VAR")
@@ -53,6 +54,7 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 	}))
 	ts.Defer(srv.Close)
 	ts.Setenv(args[0], srv.URL)
+	ts.Setenv(args[0]+"_HOST", strings.TrimPrefix(srv.URL, "http://"))
 }
 
 func headerLine(h http.Header) string {

@@ -18,7 +18,7 @@ var (
 	queryRE = regexp.MustCompile(`(?i)([?&;][\w.\-\[\]]*?(?:token|key|secret|sig|signature|password|passwd|pwd|auth|credential|session|jwt|code)[\w.\-\[\]]*=)[^&#\s"'\\<>]+`)
 	// Authorization: Bearer …, "DD-API-KEY":["…"], x-api-key=…: a header
 	// as a proxy echoes it, in any of the shapes a body may print it.
-	headerRE = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|x-api-key|api-key|dd-api-key|dd-application-key|x-auth-token|x-sloguard-signature-256|webhook-signature|set-cookie|cookie|x-amz-security-token|ocp-apim-subscription-key)((?:"|')?\s*[:=]\s*\[?\s*(?:"|')?)((?:bearer|basic|token|negotiate|sharedaccesssignature)\s+)?([^\s"'\\\],;]+)`)
+	headerRE = regexp.MustCompile(`(?i)\b((?:proxy-)?authorization|x-api-key|api-key|dd-api-key|dd-application-key|x-auth-token|set-cookie|cookie|x-amz-security-token|ocp-apim-subscription-key)((?:"|')?\s*[:=]\s*\[?\s*(?:"|')?)((?:bearer|basic|token|negotiate|sharedaccesssignature)\s+)?([^\s"'\\\],;]+)`)
 	bearerRE = regexp.MustCompile(`(?i)\b(bearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)`)
 	basicRE  = regexp.MustCompile(`(?i)\b(basic\s+)([A-Za-z0-9+/]{6,}={0,2})`)
 	jwtRE    = regexp.MustCompile(`\beyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]*`)
