@@ -95,9 +95,11 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 	switch {
 	case len(failed) > 0:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(fmt.Sprintf("%d rollback action(s) failed: a human must act now. %s", len(failed), d.Reason)))
+	case d.Decision == report.Error:
+		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(d.Reason))
 	case d.Command == "rollback":
 		// every action succeeded: the task did what it was asked
-	case d.Decision == report.Fail, d.Decision == report.Error:
+	case d.Decision == report.Fail:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(d.Reason))
 	case d.Decision == report.Inconclusive, d.Decision == report.Overridden:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=SucceededWithIssues;]%s\n", escapeAzureData(d.Reason))

@@ -38,7 +38,7 @@ func checkCommand(d *deps) *cli.Command {
 			}
 			at, err := parseAt(c.String("at"), d.now)
 			if err != nil {
-				return err
+				return flagError(d, "check", opts.Output, opts.Report, opts.Config, err)
 			}
 			opts.At = at
 			return runCheck(c.Context, d, opts)
@@ -64,6 +64,7 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) (err error) {
 		return err
 	}
 	out := newOutput(d, "check", opts.Output, opts.Report)
+	out.config = opts.Config
 	defer func() { out.abort(err, started) }()
 	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
 	if err != nil {

@@ -38,6 +38,7 @@ type output struct {
 	config     string // the config file, once known
 	platform   ci.Platform
 	path       string // where the record was last written
+	failed     string // a path the record could not be written to
 	emitted    bool   // a decision (or an error record) went out
 }
 
@@ -124,11 +125,15 @@ func (o *output) writeRecord(data []byte) string {
 		}
 		want = ci.ReportPath("", o.d.getenv)
 	}
+	if want == o.failed && o.path != "" {
+		want = o.path // the requested path failed before: warned once
+	}
 	err := ci.WriteFile(want, data)
 	if err == nil {
 		o.path = want
 		return want
 	}
+	o.failed = want
 	if fi, serr := os.Lstat(want); serr == nil && fi.Mode().IsRegular() {
 		if rerr := os.Remove(want); rerr == nil {
 			o.d.log.Warn("removed the stale record at the requested path", "path", want)
@@ -184,6 +189,18 @@ func (o *output) abort(err error, started time.Time) {
 	if err := o.platform.Publish(dec, path, o.render(report.Markdown{}, dec)); err != nil {
 		o.d.log.Warn("cannot publish everything to the CI platform", "error", err)
 	}
+}
+
+// flagError records a flag value a command rejects before it starts, as
+// abort does for errors that come later, and returns err.
+func flagError(d *deps, command, format, reportFlag, config string, err error) error {
+	if checkOutput(format) != nil {
+		return err
+	}
+	out := newOutput(d, command, format, reportFlag)
+	out.config = config
+	out.abort(err, d.now().UTC())
+	return err
 }
 
 // rollback runs the rollback actions on a breach, whatever happens to the

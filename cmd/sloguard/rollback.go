@@ -48,6 +48,7 @@ func runRollback(ctx context.Context, d *deps, opts RollbackOptions) (err error)
 		return err
 	}
 	out := newOutput(d, "rollback", opts.Output, opts.Report)
+	out.config = opts.Config
 	defer func() { out.abort(err, now) }()
 	if opts.Reason == "" {
 		return &exitError{Code: exitUsage, Err: errors.New("--reason is required: say why the release is rolled back")}

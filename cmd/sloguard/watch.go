@@ -49,7 +49,8 @@ func watchCommand(d *deps) *cli.Command {
 			if s := c.String("since"); s != "" {
 				t, err := time.Parse(time.RFC3339, s)
 				if err != nil {
-					return &exitError{Code: exitUsage, Err: fmt.Errorf("--since %q: want an RFC 3339 time such as 2026-11-23T17:00:00Z", s)}
+					err = &exitError{Code: exitUsage, Err: fmt.Errorf("--since %q: want an RFC 3339 time such as 2026-11-23T17:00:00Z", s)}
+					return flagError(d, "watch", opts.Output, opts.Report, opts.Config, err)
 				}
 				opts.Since = t
 			}
@@ -66,6 +67,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 		return err
 	}
 	out := newOutput(d, "watch", opts.Output, opts.Report)
+	out.config = opts.Config
 	defer func() { out.abort(err, started) }()
 	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
 	if err != nil {
