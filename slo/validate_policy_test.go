@@ -54,7 +54,9 @@ func TestBuildProviderProblems(t *testing.T) {
 			[]string{"providers[0].max_response_bytes: must be at least 1024 (bytes), got 100; the default is 52428800 (50 MiB)"},
 		},
 		"a response limit on a static provider": {
-			func(p *rawProvider) { p.Type, p.URL, p.Values, p.MaxResponseBytes = "static", "", map[string]StaticSeries{}, ptr(int64(4096)) },
+			func(p *rawProvider) {
+				p.Type, p.URL, p.Values, p.MaxResponseBytes = "static", "", map[string]StaticSeries{}, ptr(int64(4096))
+			},
 			[]string{"providers[0].max_response_bytes: not used by a static provider: remove it"},
 		},
 		"a bearer token instead of its variable": {
