@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -63,7 +67,7 @@ type watchRun struct {
 
 // githubWatch runs `sloguard watch` as a GitHub Actions step would, with
 // the fake API as GITHUB_API_URL.
-func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOptions, token string) watchRun {
+func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOptions, token string, extraEnv ...string) watchRun {
 	t.Helper()
 	dir := t.TempDir()
 	opts.Config = filepath.Join(dir, "sloguard.yaml")
@@ -74,6 +78,9 @@ func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOpti
 		"GITHUB_ACTIONS": "true", "GITHUB_API_URL": srv.APIURL(), "GITHUB_SERVER_URL": "https://github.com",
 		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "4242", "GITHUB_SHA": "0123456789abcdef", "GITHUB_REF": "refs/heads/main",
 		"GITHUB_TOKEN": token, "RUNNER_TEMP": dir, "GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
+	}
+	for i := 0; i+1 < len(extraEnv); i += 2 {
+		env[extraEnv[i]] = extraEnv[i+1]
 	}
 	var stdout, stderr bytes.Buffer
 	d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
@@ -216,6 +223,43 @@ func TestWatchOnGitHubShowsItsWork(t *testing.T) {
 	for _, want := range []string{"::group::SLO api: pass\n", "\ncanary: good 6000, total 6000, error ratio 0\n", "\nquery 1: values.api.canary.1m\n"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
+
+// A bad query whose error page echoes the bearer token: the deployment's
+// "error" status, sent to GitHub, carries the redacted text.
+func TestTheDeploymentStatusDescriptionIsRedacted(t *testing.T) {
+	const tok = "planted-prom-t0ken-6a5b"
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"status":"error","errorType":"bad_data","error":"parse error; you sent Authorization: %s"}`, r.Header.Get("Authorization"))
+	}))
+	defer prom.Close()
+	config := `version: 1
+providers:
+  - {name: prom, type: prometheus, url: ` + prom.URL + `, bearer_token_env: PROM_TOKEN, retries: 0}
+slos:
+  - {name: api, objective: 99.9, sli: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}
+canary: {duration: 1m, interval: 30s, canary: {labels: {track: canary}}}
+`
+	srv := ghtest.New(t)
+	srv.Handle("POST "+statuses, ghtest.Reply{Status: 201, Body: `{"id": 1}`})
+	r := githubWatch(t, srv, config, WatchOptions{Deploy: deployOptions{Environment: "production", DeploymentID: 42}}, "ghs_t0ken", "PROM_TOKEN", tok)
+	if code := exitCode(r.err, io.Discard); code != exitUsage {
+		t.Fatalf("exit %d (%v), want 2 for a bad query", code, r.err)
+	}
+	_, bodies := requests(t, srv)
+	if len(bodies) != 2 || bodies[1]["state"] != "error" {
+		t.Fatalf("statuses %v, want in_progress then error", bodies)
+	}
+	desc := bodies[1]["description"].(string)
+	if strings.Contains(desc, tok) || !strings.Contains(desc, "Authorization: Bearer ***") {
+		t.Errorf("description %q: want the token redacted", desc)
+	}
+	for _, line := range strings.Split(r.stdout+r.summary, "\n") {
+		if strings.Contains(line, tok) && line != "::add-mask::"+tok {
+			t.Errorf("the token reached stdout or the summary: %q", line)
 		}
 	}
 }
