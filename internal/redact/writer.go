@@ -58,6 +58,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// Underlying is the writer w writes to: a terminal check looks through w.
+func (w *Writer) Underlying() io.Writer { return w.w }
+
 // Flush writes a pending final line, redacted, without adding a newline.
 func (w *Writer) Flush() error {
 	w.mu.Lock()
