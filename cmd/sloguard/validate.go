@@ -37,6 +37,9 @@ func runValidate(ctx context.Context, d *deps, path, promURL string, online bool
 	addSecrets(d.redact, cfg, d.getenv)
 	ci.New(d.getenv, d.cmdOut, d.rawOut).Mask(d.redact.Masks())
 	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
+	for _, line := range watchNotes(cfg) {
+		fmt.Fprintln(d.stdout, line)
+	}
 	if !online {
 		return nil
 	}
