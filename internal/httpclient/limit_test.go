@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 )
@@ -78,20 +77,12 @@ func TestADeadPortIsOneConciseWarning(t *testing.T) {
 	dead := httptest.NewServer(http.NotFoundHandler())
 	url := dead.URL + "/api/v1/query?token=t0k3n-in-url"
 	dead.Close()
-	var buf bytes.Buffer
-	var mu sync.Mutex
-	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return buf.Write(b)
-	}), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log, captured := captureLog(slog.LevelWarn)
 	_, _, err := get(t, fast(Options{Retries: 3, Logger: log}), context.Background(), url)
 	if err == nil {
 		t.Fatal("no error from a dead port")
 	}
-	mu.Lock()
-	logs := buf.String()
-	mu.Unlock()
+	logs := captured()
 	if n := strings.Count(logs, "\n"); n != 1 || !strings.Contains(logs, "attempts=4") || !strings.Contains(logs, "/api/v1/query?…") {
 		t.Errorf("want one warning naming the 4 attempts and the URL without its query, got:\n%s", logs)
 	}

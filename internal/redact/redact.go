@@ -134,18 +134,24 @@ func forms(v string) []string {
 	return out
 }
 
-func (r *Redactor) rebuildLocked() {
-	all := make([]string, 0, len(r.forms))
-	for f := range r.forms {
-		all = append(all, f)
+// longestFirst lists a set's strings, longest first (then in order): a
+// value that contains another is replaced, or masked, whole.
+func longestFirst(set map[string]bool) []string {
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
 	}
-	// Longest first, so that a value containing another is replaced whole.
-	sort.Slice(all, func(i, j int) bool {
-		if len(all[i]) != len(all[j]) {
-			return len(all[i]) > len(all[j])
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i]) != len(out[j]) {
+			return len(out[i]) > len(out[j])
 		}
-		return all[i] < all[j]
+		return out[i] < out[j]
 	})
+	return out
+}
+
+func (r *Redactor) rebuildLocked() {
+	all := longestFirst(r.forms)
 	pairs := make([]string, 0, 2*len(all))
 	for _, f := range all {
 		pairs = append(pairs, f, Mask)
@@ -158,17 +164,7 @@ func (r *Redactor) rebuildLocked() {
 func (r *Redactor) Masks() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.masks))
-	for m := range r.masks {
-		out = append(out, m)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if len(out[i]) != len(out[j]) {
-			return len(out[i]) > len(out[j])
-		}
-		return out[i] < out[j]
-	})
-	return out
+	return longestFirst(r.masks)
 }
 
 // String returns s with every known secret and every recognisable
