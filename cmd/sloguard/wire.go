@@ -17,7 +17,7 @@ func newProviders(ctx context.Context, cfg *slo.Config, used []slo.SLO, getenv f
 	for _, s := range used {
 		need[s.Provider] = true
 	}
-	env := registry.Env{Getenv: getenv, ConfigDir: filepath.Dir(cfg.Source), Log: log}
+	env := registry.Env{Getenv: getenv, ConfigDir: filepath.Dir(cfg.Source), Log: log, SLOs: cfg.SLOs}
 	out := map[string]providers.Provider{}
 	for _, pc := range cfg.Providers {
 		if !need[pc.Name] {
