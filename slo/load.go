@@ -36,7 +36,7 @@ func Load(path string, opts Options) (*Config, error) {
 		case errors.Is(err, fs.ErrNotExist):
 			msg = "no such file: create it (see README, Config) or pass -c PATH"
 		case errors.Is(err, safefile.ErrNotRegular):
-			msg = "cannot read the file: " + err.Error() + ": pass the path of a config file, not a pipe or a device"
+			msg = "cannot read the file: " + err.Error() + ": pass the path of a config file"
 		case errors.Is(err, safefile.ErrTooLarge):
 			msg = "cannot read the file: " + err.Error() + ": a config is a few KiB; is this the right path?"
 		case errors.As(err, &pe):

@@ -9,7 +9,7 @@ import (
 func TestLoadFileProblems(t *testing.T) {
 	for name, tc := range map[string]struct{ path, want string }{
 		"a file that does not exist": {"testdata/missing.yaml", "testdata/missing.yaml: no such file: create it (see README, Config) or pass -c PATH"},
-		"a directory":                {"testdata", "testdata: cannot read the file: is a directory"},
+		"a directory":                {"testdata", "testdata: cannot read the file: not a regular file: it is a directory: pass the path of a config file"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(tc.path, Options{})
