@@ -69,6 +69,9 @@ func Closest(word string, candidates []string, n int) []string {
 		}
 		return hits[a].i < hits[b].i
 	})
+	if len(hits) == 0 {
+		return nil
+	}
 	out := make([]string, 0, min(n, len(hits)))
 	for _, h := range hits[:min(n, len(hits))] {
 		out = append(out, h.s)
