@@ -66,7 +66,9 @@ func hourOfSlices() (slo.SLO, []providers.Counts) {
 
 func TestEmptyReadingsAreExplainedOverTheSLOWindow(t *testing.T) {
 	sliceSLO, healthySlices := hourOfSlices()
-	quiet := func() *fake { return &fake{counts: map[time.Duration]providers.Counts{}, errs: map[time.Duration]error{}} }
+	quiet := func() *fake {
+		return &fake{counts: map[time.Duration]providers.Counts{}, errs: map[time.Duration]error{}}
+	}
 	zeroErrors := func() *fake { f := steady(0); return f }
 	tests := map[string]struct {
 		prov      *diagnosing
