@@ -36,13 +36,14 @@ const maxLen = 200
 
 // Closest returns up to n candidates near enough to word to be a typo of
 // it, nearest first (ties in candidate order): at most a third of word's
-// length away, and at least one edit; case differences count as one edit
-// at most. word itself is never suggested.
+// length away and never more than 3 edits (a long name shares most of its
+// letters with its neighbours), at least one; case differences count as
+// one edit at most. word itself is never suggested.
 func Closest(word string, candidates []string, n int) []string {
 	if n <= 0 || word == "" || len(word) > maxLen {
 		return nil
 	}
-	limit := max(1, len([]rune(word))/3)
+	limit := min(3, max(1, len([]rune(word))/3))
 	type hit struct {
 		s    string
 		d, i int
