@@ -106,7 +106,7 @@ func TestExplainAsksTheMetadataEndpoint(t *testing.T) {
 			asked:   []string{"trace.http.request.eror", "list from=" + from},
 		},
 		"known metrics whose scope matches nothing are no data": {
-			sli: slo.SLI{ErrorQuery: `sum:trace.http.request.errors{service:chekout}.as_count()`, TotalQuery: `sum:trace.http.request.hits{service:chekout}.as_count()`},
+			sli:    slo.SLI{ErrorQuery: `sum:trace.http.request.errors{service:chekout}.as_count()`, TotalQuery: `sum:trace.http.request.hits{service:chekout}.as_count()`},
 			noData: true, asked: []string{"trace.http.request.hits", "trace.http.request.errors"},
 		},
 		"without the metrics_read permission it cannot tell: no data stands": {
@@ -143,7 +143,7 @@ func TestExplainAsksTheMetadataEndpoint(t *testing.T) {
 
 func TestMetricNames(t *testing.T) {
 	for q, want := range map[string][]string{
-		`sum:trace.http.request.hits{service:checkout}.as_count()`:                                  {"trace.http.request.hits"},
+		`sum:trace.http.request.hits{service:checkout}.as_count()`:                                {"trace.http.request.hits"},
 		`sum:a.b{*} by {host}.as_count() / sum:c_d{env:prod}.as_count()`:                          {"a.b", "c_d"},
 		`100 * sum:errors{service:x}.as_count() / (sum:errors{service:x}.as_count() + sum:ok{*})`: {"errors", "ok"},
 		`nothing here`: nil,
