@@ -58,11 +58,16 @@ func Explain(ctx context.Context, p Provider, q Query, at time.Time, c Counts, e
 type UnknownMetricError struct {
 	Metric      string
 	Window      time.Duration
+	In          string   // where it was looked for, when not the window (the scrapes of a provider's targets)
 	Suggestions []string // the closest names that have series, nearest first
 }
 
 func (e *UnknownMetricError) Error() string {
-	msg := fmt.Sprintf("unknown metric %s: no series at all in the %s window", e.Metric, slo.FormatDuration(e.Window))
+	in := fmt.Sprintf("the %s window", slo.FormatDuration(e.Window))
+	if e.In != "" {
+		in = e.In
+	}
+	msg := fmt.Sprintf("unknown metric %s: no series at all in %s", e.Metric, in)
 	if len(e.Suggestions) > 0 {
 		return msg + ": did you mean " + suggest.Phrase(e.Suggestions) + "?"
 	}
