@@ -80,3 +80,22 @@ func New(ctx context.Context, cfg slo.Provider, env Env) (providers.Provider, er
 	}
 	return nil, fmt.Errorf("provider %q: unknown type %q: use one of prometheus, datadog, appinsights, scrape, static", cfg.Name, cfg.Type)
 }
+
+// ResolveQuery returns query as the backend cfg describes sends it for q
+// (window filled in, q.Scope's labels applied) without sending anything or
+// reading a secret, or the error the backend would stop on: validate
+// checks every query for every scope with it, so that what validate
+// accepts is what check and watch send. A static provider has no queries.
+func ResolveQuery(cfg slo.Provider, query string, q providers.Query) (string, error) {
+	switch cfg.Type {
+	case "prometheus":
+		return prometheus.ResolveQuery(query, q)
+	case "datadog":
+		return datadog.ResolveQuery(query, q)
+	case "appinsights":
+		return appinsights.ResolveQuery(query, q)
+	case "scrape":
+		return scrape.ResolveQuery(cfg.Targets, query, q)
+	}
+	return query, nil
+}
