@@ -118,7 +118,7 @@ func Offline(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env registry.
 // rejects what check rejects: values for an SLO that does not exist, a
 // value where events are expected, slices of the wrong count.
 func staticValues(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env registry.Env) []slo.Problem {
-	env.SLOs = cfg.SLOs
+	env.SLOs = nil // names are checked below, with the values' shapes
 	var ps []slo.Problem
 	provs := map[string]providers.Provider{}
 	where := map[string]string{} // provider name -> path of its values
@@ -130,14 +130,19 @@ func staticValues(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env regi
 		if pc.Values == nil && pc.File != "" {
 			where[pc.Name] = fmt.Sprintf("providers[%d].file", j)
 		}
+		prefix := fmt.Sprintf("provider %q: ", pc.Name)
 		p, err := registry.New(ctx, pc, env)
+		if err == nil {
+			provs[pc.Name] = p
+			if nc, ok := p.(interface{ CheckNames([]string) error }); ok {
+				err = nc.CheckNames(names(cfg.SLOs, pc.Name))
+			}
+		}
 		if err != nil {
 			for _, e := range split(err) {
-				ps = append(ps, cfg.Problem(where[pc.Name], "%s", strings.TrimPrefix(e.Error(), fmt.Sprintf("provider %q: ", pc.Name))))
+				ps = append(ps, staticProblem(cfg, where[pc.Name], strings.TrimPrefix(e.Error(), prefix)))
 			}
-			continue
 		}
-		provs[pc.Name] = p
 	}
 	for _, s := range slos {
 		if provs[s.Provider] == nil {
@@ -146,16 +151,32 @@ func staticValues(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env regi
 		_, err := gate.Check(ctx, cfg, provs, gate.Options{SLOs: []string{s.Name}, At: time.Unix(0, 0).UTC()})
 		var qe *providers.QueryError
 		if errors.As(err, &qe) {
-			path := where[s.Provider]
-			if strings.HasSuffix(path, ".values") {
-				path += strings.TrimPrefix(qe.Query, "values")
-			}
-			ps = append(ps, cfg.Problem(path, "%s", reason(qe.Err)))
+			ps = append(ps, staticProblem(cfg, where[s.Provider], qe.Query+": "+reason(qe.Err)))
 		} else if err != nil {
 			ps = append(ps, cfg.Problem(sliPath(cfg, s), "%s", reason(err)))
 		}
 	}
 	return ps
+}
+
+// staticProblem places a static provider's problem "values.web.service.30d:
+// …" at that value when the values are inline, else at the file.
+func staticProblem(cfg *slo.Config, where, msg string) slo.Problem {
+	if key, rest, ok := strings.Cut(msg, ": "); ok && strings.HasSuffix(where, ".values") && strings.HasPrefix(key, "values.") {
+		return cfg.Problem(where+strings.TrimPrefix(key, "values"), "%s", rest)
+	}
+	return cfg.Problem(where, "%s", msg)
+}
+
+// names lists the SLOs that read provider.
+func names(slos []slo.SLO, provider string) []string {
+	var out []string
+	for _, s := range slos {
+		if s.Provider == provider {
+			out = append(out, s.Name)
+		}
+	}
+	return out
 }
 
 func uses(slos []slo.SLO, provider string) bool {
