@@ -232,6 +232,7 @@ func verdict(r report.SLO, pol slo.GatePolicy) report.SLO {
 
 // applyPolicy decides an SLO that could not be measured.
 func applyPolicy(r report.SLO, policy, key, why string) report.SLO {
+	why = strings.ReplaceAll(why, "\n", "; ") // joined errors: one line per reason
 	r.Decision = policy
 	r.Reasons = append(r.Reasons, fmt.Sprintf("%s (%s: %s)", why, key, policy))
 	if key == "on_error" {
