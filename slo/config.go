@@ -225,15 +225,18 @@ type GatePolicy struct {
 }
 
 // Scope selects the canary or the baseline by label (or tag, or filter).
+// Offset, for the baseline only, reads the same queries that much earlier:
+// a deploy without a traffic split is compared with its own past.
 type Scope struct {
 	Labels map[string]string
+	Offset time.Duration
 }
 
 // CanaryPolicy is the policy `watch` applies.
 type CanaryPolicy struct {
 	Duration time.Duration
 	Interval time.Duration
-	Canary   Scope
+	Canary   Scope  // no labels: the whole service is judged (no split)
 	Baseline *Scope // nil: no baseline comparison
 
 	MaxFalseRollback      float64 // alpha: P(rolling back a healthy canary) over the whole watch

@@ -106,6 +106,7 @@ type rawGate struct {
 
 type rawScope struct {
 	Labels map[string]string `yaml:"labels"`
+	Offset string            `yaml:"offset"`
 }
 
 type rawCanary struct {

@@ -63,6 +63,7 @@ func build(raw *rawConfig, ps *problems, opts Options) *Config {
 	}
 	cfg.Gate = buildGate(raw.Gate, ps)
 	cfg.Canary = buildCanary(raw.Canary, ps)
+	checkOffsetBackends(cfg, ps)
 	cfg.Rollback = buildRollback(raw.Rollback, ps)
 	return cfg
 }

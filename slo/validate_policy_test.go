@@ -198,9 +198,9 @@ func TestBuildPolicyProblems(t *testing.T) {
 			func(c *rawConfig) { c.Canary = &rawCanary{Duration: "0"} },
 			[]string{`canary.duration: "0" must be longer than zero`},
 		},
-		"a canary scope without labels": {
+		"a baseline with neither labels nor offset": {
 			func(c *rawConfig) { c.Canary = &rawCanary{Baseline: &rawScope{}} },
-			[]string{"canary.baseline.labels: required: the labels that select this track, e.g. {track: canary}"},
+			[]string{"canary.baseline: set labels (a live baseline, e.g. {track: stable}), offset (the same queries that long before the deploy, e.g. 1h), or both"},
 		},
 		"canary labels no backend can hold": {
 			func(c *rawConfig) {

@@ -1,10 +1,8 @@
 package slo
 
 import (
-	"maps"
 	"math"
 	"net/url"
-	"strings"
 	"time"
 )
 
@@ -39,17 +37,7 @@ func buildCanary(r *rawCanary, ps *problems) CanaryPolicy {
 	if c.Interval > c.Duration {
 		ps.add("canary.interval", "%s is longer than the duration %s: the canary would be read once at most; shorten interval or lengthen duration", FormatDuration(c.Interval), FormatDuration(c.Duration))
 	}
-	if r.Canary != nil {
-		c.Canary = Scope{Labels: r.Canary.Labels}
-		checkLabels(r.Canary.Labels, "canary.canary.labels", ps)
-	}
-	if r.Baseline != nil {
-		c.Baseline = &Scope{Labels: r.Baseline.Labels}
-		checkLabels(r.Baseline.Labels, "canary.baseline.labels", ps)
-		if len(c.Baseline.Labels) > 0 && maps.Equal(c.Baseline.Labels, c.Canary.Labels) {
-			ps.add("canary.baseline.labels", "the same as canary.canary.labels: the baseline would be the canary itself; give the stable track's labels, e.g. {track: stable}")
-		}
-	}
+	buildScopes(r, &c, ps)
 	prob := func(v *float64, path string, lo, hi float64, what string, into *float64) {
 		if v == nil {
 			return
@@ -95,25 +83,6 @@ func buildCanary(r *rawCanary, ps *problems) CanaryPolicy {
 	c.OnNoData = policy(r.OnNoData, c.OnNoData, "canary.on_no_data", ps)
 	c.OnError = policy(r.OnError, c.OnError, "canary.on_error", ps)
 	return c
-}
-
-// checkLabels checks what every backend needs of a track's labels. The
-// syntax of a name is the backend's to check (Prometheus label, Datadog
-// tag, KQL column): validate reports it when it scopes the queries.
-func checkLabels(labels map[string]string, path string, ps *problems) {
-	if len(labels) == 0 {
-		ps.add(path, "required: the labels that select this track, e.g. {track: canary}")
-	}
-	for _, k := range sortedKeys(labels) {
-		switch v := labels[k]; {
-		case k == "" || strings.TrimSpace(k) != k || strings.ContainsAny(k, " \t\r\n\"'{}=,|"):
-			ps.add(path+"."+k, "%q is not a valid label name", k)
-		case strings.HasPrefix(k, "__"):
-			ps.add(path+"."+k, "%q is reserved (names starting with __ are internal; __name__ is the metric name): select the track by a label of its own, e.g. track", k)
-		case v == "":
-			ps.add(path+"."+k, "empty value: the matcher %s=\"\" selects every series without a %s label, not this track: give the track's value, e.g. %s: canary", k, k, k)
-		}
-	}
 }
 
 func buildRollback(r *rawRollback, ps *problems) Rollback {

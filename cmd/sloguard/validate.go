@@ -42,6 +42,9 @@ func runValidate(ctx context.Context, d *deps, path, promURL string, online bool
 		return err
 	}
 	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
+	for _, line := range watchNotes(cfg) {
+		fmt.Fprintln(d.stdout, line)
+	}
 	if !online {
 		return nil
 	}

@@ -101,7 +101,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	if err != nil {
 		return err
 	}
-	if err := watchable(cfg, slos, pol); err != nil {
+	if err := watchable(slos, pol); err != nil {
 		return err
 	}
 	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
@@ -145,15 +145,17 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 }
 
 // watchable rejects SLOs a canary cannot be judged on, before any waiting.
-func watchable(cfg *slo.Config, slos []slo.SLO, pol slo.CanaryPolicy) error {
+// Without canary labels the whole service is judged (no split).
+func watchable(slos []slo.SLO, pol slo.CanaryPolicy) error {
 	for _, s := range slos {
 		if s.SLI.Kind() == slo.KindRatio {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("slo %q: watch needs event counts, not a ratio: write its SLI as error_query (or good_query) with total_query", s.Name)}
 		}
-		p, _ := cfg.ProviderByName(s.Provider)
-		if (p.Type == "prometheus" || p.Type == "datadog" || p.Type == "appinsights") && len(pol.Canary.Labels) == 0 {
-			return &exitError{Code: exitUsage, Err: fmt.Errorf("canary.canary.labels: required to tell the canary apart in provider %q, e.g. {track: canary}", p.Name)}
-		}
+	}
+	// A baseline from the past must end before the deploy: --duration may
+	// have outgrown the offset the config checked against canary.duration.
+	if b := pol.Baseline; b != nil && b.Offset > 0 && pol.Duration > b.Offset {
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("duration %s is longer than canary.baseline.offset %s: the baseline would overlap the period after the deploy; watch at most %s or lengthen the offset", slo.FormatDuration(pol.Duration), slo.FormatDuration(b.Offset), slo.FormatDuration(b.Offset))}
 	}
 	return nil
 }

@@ -102,8 +102,10 @@ func baseURL(raw, site string) (string, error) {
 }
 
 // Counts implements providers.Provider. Event counts are the sum of the
-// as_count() points of each query over (at-window, at].
+// as_count() points of each query over (at-window, at]; a scope's offset
+// moves from and to back, the query unchanged.
 func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
+	at = q.Scope.Shift(at)
 	c := providers.Counts{Start: at.Add(-q.Window), End: at}
 	if q.SLI.DatadogSLOID != "" {
 		return p.sloCounts(ctx, q, at, c)

@@ -72,7 +72,8 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 
 // Counts implements providers.Provider.
 func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
-	c := providers.Counts{Start: at.Add(-q.Window), End: at}
+	// An offset is in the query itself; Start and End say what it read.
+	c := providers.Counts{Start: q.Scope.Shift(at).Add(-q.Window), End: q.Scope.Shift(at)}
 	switch q.SLI.Kind() {
 	case slo.KindThreshold, slo.KindRatio:
 		query, kind := q.SLI.Query, q.SLI.Kind()

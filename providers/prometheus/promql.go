@@ -23,8 +23,9 @@ func ResolveQuery(query string, q providers.Query) (string, error) {
 }
 
 // resolve turns an SLI query into the PromQL sent to the server: the window
-// filled in, raw counters wrapped in increase() when asked, and the scope's
-// labels added as matchers to every selector. It edits the parsed syntax
+// filled in, raw counters wrapped in increase() when asked, the scope's
+// labels added as matchers to every selector, and its offset to every
+// selector's offset. It edits the parsed syntax
 // tree, never the string, so label values are always escaped.
 func resolve(query string, window time.Duration, counter bool, scope providers.Scope) (expr string, perSecond bool, err error) {
 	q := slo.ExpandWindow(query, window)
@@ -40,7 +41,12 @@ func resolve(query string, window time.Duration, counter bool, scope providers.S
 	if err := injectLabels(e, scope); err != nil {
 		return q, false, err
 	}
-	if counter || len(scope.Labels) > 0 {
+	if scope.Offset != 0 {
+		if err := shiftOffset(e, scope.Offset, scope.Name); err != nil {
+			return q, false, err
+		}
+	}
+	if counter || len(scope.Labels) > 0 || scope.Offset != 0 {
 		q = e.String()
 	}
 	return q, isPerSecond(e), nil

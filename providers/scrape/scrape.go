@@ -140,6 +140,10 @@ func (p *Provider) Prime(ctx context.Context, at time.Time) error {
 // Counts implements providers.Provider.
 func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
 	c := providers.Counts{Start: at.Add(-q.Window), End: at}
+	if q.Scope.Offset != 0 {
+		return c, &providers.QueryError{Provider: p.name, Query: q.SLI.TotalQuery, Err: providers.BadQuery(
+			"the scrape backend reads its targets now and keeps no history: it cannot read the %s %s earlier; use a live baseline (targets.baseline) or a backend with history", q.Scope.Name, slo.FormatDuration(q.Scope.Offset))}
+	}
 	r, err := p.read(ctx, q, at, q.Window, []*providers.Counts{&c})
 	c.Resolved = r
 	return c, err

@@ -150,6 +150,10 @@ func (p *Provider) lookup(q providers.Query, window time.Duration) (slo.StaticVa
 func (p *Provider) Counts(_ context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
 	v, key, err := p.lookup(q, q.Window)
 	c := providers.Counts{Start: at.Add(-q.Window), End: at, Resolved: []string{key}}
+	if q.Scope.Offset != 0 {
+		return c, &providers.QueryError{Provider: p.name, Query: key, Err: providers.BadQuery(
+			"static values are recorded per scope and window, with no time: they cannot be read %s earlier; record the baseline's values under baseline and use a live baseline", slo.FormatDuration(q.Scope.Offset))}
+	}
 	if err != nil {
 		return c, err
 	}
