@@ -15,6 +15,7 @@ import (
 	"github.com/sloguard/sloguard/gate"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/registry"
+	"github.com/sloguard/sloguard/rollout"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -35,30 +36,23 @@ func fields(s slo.SLI) []field {
 	return out
 }
 
-// Scopes lists the scopes watch reads s in: the canary and, when
-// configured, the baseline. None for an SLO watch cannot judge (a raw
-// error ratio, a Datadog SLO object) or a static provider, whose values
-// are recorded per scope rather than queried.
+// Scopes lists the scopes watch reads s in, as rollout.Scopes builds them:
+// the canary (the whole service without canary labels) and, when
+// configured, the baseline (live, or from the past with an offset). None
+// for an SLO watch cannot judge (a raw error ratio, a Datadog SLO object)
+// or a static provider, whose values are recorded per scope rather than
+// queried. A scrape provider is scoped by its target lists: only the
+// scopes it lists targets for (a config for check alone needs none).
 func Scopes(cfg *slo.Config, s slo.SLO) []providers.Scope {
 	p, ok := cfg.ProviderByName(s.Provider)
 	if !ok || s.SLI.Kind() == slo.KindRatio || p.Type == "static" {
 		return nil
 	}
 	var out []providers.Scope
-	pol := cfg.Canary
-	if p.Type == "scrape" { // scoped by target lists, not labels
-		for _, name := range []string{providers.ScopeCanary, providers.ScopeBaseline} {
-			if _, ok := p.Targets[name]; ok {
-				out = append(out, providers.Scope{Name: name})
-			}
+	for _, sc := range rollout.Scopes(cfg.Canary) {
+		if _, listed := p.Targets[sc.Name]; p.Type != "scrape" || listed {
+			out = append(out, sc)
 		}
-		return out
-	}
-	if len(pol.Canary.Labels) > 0 {
-		out = append(out, providers.Scope{Name: providers.ScopeCanary, Labels: pol.Canary.Labels})
-	}
-	if pol.Baseline != nil && len(pol.Baseline.Labels) > 0 {
-		out = append(out, providers.Scope{Name: providers.ScopeBaseline, Labels: pol.Baseline.Labels})
 	}
 	return out
 }

@@ -45,12 +45,14 @@ func (r Reading) Hint() string {
 	return ""
 }
 
-// Online reads each SLO once at at and explains the empty readings: the
-// service over the SLO window as check reads it (when service is set; a
-// timeslice SLO over one slice), and the canary and the baseline over the
-// watch's duration as watch reads them. A metric with no series at all is
-// a bad query; a label that matches nothing is no data with a hint. The
-// readings come back in SLO order: service, canary, baseline.
+// Online reads each SLO once at at and explains the empty readings over
+// the SLO's window: the service over the SLO window as check reads it
+// (when service is set; a timeslice SLO over one slice), and the canary
+// and the baseline over the watch's duration as watch reads them (a
+// canary without labels is the service itself: read once). A metric with
+// no series at all is a bad query; a label that matches nothing is no
+// data with a hint. The readings come back in SLO order: service, canary,
+// baseline.
 func Online(ctx context.Context, cfg *slo.Config, slos []slo.SLO, provs map[string]providers.Provider, at time.Time, service bool) []Reading {
 	type job struct {
 		s     slo.SLO
@@ -64,7 +66,15 @@ func Online(ctx context.Context, cfg *slo.Config, slos []slo.SLO, provs map[stri
 		if service {
 			scopes = append(scopes, providers.Scope{Name: providers.ScopeService})
 		}
-		for _, sc := range append(scopes, Scopes(cfg, s)...) {
+		for _, sc := range Scopes(cfg, s) {
+			if service && len(sc.Labels) == 0 && sc.Offset == 0 && sc.Name != providers.ScopeService {
+				if p, _ := cfg.ProviderByName(s.Provider); p.Type != "scrape" {
+					continue // no split: the service reading above is this one
+				}
+			}
+			scopes = append(scopes, sc)
+		}
+		for _, sc := range scopes {
 			r := &Reading{SLO: s.Name, Scope: sc.Name}
 			out = append(out, r)
 			jobs = append(jobs, job{s, sc, r})
@@ -80,12 +90,15 @@ func Online(ctx context.Context, cfg *slo.Config, slos []slo.SLO, provs map[stri
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			// Empty readings are explained over the SLO's window: a metric
+			// that had series there is no typo, though a track may have
+			// none in the watch's few minutes.
 			explain := providers.Query{SLO: j.s.Name, SLI: j.s.SLI, Scope: j.scope, Window: j.s.Window}
-			if j.scope.Name != providers.ScopeService {
-				explain.Window = cfg.Canary.Duration
-			}
 			q := explain
-			if j.scope.Name == providers.ScopeService && j.s.Budgeting == slo.Timeslices {
+			switch {
+			case j.scope.Name != providers.ScopeService:
+				q.Window = cfg.Canary.Duration
+			case j.s.Budgeting == slo.Timeslices:
 				q.Window = j.s.Timeslice.Window
 			}
 			j.out.Window = q.Window

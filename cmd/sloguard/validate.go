@@ -91,6 +91,6 @@ func emptyLine(name string, r preflight.Reading) string {
 	if r.Scope == providers.ScopeService {
 		return fmt.Sprintf("empty %s: %v%s", name, r.Err, why)
 	}
-	return fmt.Sprintf("warn  %s: no series for the %s's labels in the last %s: it may not be deployed yet: %v%s",
+	return fmt.Sprintf("warn  %s: no series for the %s in the last %s: it may not be deployed yet: %v%s",
 		name, r.Scope, slo.FormatDuration(r.Window), r.Err, why)
 }

@@ -36,7 +36,7 @@ func (p *Provider) Diagnose(ctx context.Context, q providers.Query, at time.Time
 				return nil
 			}
 			if !known {
-				return p.queryErr(rq, &providers.UnknownMetricError{Metric: name, Window: q.Window, Suggestions: p.closestNames(ctx, name, at.Add(-q.Window))})
+				return p.queryErr(rq, &providers.UnknownMetricError{Metric: name, Window: q.Window, Suggestions: p.closestNames(ctx, name, q.Scope.Shift(at).Add(-q.Window))})
 			}
 		}
 	}
