@@ -5,6 +5,7 @@ import (
 	"errors"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -123,10 +124,14 @@ type fakeBackend struct {
 	counts    map[string]providers.Counts
 	errs      map[string]error
 	diagnosis error
-	windows   map[string]time.Duration // the window each scope was read over
+
+	mu      sync.Mutex
+	windows map[string]time.Duration // the window each scope was read over
 }
 
 func (f *fakeBackend) Counts(_ context.Context, q providers.Query, _ time.Time) (providers.Counts, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.windows[q.Scope.Name] = q.Window
 	return f.counts[q.Scope.Name], f.errs[q.Scope.Name]
 }

@@ -134,6 +134,8 @@ func TestExplainAsksTheMetadataEndpoint(t *testing.T) {
 					t.Errorf("Explain = %v, want no data", got)
 				}
 			}
+			srv.mu.Lock()
+			defer srv.mu.Unlock()
 			if !reflect.DeepEqual(srv.asked, tc.asked) {
 				t.Errorf("asked %q, want %q", srv.asked, tc.asked)
 			}

@@ -2,8 +2,13 @@ package prometheus
 
 import (
 	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"reflect"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -101,4 +106,87 @@ func TestExplainTellsATypoFromAQuietService(t *testing.T) {
 			})
 		}
 	}
+}
+
+// labelAPI answers the label values and series endpoints as Prometheus
+// documents them, from a fixed set of series, and records the requests.
+func labelAPI(t *testing.T, series []map[string]string, status int) (url string, asked func() []string) {
+	var (
+		mu   sync.Mutex
+		reqs []string
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.ParseForm()
+		mu.Lock()
+		reqs = append(reqs, r.URL.Path+" "+strings.Join(r.Form["match[]"], ","))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		if status != 0 {
+			w.WriteHeader(status)
+			fmt.Fprint(w, `{"status":"error","errorType":"internal","error":"store down"}`)
+			return
+		}
+		switch {
+		case strings.HasPrefix(r.URL.Path, "/api/v1/label/"):
+			name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/api/v1/label/"), "/values")
+			seen := map[string]bool{}
+			var vals []string
+			for _, s := range series {
+				if v, ok := s[name]; ok && !seen[v] && (len(r.Form["match[]"]) == 0 || strings.Contains(r.Form["match[]"][0], s["__name__"])) {
+					seen[v] = true
+					vals = append(vals, strconv.Quote(v))
+				}
+			}
+			fmt.Fprintf(w, `{"status":"success","data":[%s]}`, strings.Join(vals, ","))
+		case r.URL.Path == "/api/v1/series":
+			fmt.Fprint(w, `{"status":"success","data":[]}`)
+		default:
+			t.Errorf("unexpected request %s", r.URL)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL, func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]string(nil), reqs...)
+	}
+}
+
+func TestDiagnoseNamesTheCombinationOrNothing(t *testing.T) {
+	series := []map[string]string{{"__name__": "m", "a": "1", "b": "x"}, {"__name__": "m", "a": "2", "b": "y"}}
+	at := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
+	q := providers.Query{SLO: "s", SLI: slo.SLI{Query: `m{a="1",b="y"}`}, Window: time.Hour}
+	t.Run("each matcher alone is met, together none: the combination is named", func(t *testing.T) {
+		url, asked := labelAPI(t, series, 0)
+		p, _ := newProvider(t, slo.Provider{Name: "p", Type: "prometheus", URL: url, Retries: 0}, nil)
+		err := p.Diagnose(t.Context(), q, at, []string{`m{a="1",b="y"}`}, true)
+		var nm *providers.NoMatchError
+		if !errors.As(err, &nm) || nm.Matcher != "" || nm.Selector != `m{a="1",b="y"}` ||
+			!strings.Contains(err.Error(), `m{a="1",b="y"} matches no series, though each of its matchers matches some series of m`) {
+			t.Errorf("Diagnose = %v, want the combination named", err)
+		}
+		want := []string{`/api/v1/label/__name__/values {__name__="m"}`, `/api/v1/label/a/values {__name__="m"}`, `/api/v1/label/b/values {__name__="m"}`, `/api/v1/series m{a="1",b="y"}`}
+		if got := asked(); !reflect.DeepEqual(got, want) {
+			t.Errorf("asked %q\nwant %q", got, want)
+		}
+	})
+	t.Run("a server that cannot answer leaves the reading as it was", func(t *testing.T) {
+		url, _ := labelAPI(t, series, http.StatusServiceUnavailable)
+		p, _ := newProvider(t, slo.Provider{Name: "p", Type: "prometheus", URL: url, Retries: 0}, nil)
+		if err := p.Diagnose(t.Context(), q, at, []string{`m{a="1",b="y"}`}, true); err != nil {
+			t.Errorf("Diagnose = %v, want nil: it cannot tell", err)
+		}
+	})
+	t.Run("a known name is asked about once per run", func(t *testing.T) {
+		url, asked := labelAPI(t, series, 0)
+		p, _ := newProvider(t, slo.Provider{Name: "p", Type: "prometheus", URL: url, Retries: 0}, nil)
+		for range 3 {
+			if err := p.Diagnose(t.Context(), q, at, []string{`m{a="1",b="y"}`}, false); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := asked(); len(got) != 1 {
+			t.Errorf("asked %q, want the name once", got)
+		}
+	})
 }
