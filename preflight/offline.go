@@ -117,7 +117,7 @@ func staticValues(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env regi
 	provs := map[string]providers.Provider{}
 	where := map[string]string{} // provider name -> path of its values
 	for j, pc := range cfg.Providers {
-		if pc.Type != "static" || !uses(slos, pc.Name) {
+		if pc.Type != "static" || len(names(slos, pc.Name)) == 0 {
 			continue
 		}
 		where[pc.Name] = fmt.Sprintf("providers[%d].values", j)
@@ -171,15 +171,6 @@ func names(slos []slo.SLO, provider string) []string {
 		}
 	}
 	return out
-}
-
-func uses(slos []slo.SLO, provider string) bool {
-	for _, s := range slos {
-		if s.Provider == provider {
-			return true
-		}
-	}
-	return false
 }
 
 // split lists the errors an errors.Join holds, or err alone.
