@@ -58,6 +58,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		Commands: []*cli.Command{
 			checkCommand(d),
 			watchCommand(d),
+			backtestCommand(d),
 			rollbackCommand(d),
 			validateCommand(d),
 			demoCommand(d),

@@ -97,14 +97,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	if pol.Interval > pol.Duration {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("interval %s is longer than duration %s", pol.Interval, pol.Duration)}
 	}
-	slos, err := gate.Select(cfg.SLOs, opts.SLOs)
-	if err != nil {
-		return err
-	}
-	if err := watchable(slos, pol); err != nil {
-		return err
-	}
-	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
+	slos, provs, err := canaryTargets(ctx, d, cfg, opts.SLOs, pol)
 	if err != nil {
 		return err
 	}
@@ -142,6 +135,20 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 		return err
 	}
 	return &exitError{Code: decisionCode(dec)}
+}
+
+// canaryTargets picks the SLOs a canary is judged on (all, or those named)
+// and builds their backends: what watch and backtest read.
+func canaryTargets(ctx context.Context, d *deps, cfg *slo.Config, names []string, pol slo.CanaryPolicy) ([]slo.SLO, map[string]providers.Provider, error) {
+	slos, err := gate.Select(cfg.SLOs, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := watchable(slos, pol); err != nil {
+		return nil, nil, err
+	}
+	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
+	return slos, provs, err
 }
 
 // watchable rejects SLOs a canary cannot be judged on, before any waiting.
