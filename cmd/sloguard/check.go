@@ -77,6 +77,11 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
 		return err
 	}
 	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
+	for _, s := range dec.SLOs {
+		for _, w := range s.Warnings {
+			d.log.Warn("an SLO's query matches no series: check its labels", "slo", s.Name, "hint", w)
+		}
+	}
 	if err := out.emit(dec); err != nil {
 		return err
 	}
