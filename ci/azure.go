@@ -79,19 +79,8 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 	for _, s := range d.Unsure() {
 		fmt.Fprintf(a.Out, "##vso[task.logissue type=warning]%s\n", escapeAzureData("SLO "+s.Name+": "+strings.Join(s.Reasons, "; ")))
 	}
-	if reportPath == "" {
-		reportPath = ReportPath("", a.Getenv)
-	}
 	// The result below is set even when the summary cannot be written.
-	abs, err := filepath.Abs(strings.TrimSuffix(reportPath, ".json") + ".md")
-	if err == nil {
-		err = WriteFile(abs, markdown)
-	}
-	if err != nil {
-		err = fmt.Errorf("write summary: %w", err)
-	} else {
-		fmt.Fprintf(a.Out, "##vso[task.uploadsummary]%s\n", escapeAzureData(abs))
-	}
+	err := a.uploadSummary(reportPath, markdown)
 	switch {
 	case len(failed) > 0:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(fmt.Sprintf("%d rollback action(s) failed: a human must act now. %s", len(failed), d.Reason)))
@@ -105,6 +94,23 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 		fmt.Fprintf(a.Out, "##vso[task.complete result=SucceededWithIssues;]%s\n", escapeAzureData(d.Reason))
 	}
 	return err
+}
+
+// uploadSummary writes the markdown beside the record and uploads it by
+// absolute path.
+func (a *Azure) uploadSummary(reportPath string, markdown []byte) error {
+	if reportPath == "" {
+		reportPath = ReportPath("", a.Getenv)
+	}
+	abs, err := filepath.Abs(strings.TrimSuffix(reportPath, ".json") + ".md")
+	if err != nil {
+		return err
+	}
+	if err := WriteFile(abs, markdown); err != nil {
+		return fmt.Errorf("write summary: %w", err)
+	}
+	fmt.Fprintf(a.Out, "##vso[task.uploadsummary]%s\n", escapeAzureData(abs))
+	return nil
 }
 
 func (a *Azure) setOutput(name, value string) {

@@ -67,6 +67,7 @@ type SLO struct {
 	Reasons              []string           `json:"reasons"`
 	Queries              []string           `json:"queries,omitempty"` // as sent to the backend
 	Error                string             `json:"error,omitempty"`
+	Warnings             []string           `json:"warnings,omitempty"` // e.g. a label value that matches no series, with the closest ones
 }
 
 // Events are the good and total events over the SLO window.
