@@ -106,19 +106,11 @@ func actionArgv(args []string, getenv func(string) string, wd string) ([]string,
 					argv = append(argv, in.flag, name)
 				}
 			}
-		case "dry-run", "comment":
+		case "dry-run", "comment", "check-run":
 			switch strings.ToLower(v) {
 			case "true":
 				argv = append(argv, in.flag)
 			case "false":
-			default:
-				problems = append(problems, fmt.Errorf("action input %s: want true or false, got %q", in.name, v))
-			}
-		case "check-run":
-			switch strings.ToLower(v) {
-			case "true":
-			case "false":
-				argv = append(argv, in.flag+"=false")
 			default:
 				problems = append(problems, fmt.Errorf("action input %s: want true or false, got %q", in.name, v))
 			}

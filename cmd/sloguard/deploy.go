@@ -22,7 +22,7 @@ type deployOptions struct {
 func deployFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "environment", Usage: "GitHub deployment `ENVIRONMENT` whose status sloguard sets (watch: in_progress, then success, failure or error)", EnvVars: env("environment")},
-		&cli.Int64Flag{Name: "deployment-id", Usage: "GitHub deployment `ID` (default: the newest deployment of GITHUB_SHA in --environment)", EnvVars: env("deployment-id")},
+		&cli.Int64Flag{Name: "deployment-id", Usage: "GitHub deployment `ID` to report on", DefaultText: "the newest deployment of GITHUB_SHA in --environment", EnvVars: env("deployment-id")},
 	}
 }
 

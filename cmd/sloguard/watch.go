@@ -33,8 +33,8 @@ func watchCommand(d *deps) *cli.Command {
 		Usage: "watch a canary, decide as early as the data allows, roll back on a breach",
 		Flags: append([]cli.Flag{
 			configFlag(), prometheusURLFlag(), sloFlag(), outputFlag(), reportFlag(),
-			&cli.DurationFlag{Name: "duration", Usage: "how long to watch", DefaultText: "canary.duration, else 10m", EnvVars: env("duration")},
-			&cli.DurationFlag{Name: "interval", Usage: "how often to evaluate", DefaultText: "canary.interval, else 30s", EnvVars: env("interval")},
+			durationFlag("duration", "how long to watch, e.g. 10m", "canary.duration, else 10m"),
+			durationFlag("interval", "how often to evaluate, e.g. 30s", "canary.interval, else 30s"),
 			&cli.StringFlag{Name: "since", Usage: "count events from this RFC 3339 `TIME` (the deploy) instead of from the start of the watch", EnvVars: env("since")},
 			&cli.BoolFlag{Name: "no-rollback", Aliases: []string{"dry-run"}, Usage: "on a breach, print the rollback actions instead of running them", EnvVars: env("no-rollback")},
 			&cli.BoolFlag{Name: "rollback-on-interrupt", Usage: "run the rollback actions when SIGINT/SIGTERM stops the watch", EnvVars: env("rollback-on-interrupt")},
@@ -42,7 +42,7 @@ func watchCommand(d *deps) *cli.Command {
 		Action: func(c *cli.Context) error {
 			opts := WatchOptions{
 				Config: c.String("config"), PrometheusURL: c.String("prometheus-url"), SLOs: c.StringSlice("slo"),
-				Duration: c.Duration("duration"), Interval: c.Duration("interval"),
+				Duration: flagDuration(c, "duration"), Interval: flagDuration(c, "interval"),
 				NoRollback: c.Bool("no-rollback"), RollbackOnInterrupt: c.Bool("rollback-on-interrupt"),
 				Output: c.String("output"), Report: c.String("report"), Deploy: deployOptionsFrom(c),
 			}
