@@ -39,6 +39,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		args, d.getenv = argv, getenv
 	}
 	if err := newApp(d).RunContext(ctx, args); err != nil {
+		annotateError(d, err)
 		return exitCode(err, stderr)
 	}
 	return exitPass

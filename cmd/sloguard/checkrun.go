@@ -121,6 +121,7 @@ func (v *verdict) finish(ctx context.Context, dec *report.Decision, markdown []b
 		var err error
 		if v.runID != 0 {
 			err = v.api.CompleteCheckRun(ctx, v.runID, cr)
+			v.runID = 0
 		} else {
 			_, err = v.api.CreateCheckRun(ctx, cr)
 		}
@@ -133,12 +134,17 @@ func (v *verdict) finish(ctx context.Context, dec *report.Decision, markdown []b
 	}
 }
 
+// errNoVerdict completes a check run that a watch left in progress.
+var errNoVerdict = errors.New("the watch ended without a verdict: see the run's log")
+
 // abort completes a check run left in_progress when the watch ends in an
-// error, so that a required check never waits forever.
+// error, so that a required check never waits forever. Once the check run
+// is completed it does nothing.
 func (v *verdict) abort(ctx context.Context, cause error) {
 	if v.api == nil || v.runID == 0 {
 		return
 	}
+	defer func() { v.runID = 0 }()
 	cr := ci.CheckRun{Name: v.opts.checkName(), Status: "completed", Conclusion: "failure", CompletedAt: v.d.now().UTC(),
 		Title: "error: " + truncateLine(cause.Error(), 200), Summary: "sloguard stopped without a verdict:\n\n```\n" + cause.Error() + "\n```\n"}
 	if err := v.api.CompleteCheckRun(ctx, v.runID, cr); err != nil {

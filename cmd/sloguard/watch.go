@@ -25,6 +25,7 @@ type WatchOptions struct {
 	RollbackOnInterrupt bool
 	Output, Report      string
 	Deploy              deployOptions
+	Verdict             verdictOptions
 }
 
 func watchCommand(d *deps) *cli.Command {
@@ -38,13 +39,14 @@ func watchCommand(d *deps) *cli.Command {
 			&cli.StringFlag{Name: "since", Usage: "count events from this RFC 3339 `TIME` (the deploy) instead of from the start of the watch", EnvVars: env("since")},
 			&cli.BoolFlag{Name: "no-rollback", Aliases: []string{"dry-run"}, Usage: "on a breach, print the rollback actions instead of running them", EnvVars: env("no-rollback")},
 			&cli.BoolFlag{Name: "rollback-on-interrupt", Usage: "run the rollback actions when SIGINT/SIGTERM stops the watch", EnvVars: env("rollback-on-interrupt")},
-		}, deployFlags()...),
+		}, append(deployFlags(), verdictFlags()...)...),
 		Action: func(c *cli.Context) error {
 			opts := WatchOptions{
 				Config: c.String("config"), PrometheusURL: c.String("prometheus-url"), SLOs: c.StringSlice("slo"),
 				Duration: flagDuration(c, "duration"), Interval: flagDuration(c, "interval"),
 				NoRollback: c.Bool("no-rollback"), RollbackOnInterrupt: c.Bool("rollback-on-interrupt"),
 				Output: c.String("output"), Report: c.String("report"), Deploy: deployOptionsFrom(c),
+				Verdict: verdictOptionsFrom(c),
 			}
 			if s := c.String("since"); s != "" {
 				t, err := time.Parse(time.RFC3339, s)
@@ -93,6 +95,9 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	}
 	deploy := newDeployment(ctx, d, out.platform, opts.Deploy, cfg)
 	deploy.set(ctx, "in_progress", "sloguard is watching the canary")
+	v := newVerdict(d, out.platform, opts.Verdict, cfg)
+	v.start(ctx)
+	defer v.abort(context.WithoutCancel(ctx), errNoVerdict) // a check run left in progress, if any
 
 	progress := ci.NewProgress(d.stderr, out.platform.Name() == "local")
 	w := &rollout.Watch{
@@ -105,6 +110,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	progress.Done()
 	if err != nil {
 		deploy.set(context.WithoutCancel(ctx), "error", err.Error())
+		v.abort(context.WithoutCancel(ctx), err)
 		return err
 	}
 	dec.Config = cfg.Source
@@ -118,6 +124,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	}
 	deploy.finish(ctx, dec)
 	dec.FinishedAt = d.now().UTC()
+	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
 	if err := out.emit(dec); err != nil {
 		return err
 	}
