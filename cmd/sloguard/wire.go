@@ -36,7 +36,7 @@ func newProviders(ctx context.Context, cfg *slo.Config, used []slo.SLO, getenv f
 // environment on their own: masked too, whether the config names them or not.
 func ambientSecrets() []string {
 	return []string{
-		"GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "SYSTEM_ACCESSTOKEN",
+		"GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "SYSTEM_ACCESSTOKEN",
 		"AZURE_CLIENT_SECRET", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SYSTEM_OIDCREQUESTURI",
 	}
 }
