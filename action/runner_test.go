@@ -56,15 +56,15 @@ func readAction(t *testing.T) actionYAML {
 // outputs read from its own $GITHUB_OUTPUT file, and the action's outputs
 // mapped from the steps' at the end. A step that fails stops the action.
 type runner struct {
-	t       *testing.T
-	with    map[string]string // the workflow's with:
-	github  map[string]string // the github context (action_ref, ...)
-	env     map[string]string // the job's environment (RUNNER_OS, ...)
-	tmp     string            // $RUNNER_TEMP
+	t      *testing.T
+	with   map[string]string // the workflow's with:
+	github map[string]string // the github context (action_ref, ...)
+	env    map[string]string // the job's environment (RUNNER_OS, ...)
+	tmp    string            // $RUNNER_TEMP
 	// actionPath, when set, is where the runner put the action, under tmp
 	// (_actions/<owner>/<name>/<ref>): a link to the repository.
 	actionPath string
-	outputs map[string]map[string]string
+	outputs    map[string]map[string]string
 }
 
 // result is one run of the action.

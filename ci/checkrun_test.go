@@ -66,7 +66,7 @@ func TestCreateCheckRun(t *testing.T) {
 	wantJSON(t, only(t, srv, "POST", repoPath+"/check-runs"), map[string]any{
 		"name": "sloguard check", "head_sha": "ce587453", "status": "completed", "conclusion": "failure",
 		"details_url": "https://ghe.example/acme/shop/actions/runs/4242",
-		"started_at": "2026-11-23T17:00:00Z", "completed_at": "2026-11-23T17:00:09Z",
+		"started_at":  "2026-11-23T17:00:00Z", "completed_at": "2026-11-23T17:00:09Z",
 		"output": map[string]any{
 			"title": "fail: error budget spent", "summary": "### ❌ sloguard check: fail\n",
 			"annotations": []any{
