@@ -11,6 +11,7 @@ import (
 
 	"github.com/sloguard/sloguard/internal/ghtest"
 	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/slo"
 )
 
 // checkRunReply is GitHub's documented 201 answer to "Create a check run",
@@ -289,5 +290,33 @@ func writeTestFile(t *testing.T, path, data string) {
 	t.Helper()
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestDispatchWithoutPermissionNamesIt(t *testing.T) {
+	tests := map[string]struct {
+		route string
+		call  func(*GitHubAPI) error
+		want  string
+	}{
+		"repository_dispatch needs contents: write": {"POST " + repoPath + "/dispatches", func(g *GitHubAPI) error {
+			_, err := g.Dispatch(t.Context(), slo.GitHubAction{DispatchEvent: "sloguard-rollback"}, &report.Decision{})
+			return err
+		}, "repository_dispatch sloguard-rollback: the token lacks the permission contents: write"},
+		"workflow_dispatch needs actions: write": {"POST " + repoPath + "/actions/workflows/rollback.yml/dispatches", func(g *GitHubAPI) error {
+			_, err := g.WorkflowDispatch(t.Context(), slo.GitHubAction{Workflow: &slo.WorkflowDispatch{File: "rollback.yml"}}, &report.Decision{})
+			return err
+		}, "workflow_dispatch rollback.yml: the token lacks the permission actions: write"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			srv := ghtest.New(t)
+			srv.Handle(tc.route, ghtest.Reply{Status: 403, Body: `{"message": "Resource not accessible by integration"}`})
+			err := tc.call(newAPI(t, srv))
+			var pe *PermissionError
+			if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("got %v, want %s…", err, tc.want)
+			}
+		})
 	}
 }

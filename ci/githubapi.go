@@ -135,7 +135,11 @@ func (g *GitHubAPI) Dispatch(ctx context.Context, gh slo.GitHubAction, d *report
 	}
 	raw := json.RawMessage(payload)
 	if _, _, err := g.client.Repositories.Dispatch(ctx, g.owner, g.repo, github.DispatchRequestOptions{EventType: gh.DispatchEvent, ClientPayload: &raw}); err != nil {
-		return "", fmt.Errorf("repository_dispatch %s: %w", gh.DispatchEvent, explain(err))
+		op := "repository_dispatch " + gh.DispatchEvent
+		if pe := permissionError(err, op, "contents: write"); pe != nil {
+			return "", pe
+		}
+		return "", fmt.Errorf("%s: %w", op, explain(err))
 	}
 	return g.owner + "/" + g.repo, nil
 }
@@ -155,7 +159,11 @@ func (g *GitHubAPI) WorkflowDispatch(ctx context.Context, gh slo.GitHubAction, d
 		inputs[k] = v
 	}
 	if _, err := g.client.Actions.CreateWorkflowDispatchEventByFileName(ctx, g.owner, g.repo, w.File, github.CreateWorkflowDispatchEventRequest{Ref: ref, Inputs: inputs}); err != nil {
-		return "", fmt.Errorf("workflow_dispatch %s: %w", w.File, explain(err))
+		op := "workflow_dispatch " + w.File
+		if pe := permissionError(err, op, "actions: write"); pe != nil {
+			return "", pe
+		}
+		return "", fmt.Errorf("%s: %w", op, explain(err))
 	}
 	return "@" + ref, nil
 }
