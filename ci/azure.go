@@ -72,6 +72,25 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 	for _, s := range d.Unsure() {
 		fmt.Fprintf(a.Out, "##vso[task.logissue type=warning]%s\n", escapeAzureData("SLO "+s.Name+": "+strings.Join(s.Reasons, "; ")))
 	}
+	if err := a.uploadSummary(reportPath, markdown); err != nil {
+		return err
+	}
+	switch {
+	case len(failed) > 0:
+		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(fmt.Sprintf("%d rollback action(s) failed: a human must act now. %s", len(failed), d.Reason)))
+	case d.Command == "rollback":
+		// every action succeeded: the task did what it was asked
+	case d.Decision == report.Fail:
+		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(d.Reason))
+	case d.Decision == report.Inconclusive, d.Decision == report.Overridden:
+		fmt.Fprintf(a.Out, "##vso[task.complete result=SucceededWithIssues;]%s\n", escapeAzureData(d.Reason))
+	}
+	return nil
+}
+
+// uploadSummary writes the markdown beside the record and uploads it by
+// absolute path.
+func (a *Azure) uploadSummary(reportPath string, markdown []byte) error {
 	if reportPath == "" {
 		reportPath = ReportPath("", a.Getenv)
 	}
@@ -83,16 +102,6 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 		return fmt.Errorf("write summary: %w", err)
 	}
 	fmt.Fprintf(a.Out, "##vso[task.uploadsummary]%s\n", escapeAzureData(abs))
-	switch {
-	case len(failed) > 0:
-		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(fmt.Sprintf("%d rollback action(s) failed: a human must act now. %s", len(failed), d.Reason)))
-	case d.Command == "rollback":
-		// every action succeeded: the task did what it was asked
-	case d.Decision == report.Fail:
-		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(d.Reason))
-	case d.Decision == report.Inconclusive, d.Decision == report.Overridden:
-		fmt.Fprintf(a.Out, "##vso[task.complete result=SucceededWithIssues;]%s\n", escapeAzureData(d.Reason))
-	}
 	return nil
 }
 

@@ -22,11 +22,19 @@ const (
 
 // Scope selects which part of the service a query reads: the whole service
 // (no labels), or the canary or baseline by their labels. Each backend turns
-// the labels into its own matchers, tags or filters.
+// the labels into its own matchers, tags or filters. Offset makes Counts
+// read the same query that much earlier (the watch's baseline from the
+// past): Prometheus sets it on every selector, backends that take a time
+// range shift the range, and backends without history refuse it. Slices
+// (check's time slices) never gets an offset.
 type Scope struct {
 	Name   string
 	Labels map[string]string
+	Offset time.Duration
 }
+
+// Shift moves an evaluation time back by the scope's Offset.
+func (s Scope) Shift(at time.Time) time.Time { return at.Add(-s.Offset) }
 
 // Query asks for one SLI of one SLO over one window.
 type Query struct {
@@ -45,6 +53,10 @@ type Counts struct {
 	Value       float64
 	Start, End  time.Time
 	Resolved    []string
+	// Unmatched lists the resolved queries that matched no series at all,
+	// whether the reading is no data or read them as zero (an events SLI's
+	// error or good query): ask the backend why with Explain.
+	Unmatched []string
 }
 
 // Bad is Total - Good.

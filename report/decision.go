@@ -60,6 +60,7 @@ type SLO struct {
 	Reasons              []string           `json:"reasons"`
 	Queries              []string           `json:"queries,omitempty"` // as sent to the backend
 	Error                string             `json:"error,omitempty"`
+	Warnings             []string           `json:"warnings,omitempty"` // e.g. a label value that matches no series, with the closest ones
 }
 
 // Events are the good and total events over the SLO window.
@@ -87,16 +88,22 @@ type Alert struct {
 
 // Canary is what `watch` adds to the record.
 type Canary struct {
-	Duration    string            `json:"duration"`
-	Interval    string            `json:"interval"`
-	Since       time.Time         `json:"since"`
-	Elapsed     string            `json:"elapsed"`
-	DecidedAt   *time.Time        `json:"decided_at,omitempty"`
-	Labels      map[string]string `json:"labels"`
-	Baseline    map[string]string `json:"baseline_labels,omitempty"`
-	SLOs        []CanarySLO       `json:"slos"`
-	Timeline    []Tick            `json:"timeline"`
-	Interrupted bool              `json:"interrupted,omitempty"`
+	Duration  string            `json:"duration"`
+	Interval  string            `json:"interval"`
+	Since     time.Time         `json:"since"`
+	Elapsed   string            `json:"elapsed"`
+	DecidedAt *time.Time        `json:"decided_at,omitempty"`
+	Labels    map[string]string `json:"labels"`
+	Baseline  map[string]string `json:"baseline_labels,omitempty"`
+	// Judged and BaselineDescription say in words what was watched and
+	// what it was compared with; BaselineOffset is set when the baseline
+	// is the same queries that long before (a deploy without a split).
+	Judged              string      `json:"judged,omitempty"`
+	BaselineDescription string      `json:"baseline_description,omitempty"`
+	BaselineOffset      string      `json:"baseline_offset,omitempty"`
+	SLOs                []CanarySLO `json:"slos"`
+	Timeline            []Tick      `json:"timeline"`
+	Interrupted         bool        `json:"interrupted,omitempty"`
 }
 
 // CanarySLO holds one SLO's canary figures and its sequential statistics.

@@ -34,6 +34,24 @@ func goldenCases(t *testing.T) []string {
 	return names
 }
 
+// checkGolden compares a renderer's output with its golden file, which
+// -update rewrites.
+func checkGolden(t *testing.T, golden string, r any, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update)", err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("%T output differs from %s (go test ./report -update to accept):\n--- got\n%s\n--- want\n%s", r, golden, got, want)
+	}
+}
+
 func contains(list []string, s string) bool {
 	for _, v := range list {
 		if v == s {
@@ -69,19 +87,7 @@ func TestGolden(t *testing.T) {
 				if err := r.Render(&got, d); err != nil {
 					t.Fatalf("%T: %v", r, err)
 				}
-				golden := filepath.Join("testdata", name+ext)
-				if *update {
-					if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
-						t.Fatal(err)
-					}
-				}
-				want, err := os.ReadFile(golden)
-				if err != nil {
-					t.Fatalf("%v (run go test ./report -update)", err)
-				}
-				if got.String() != string(want) {
-					t.Errorf("%T output differs from %s (go test ./report -update to accept):\n--- got\n%s\n--- want\n%s", r, golden, got.String(), want)
-				}
+				checkGolden(t, filepath.Join("testdata", name+ext), r, got.Bytes())
 			}
 			var got bytes.Buffer
 			if err := (JSON{}).Render(&got, d); err != nil {

@@ -15,6 +15,9 @@ func watchText(b *strings.Builder, d *Decision) error {
 	if c.DecidedAt != nil {
 		fmt.Fprintf(b, "; decided at %s", c.DecidedAt.Sub(c.Since))
 	}
+	if line := scopeLine(c); line != "" {
+		b.WriteString("\n" + oneLine(line))
+	}
 	b.WriteString("\n\n")
 	tw := tabwriter.NewWriter(b, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SLO\tCANARY\tBASELINE\tALLOWED\tROLLBACK\tCLEAR\tVERDICT\tWHY")
@@ -28,6 +31,21 @@ func watchText(b *strings.Builder, d *Decision) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(s.Name), canary, base, allowed, rb, cl, s.Decision, oneLine(s.Reason))
 	}
 	return tw.Flush()
+}
+
+// scopeLine says what was judged and against what, when the record says.
+func scopeLine(c *Canary) string {
+	line := ""
+	if c.Judged != "" {
+		line = "judged: " + c.Judged
+	}
+	if c.BaselineDescription != "" {
+		if line != "" {
+			line += "; "
+		}
+		line += "baseline: " + c.BaselineDescription
+	}
+	return line
 }
 
 // canaryFigures formats one SLO's canary, baseline and allowed values.
@@ -73,6 +91,9 @@ func watchMarkdown(b *strings.Builder, d *Decision) {
 		fmt.Fprintf(b, "; decided at %s", c.DecidedAt.Sub(c.Since))
 	}
 	b.WriteString(".\n\n")
+	if line := scopeLine(c); line != "" {
+		b.WriteString(escapeMD(line) + ".\n\n")
+	}
 	b.WriteString("| SLO | Canary | Baseline | Allowed | Evidence to roll back | Evidence to clear | Verdict | Why |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
 	for _, s := range c.SLOs {

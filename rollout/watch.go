@@ -97,13 +97,7 @@ func (w *Watch) Run(ctx context.Context) (*report.Decision, error) {
 	for i, s := range w.SLOs {
 		trackers[i] = newTracker(s, pol, ratioSLOs)
 	}
-	c := &report.Canary{
-		Duration: slo.FormatDuration(pol.Duration), Interval: slo.FormatDuration(pol.Interval),
-		Since: since, Labels: pol.Canary.Labels,
-	}
-	if pol.Baseline != nil {
-		c.Baseline = pol.Baseline.Labels
-	}
+	c := newCanaryRecord(pol, since)
 	d := &report.Decision{Schema: report.Schema, Command: "watch", StartedAt: start, Canary: c}
 	w.prime(ctx, start, log)
 
@@ -190,9 +184,9 @@ func (w *Watch) tick(ctx context.Context, ts []*tracker, since, at time.Time) (r
 	}, len(ts))
 	var jobs []job
 	for i, t := range ts {
-		jobs = append(jobs, job{t, providers.Scope{Name: providers.ScopeCanary, Labels: w.Policy.Canary.Labels}, &readings[i].canary, &readings[i].canaryErr})
+		jobs = append(jobs, job{t, canaryScope(w.Policy), &readings[i].canary, &readings[i].canaryErr})
 		if w.Policy.Baseline != nil {
-			jobs = append(jobs, job{t, providers.Scope{Name: providers.ScopeBaseline, Labels: w.Policy.Baseline.Labels}, &readings[i].base, &readings[i].baseErr})
+			jobs = append(jobs, job{t, baselineScope(w.Policy), &readings[i].base, &readings[i].baseErr})
 		}
 	}
 	var wg sync.WaitGroup

@@ -3,7 +3,10 @@
 // reading the config file, no clock, no network.
 package slo
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Formats a config file may be written in.
 const (
@@ -35,6 +38,33 @@ type Config struct {
 	Gate      GatePolicy
 	Canary    CanaryPolicy
 	Rollback  Rollback
+	Serve     *Section // the serve: block, which package serve decodes; nil when absent
+
+	where *problems // locates problems found after loading
+}
+
+// Problem places a problem found after loading (a query a backend
+// rejects, a value the static provider refuses) the way Load places its
+// own: path is the native path, such as slos[2].sli.error_query, and the
+// problem names the file, the line and the field in the file's own terms
+// (OpenSLO and Sloth files included).
+func (c *Config) Problem(path, format string, args ...any) Problem {
+	msg := fmt.Sprintf(format, args...)
+	if c.where == nil {
+		return Problem{File: c.Source, Path: path, Msg: msg}
+	}
+	p, _ := c.where.locate(path, msg)
+	return p
+}
+
+// Errors turns problems found after loading into a *ConfigError, sorted by
+// line as Load sorts its own; nil when there are none.
+func (c *Config) Errors(list []Problem) error {
+	if len(list) == 0 {
+		return nil
+	}
+	ps := &problems{file: c.Source, list: list}
+	return ps.err()
 }
 
 // Provider configures one metrics backend. Fields a backend does not use
@@ -196,15 +226,18 @@ type GatePolicy struct {
 }
 
 // Scope selects the canary or the baseline by label (or tag, or filter).
+// Offset, for the baseline only, reads the same queries that much earlier:
+// a deploy without a traffic split is compared with its own past.
 type Scope struct {
 	Labels map[string]string
+	Offset time.Duration
 }
 
 // CanaryPolicy is the policy `watch` applies.
 type CanaryPolicy struct {
 	Duration time.Duration
 	Interval time.Duration
-	Canary   Scope
+	Canary   Scope  // no labels: the whole service is judged (no split)
 	Baseline *Scope // nil: no baseline comparison
 
 	MaxFalseRollback      float64 // alpha: P(rolling back a healthy canary) over the whole watch

@@ -1,6 +1,10 @@
 package slo
 
-import "time"
+import (
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
 
 // The native format's YAML shape. Every struct is decoded strictly: a key
 // that is not listed here is an error with its line.
@@ -12,6 +16,7 @@ type rawConfig struct {
 	Gate      *rawGate      `yaml:"gate"`
 	Canary    *rawCanary    `yaml:"canary"`
 	Rollback  *rawRollback  `yaml:"rollback"`
+	Serve     yaml.Node     `yaml:"serve"` // owned by package serve: kept undecoded (section.go)
 
 	noProvider     string // what to say when no provider is configured; set by the OpenSLO and Sloth readers
 	noSLOsReported bool   // the reader explained already why there are no SLOs
@@ -106,6 +111,7 @@ type rawGate struct {
 
 type rawScope struct {
 	Labels map[string]string `yaml:"labels"`
+	Offset string            `yaml:"offset"`
 }
 
 type rawCanary struct {
@@ -178,6 +184,9 @@ func parseNative(name string, data []byte, opts Options) (*Config, error) {
 	cfg := build(&raw, ps, opts)
 	if err := ps.err(); err != nil {
 		return nil, err
+	}
+	if raw.Serve.Kind != 0 {
+		cfg.Serve = &Section{File: name, Key: "serve", data: data, pos: ps.pos}
 	}
 	return cfg, nil
 }

@@ -198,16 +198,33 @@ func TestBuildPolicyProblems(t *testing.T) {
 			func(c *rawConfig) { c.Canary = &rawCanary{Duration: "0"} },
 			[]string{`canary.duration: "0" must be longer than zero`},
 		},
-		"a canary scope without labels": {
+		"a baseline with neither labels nor offset": {
 			func(c *rawConfig) { c.Canary = &rawCanary{Baseline: &rawScope{}} },
-			[]string{"canary.baseline.labels: required: the labels that select this track, e.g. {track: canary}"},
+			[]string{"canary.baseline: set labels (a live baseline, e.g. {track: stable}), offset (the same queries that long before the deploy, e.g. 1h), or both"},
 		},
-		"canary labels that Prometheus cannot hold": {
+		"canary labels no backend can hold": {
 			func(c *rawConfig) {
-				c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"track-name": "canary", "app.kubernetes.io/version": "v2"}}}
+				c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"track name": "canary", "a=b": "v2", "__name__": "up"}}}
 			},
-			[]string{`canary.canary.labels.app.kubernetes.io/version: "app.kubernetes.io/version" is not a valid label name`,
-				`canary.canary.labels.track-name: "track-name" is not a valid label name`},
+			[]string{`canary.canary.labels.__name__: "__name__" is reserved (names starting with __ are internal; __name__ is the metric name): select the track by a label of its own, e.g. track`,
+				`canary.canary.labels.a=b: "a=b" is not a valid label name`,
+				`canary.canary.labels.track name: "track name" is not a valid label name`},
+		},
+		"a canary label with an empty value": {
+			func(c *rawConfig) { c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"track": ""}}} },
+			[]string{`canary.canary.labels.track: empty value: the matcher track="" selects every series without a track label, not this track: give the track's value, e.g. track: canary`},
+		},
+		"a baseline with the canary's labels": {
+			func(c *rawConfig) {
+				c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"track": "canary"}}, Baseline: &rawScope{Labels: map[string]string{"track": "canary"}}}
+			},
+			[]string{`canary.baseline.labels: the same as canary.canary.labels: the baseline would be the canary itself; give the stable track's labels, e.g. {track: stable}`},
+		},
+		"dotted and dashed labels are left to the backend": {
+			func(c *rawConfig) {
+				c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"customDimensions.track": "canary", "kube-version": "v2"}}}
+			},
+			nil,
 		},
 		"a max false rollback of 0": {
 			func(c *rawConfig) { c.Canary = &rawCanary{MaxFalseRollback: ptr(0.0)} },

@@ -37,14 +37,7 @@ func buildCanary(r *rawCanary, ps *problems) CanaryPolicy {
 	if c.Interval > c.Duration {
 		ps.add("canary.interval", "%s is longer than the duration %s: the canary would be read once at most; shorten interval or lengthen duration", FormatDuration(c.Interval), FormatDuration(c.Duration))
 	}
-	if r.Canary != nil {
-		c.Canary = Scope{Labels: r.Canary.Labels}
-		checkLabels(r.Canary.Labels, "canary.canary.labels", ps)
-	}
-	if r.Baseline != nil {
-		c.Baseline = &Scope{Labels: r.Baseline.Labels}
-		checkLabels(r.Baseline.Labels, "canary.baseline.labels", ps)
-	}
+	buildScopes(r, &c, ps)
 	prob := func(v *float64, path string, lo, hi float64, what string, into *float64) {
 		if v == nil {
 			return
@@ -90,17 +83,6 @@ func buildCanary(r *rawCanary, ps *problems) CanaryPolicy {
 	c.OnNoData = policy(r.OnNoData, c.OnNoData, "canary.on_no_data", ps)
 	c.OnError = policy(r.OnError, c.OnError, "canary.on_error", ps)
 	return c
-}
-
-func checkLabels(labels map[string]string, path string, ps *problems) {
-	if len(labels) == 0 {
-		ps.add(path, "required: the labels that select this track, e.g. {track: canary}")
-	}
-	for _, k := range sortedKeys(labels) {
-		if !envPattern.MatchString(k) {
-			ps.add(path+"."+k, "%q is not a valid label name", k)
-		}
-	}
 }
 
 func buildRollback(r *rawRollback, ps *problems) Rollback {

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sloguard/sloguard/internal/suggest"
 )
 
 var (
@@ -23,6 +25,12 @@ var (
 // yamlProblems turns a yaml.v3 error into Problems with lines and paths.
 // data is the file's content, for hints about the offending line.
 func yamlProblems(file string, data []byte, err error, pos *positions) []Problem {
+	return yamlProblemsKeys(file, data, err, pos, knownKeys)
+}
+
+// yamlProblemsKeys is yamlProblems with the known keys of the decoded
+// types given, for sections that other packages own.
+func yamlProblemsKeys(file string, data []byte, err error, pos *positions, known map[string][]string) []Problem {
 	te, isType := err.(*yaml.TypeError)
 	msgs := []string{err.Error()}
 	if isType {
@@ -41,7 +49,7 @@ func yamlProblems(file string, data []byte, err error, pos *positions) []Problem
 			pr.Msg = fmt.Sprintf("%q is set twice (first on line %s): keep one", d[1], d[2])
 		case f != nil:
 			pr.Path = pos.keyAt(pr.Line, f[1])
-			pr.Msg = unknownKeyMsg(f[1], f[2])
+			pr.Msg = unknownKeyIn(known[f[2]], f[1])
 		case c != nil:
 			value := strings.TrimSuffix(c[2], "...")
 			if c[2] != "" {
@@ -158,26 +166,35 @@ var knownKeys = func() map[string][]string {
 		slothFile{}, slothSLO{}, slothSLI{}, slothEvents{}, slothRaw{},
 	} {
 		t := reflect.TypeOf(v)
-		var keys []string
-		for i := 0; i < t.NumField(); i++ {
-			if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
-				keys = append(keys, k)
-			}
-		}
-		m[t.String()] = keys
+		m[t.String()] = structKeys(t)
 	}
 	return m
 }()
 
+// structKeys lists the YAML keys of a struct type's fields.
+func structKeys(t reflect.Type) []string {
+	var keys []string
+	for i := 0; i < t.NumField(); i++ {
+		if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
 // unknownKeyMsg says what is wrong with an unknown key and what would fit.
 func unknownKeyMsg(key, typ string) string {
-	keys := knownKeys[typ]
+	return unknownKeyIn(knownKeys[typ], key)
+}
+
+// unknownKeyIn is unknownKeyMsg for a type whose keys are given.
+func unknownKeyIn(keys []string, key string) string {
 	if len(keys) == 0 {
 		return fmt.Sprintf("unknown key %q", key)
 	}
 	best, dist := "", 3
 	for _, k := range keys {
-		if d := editDistance(strings.ToLower(key), k); d < dist && 2*d < len(k) {
+		if d := suggest.Distance(strings.ToLower(key), k); d < dist && 2*d < len(k) {
 			best, dist = k, d
 		}
 	}
@@ -185,25 +202,4 @@ func unknownKeyMsg(key, typ string) string {
 		return fmt.Sprintf("unknown key %q: did you mean %s?", key, best)
 	}
 	return fmt.Sprintf("unknown key %q: use one of %s", key, strings.Join(keys, ", "))
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -35,6 +35,8 @@ type params struct {
 	interval    time.Duration
 	alpha       float64
 	power       float64
+
+	offsetObjective, offsetBaseError float64 // the no-split rows (offset.go)
 }
 
 func main() {
@@ -51,6 +53,8 @@ func main() {
 	flag.DurationVar(&p.interval, "interval", 5*time.Second, "sloguard's evaluation interval")
 	flag.Float64Var(&p.alpha, "max-false-rollback", 0.01, "sloguard's max_false_rollback")
 	flag.Float64Var(&p.power, "power", 0.95, "sloguard's power")
+	flag.Float64Var(&p.offsetObjective, "offset-objective", 99, "no-split rows: SLO objective in percent")
+	flag.Float64Var(&p.offsetBaseError, "offset-base-error", 0.0015, "no-split rows: error ratio before the deploy")
 	flag.Parse()
 	var err error
 	if p.rps, err = floats(rps); err == nil {
@@ -61,6 +65,7 @@ func main() {
 		os.Exit(2)
 	}
 	bench(os.Stdout, p)
+	offsetBench(os.Stdout, p)
 }
 
 func floats(s string) ([]float64, error) {

@@ -63,14 +63,19 @@ func newApp(d *deps) *cli.App {
 		},
 		Action: rootAction(d),
 		Before: func(c *cli.Context) error {
+			if err := checkLogLevel(c.String("log-level")); err != nil {
+				return err
+			}
 			d.log = newLogger(d.stderr, c.String("log-level"))
 			return nil
 		},
 		Commands: []*cli.Command{
 			checkCommand(d),
 			watchCommand(d),
+			backtestCommand(d),
 			rollbackCommand(d),
 			validateCommand(d),
+			serveCommand(d),
 			demoCommand(d),
 			versionCommand(d),
 			completionCommand(d),
@@ -108,6 +113,9 @@ func commandDefaults(c *cli.Command, d *deps) {
 	before := c.Before
 	c.Before = func(c *cli.Context) error {
 		if c.IsSet("log-level") {
+			if err := checkLogLevel(c.String("log-level")); err != nil {
+				return err
+			}
 			d.log = newLogger(d.stderr, c.String("log-level"))
 		}
 		if before != nil {
@@ -148,11 +156,33 @@ func logLevelFlag() cli.Flag {
 	return &cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log detail on stderr: debug, info, warn, error", EnvVars: env("log-level")}
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelWarn
+// parseLevel reads the values --log-level takes.
+func parseLevel(level string) (slog.Level, bool) {
+	switch strings.ToLower(level) {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info":
+		return slog.LevelInfo, true
+	case "warn":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
 	}
+	return slog.LevelWarn, false
+}
+
+// checkLogLevel makes a level newLogger does not know a usage error rather
+// than a silent fallback to warn.
+func checkLogLevel(level string) error {
+	if _, ok := parseLevel(level); !ok {
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("--log-level %q: use debug, info, warn or error", level)}
+	}
+	return nil
+}
+
+// newLogger logs at level on w (warn for a level checkLogLevel refuses).
+func newLogger(w io.Writer, level string) *slog.Logger {
+	l, _ := parseLevel(level)
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -53,11 +52,7 @@ func parseAt(s string, now func() time.Time) (time.Time, error) {
 	if s == "" {
 		return now().UTC().Truncate(time.Second), nil
 	}
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return time.Time{}, &exitError{Code: exitUsage, Err: fmt.Errorf("--at %q: want an RFC 3339 time such as 2026-11-23T17:00:00Z", s)}
-	}
-	return t.UTC(), nil
+	return parseTime("at", s)
 }
 
 // runCheck loads the config, evaluates the gate and reports the decision.
@@ -85,6 +80,11 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
 		return err
 	}
 	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
+	for _, s := range dec.SLOs {
+		for _, w := range s.Warnings {
+			d.log.Warn("an SLO's query matches no series: check its labels", "slo", s.Name, "hint", w)
+		}
+	}
 	v := newVerdict(d, out.platform, opts.Verdict, cfg)
 	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
 	if err := out.emit(dec); err != nil {

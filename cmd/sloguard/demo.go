@@ -23,8 +23,9 @@ var demoConfig []byte
 
 // DemoOptions are the flags of `sloguard demo`.
 type DemoOptions struct {
-	Fault float64 // the canary's error ratio as a multiple of the stable track's
-	Seed  uint64
+	Fault   float64 // the canary's error ratio as a multiple of the stable track's
+	Seed    uint64
+	NoSplit bool // a deploy without a traffic split, judged against its own past
 }
 
 func demoCommand(d *deps) *cli.Command {
@@ -34,9 +35,10 @@ func demoCommand(d *deps) *cli.Command {
 		Flags: []cli.Flag{
 			&cli.Float64Flag{Name: "fault", Value: 10, Usage: "the canary's error ratio as a multiple of the stable track's (1: a healthy canary)", EnvVars: env("fault")},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the simulated traffic", EnvVars: env("seed")},
+			&cli.BoolFlag{Name: "no-split", Usage: "a release imported for all traffic at once (no canary), judged against the same queries a minute earlier", EnvVars: env("no-split")},
 		},
 		Action: func(c *cli.Context) error {
-			return runDemo(c.Context, d, DemoOptions{Fault: c.Float64("fault"), Seed: c.Uint64("seed")}, nil)
+			return runDemo(c.Context, d, DemoOptions{Fault: c.Float64("fault"), Seed: c.Uint64("seed"), NoSplit: c.Bool("no-split")}, nil)
 		},
 	}
 }
@@ -53,8 +55,11 @@ func runDemo(ctx context.Context, d *deps, opts DemoOptions, clock rollout.Clock
 		clock = rollout.RealClock{}
 	}
 	start := clock.Now().UTC().Truncate(time.Second)
-	svc := demoService(start, opts)
-	provs := map[string]providers.Provider{"simulated": svc}
+	story := splitStory(start, opts, cfg.Canary)
+	if opts.NoSplit {
+		story = noSplitStory(start, opts, cfg.Canary)
+	}
+	provs := map[string]providers.Provider{"simulated": story.service}
 
 	fmt.Fprintf(d.stdout, "sloguard demo: a simulated checkout service (5,000 requests/s), no setup needed.\n\n")
 	fmt.Fprintf(d.stdout, "1/2 Before the release: sloguard check reads 30 days of history.\n\n")
@@ -68,9 +73,11 @@ func runDemo(ctx context.Context, d *deps, opts DemoOptions, clock rollout.Clock
 	}
 	fmt.Fprintf(d.stdout, "%s\n", indent(b.String()))
 
-	pol := cfg.Canary
-	fmt.Fprintf(d.stdout, "2/2 The canary takes 10 %% of traffic; after 20 s its error ratio turns %g× the stable track's.\n", opts.Fault)
-	fmt.Fprintf(d.stdout, "    sloguard watch checks it every %s for up to %s, against the SLO and the stable baseline.\n\n", pol.Interval, pol.Duration)
+	pol := story.policy
+	for _, line := range story.intro {
+		fmt.Fprintln(d.stdout, line)
+	}
+	fmt.Fprintln(d.stdout)
 	progress := ci.NewProgress(d.stderr, true)
 	w := &rollout.Watch{
 		SLOs: cfg.SLOs, Providers: provs, Policy: pol, Clock: clock, Log: d.log,
@@ -93,8 +100,31 @@ func runDemo(ctx context.Context, d *deps, opts DemoOptions, clock rollout.Clock
 		return err
 	}
 	fmt.Fprintf(d.stdout, "\n%s\n", indent(b.String()))
-	fmt.Fprintf(d.stdout, "sloguard watch would exit %d here. Try: sloguard demo --fault 1 (a healthy canary), sloguard demo --fault 3.\n", decisionCode(wd))
+	fmt.Fprintf(d.stdout, "sloguard watch would exit %d here.", decisionCode(wd))
+	for _, line := range story.outro {
+		fmt.Fprintf(d.stdout, "%s\n", line)
+	}
 	return nil
+}
+
+// demoStory is one way to release the simulated service: its traffic, the
+// watch policy, and what the demo says before and after the watch.
+type demoStory struct {
+	service      providers.Provider
+	policy       slo.CanaryPolicy
+	intro, outro []string
+}
+
+func splitStory(start time.Time, opts DemoOptions, pol slo.CanaryPolicy) demoStory {
+	return demoStory{
+		service: demoService(start, opts),
+		policy:  pol,
+		intro: []string{
+			fmt.Sprintf("2/2 The canary takes 10 %% of traffic; after 20 s its error ratio turns %g× the stable track's.", opts.Fault),
+			fmt.Sprintf("    sloguard watch checks it every %s for up to %s, against the SLO and the stable baseline.", pol.Interval, pol.Duration),
+		},
+		outro: []string{" Try: sloguard demo --fault 1 (a healthy canary), sloguard demo --fault 3, sloguard demo --no-split."},
+	}
 }
 
 // demoService is a month of mostly good history with one bad hour ten

@@ -27,8 +27,9 @@ func (c *jumpClock) Sleep(ctx context.Context, t time.Time) error {
 
 func TestDemoTellsTheWholeStory(t *testing.T) {
 	tests := map[string]struct {
-		fault float64
-		want  []string
+		fault   float64
+		noSplit bool
+		want    []string
 	}{
 		"a tenfold fault is caught and rolled back in a dry run": {fault: 10, want: []string{
 			"sloguard check: PASS", "sloguard watch: FAIL", "would run command kubectl rollout undo deployment/checkout", "sloguard watch would exit 1",
@@ -36,12 +37,21 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 		"a healthy canary passes after the full minute": {fault: 1, want: []string{
 			"sloguard check: PASS", "sloguard watch: PASS", "watched 1m of 1m", "sloguard watch would exit 0",
 		}},
+		"without a split a threefold fault is caught against the minute before, and the limits are told": {fault: 3, noSplit: true, want: []string{
+			"sloguard check: PASS", "canary.canary left out, canary.baseline: {offset: 1m}", "sloguard watch: FAIL",
+			"judged: the whole service (no split: every query unscoped); baseline: the same queries 1m earlier (offset 1m)",
+			"checkout-latency: canary error ratio", "the baseline's 0.150%", "sloguard watch would exit 1",
+			"An incident that starts at the deploy for another reason", "a live baseline would suffer it too and cancel it, a past one cannot",
+		}},
+		"without a split a clean release passes": {fault: 1, noSplit: true, want: []string{
+			"sloguard watch: PASS", "watched 1m of 1m", "sloguard watch would exit 0",
+		}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
 			d := &deps{stdout: &out, stderr: io.Discard, getenv: func(string) string { return "" }, now: time.Now, log: newLogger(io.Discard, "warn")}
-			if err := runDemo(t.Context(), d, DemoOptions{Fault: tc.fault, Seed: 1}, &jumpClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)}); err != nil {
+			if err := runDemo(t.Context(), d, DemoOptions{Fault: tc.fault, Seed: 1, NoSplit: tc.noSplit}, &jumpClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)}); err != nil {
 				t.Fatal(err)
 			}
 			for _, w := range tc.want {

@@ -29,7 +29,9 @@ func flagCategories() map[string]string {
 		"no-rollback": "Rollback", "reason": "Rollback",
 		"environment": "GitHub", "environment-url": "GitHub", "deployment-id": "GitHub",
 		"check-run": "GitHub", "check-name": "GitHub", "comment": "GitHub",
-		"online": "Validate", "fault": "Demo", "seed": "Demo",
+		"online": "Validate", "fault": "Demo", "seed": "Demo", "no-split": "Demo",
+		"from": "Backtest", "to": "Backtest", "every": "Backtest",
+		"listen": "Serve", "state": "Serve",
 	}
 }
 

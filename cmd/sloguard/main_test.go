@@ -35,18 +35,23 @@ func TestScript(t *testing.T) {
 		Dir:                 filepath.Join("testdata", "script"),
 		RequireExplicitExec: true,
 		RequireUniqueNames:  true,
-		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"exits":      cmdExits,
-			"json1":      cmdJSON1,
-			"jsonfield":  cmdJSONField,
-			"ghoutput":   cmdGHOutput,
-			"ghreport":   cmdGHReport,
-			"vsofiles":   cmdVSOFiles,
-			"maskfirst":  cmdMaskFirst,
-			"nosecret":   cmdNoSecret,
-			"lineprefix": cmdLinePrefix,
-		},
+		Cmds:                scriptCmds(),
 	})
+}
+
+// scriptCmds are the commands every script directory may use.
+func scriptCmds() map[string]func(ts *testscript.TestScript, neg bool, args []string) {
+	return map[string]func(ts *testscript.TestScript, neg bool, args []string){
+		"exits":      cmdExits,
+		"json1":      cmdJSON1,
+		"jsonfield":  cmdJSONField,
+		"ghoutput":   cmdGHOutput,
+		"ghreport":   cmdGHReport,
+		"vsofiles":   cmdVSOFiles,
+		"maskfirst":  cmdMaskFirst,
+		"nosecret":   cmdNoSecret,
+		"lineprefix": cmdLinePrefix,
+	}
 }
 
 // exits CODE CMD [ARGS...]: run CMD and insist on its exit code.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +10,8 @@ import (
 
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/preflight"
+	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/rollout"
 	"github.com/sloguard/sloguard/slo"
@@ -41,6 +44,11 @@ func watchCommand(d *deps) *cli.Command {
 			&cli.BoolFlag{Name: "rollback-on-interrupt", Usage: "run the rollback actions when SIGINT/SIGTERM stops the watch", EnvVars: env("rollback-on-interrupt")},
 		}, append(deployFlags(), verdictFlags()...)...),
 		Action: func(c *cli.Context) error {
+			for _, f := range []struct{ name, eg string }{{"duration", "10m"}, {"interval", "30s"}} {
+				if v := flagDuration(c, f.name); c.IsSet(f.name) && v <= 0 {
+					return &exitError{Code: exitUsage, Err: fmt.Errorf("--%s %s: must be longer than zero, e.g. %s", f.name, v, f.eg)}
+				}
+			}
 			opts := WatchOptions{
 				Config: c.String("config"), PrometheusURL: c.String("prometheus-url"), SLOs: c.StringSlice("slo"),
 				Duration: flagDuration(c, "duration"), Interval: flagDuration(c, "interval"),
@@ -66,6 +74,15 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	if err := checkOutput(opts.Output); err != nil {
 		return err
 	}
+	now := d.now()
+	if clock != nil {
+		now = clock.Now()
+	}
+	since, err := checkSince(opts.Since, now)
+	if err != nil {
+		return err
+	}
+	opts.Since = since
 	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
 	if err != nil {
 		return err
@@ -82,15 +99,11 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	if pol.Interval > pol.Duration {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("interval %s is longer than duration %s", pol.Interval, pol.Duration)}
 	}
-	slos, err := gate.Select(cfg.SLOs, opts.SLOs)
+	slos, provs, err := canaryTargets(ctx, d, cfg, opts.SLOs, pol)
 	if err != nil {
 		return err
 	}
-	if err := watchable(cfg, slos, pol); err != nil {
-		return err
-	}
-	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
-	if err != nil {
+	if err := preflightWatch(ctx, d, cfg, slos, provs, now); err != nil {
 		return err
 	}
 	deploy := newDeployment(ctx, d, out.platform, opts.Deploy, cfg)
@@ -131,16 +144,77 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	return &exitError{Code: decisionCode(dec)}
 }
 
+// canaryTargets picks the SLOs a canary is judged on (all, or those named)
+// and builds their backends: what watch and backtest read.
+func canaryTargets(ctx context.Context, d *deps, cfg *slo.Config, names []string, pol slo.CanaryPolicy) ([]slo.SLO, map[string]providers.Provider, error) {
+	slos, err := gate.Select(cfg.SLOs, names)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := watchable(slos, pol); err != nil {
+		return nil, nil, err
+	}
+	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
+	return slos, provs, err
+}
+
 // watchable rejects SLOs a canary cannot be judged on, before any waiting.
-func watchable(cfg *slo.Config, slos []slo.SLO, pol slo.CanaryPolicy) error {
+// Without canary labels the whole service is judged (no split).
+func watchable(slos []slo.SLO, pol slo.CanaryPolicy) error {
 	for _, s := range slos {
 		if s.SLI.Kind() == slo.KindRatio {
 			return &exitError{Code: exitUsage, Err: fmt.Errorf("slo %q: watch needs event counts, not a ratio: write its SLI as error_query (or good_query) with total_query", s.Name)}
 		}
-		p, _ := cfg.ProviderByName(s.Provider)
-		if (p.Type == "prometheus" || p.Type == "datadog" || p.Type == "appinsights") && len(pol.Canary.Labels) == 0 {
-			return &exitError{Code: exitUsage, Err: fmt.Errorf("canary.canary.labels: required to tell the canary apart in provider %q, e.g. {track: canary}", p.Name)}
+	}
+	// A baseline from the past must end before the deploy: --duration may
+	// have outgrown the offset the config checked against canary.duration.
+	if b := pol.Baseline; b != nil && b.Offset > 0 && pol.Duration > b.Offset {
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("duration %s is longer than canary.baseline.offset %s: the baseline would overlap the period after the deploy; watch at most %s or lengthen the offset", slo.FormatDuration(pol.Duration), slo.FormatDuration(b.Offset), slo.FormatDuration(b.Offset))}
+	}
+	return nil
+}
+
+// sinceSkew is how far in the future --since may be: the clocks of the
+// machine that deployed and of the one that watches may differ a little.
+const sinceSkew = time.Minute
+
+// checkSince refuses a --since in the future (beyond a little clock skew,
+// which it absorbs): the backend would be asked about events that have not
+// happened, and answer in riddles.
+func checkSince(since, now time.Time) (time.Time, error) {
+	switch {
+	case since.IsZero() || !since.After(now):
+		return since, nil
+	case since.After(now.Add(sinceSkew)):
+		return since, &exitError{Code: exitUsage, Err: fmt.Errorf("--since %s is in the future (it is %s here, %s of clock skew allowed): pass the time the canary was deployed",
+			since.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), sinceSkew)}
+	}
+	return now, nil
+}
+
+// preflightWatch checks the queries offline as validate does, then reads
+// the canary and the baseline once, before the watch waits its first
+// interval: a query that is itself wrong (a misspelt metric among them)
+// stops the watch now with exit 2, not after the canary was deployed and
+// watched for nothing; a track whose labels match nothing yet is a
+// warning, since a canary may still be starting.
+func preflightWatch(ctx context.Context, d *deps, cfg *slo.Config, slos []slo.SLO, provs map[string]providers.Provider, at time.Time) error {
+	if err := preflight.Offline(ctx, cfg, slos, providerEnv(cfg, d.getenv, d.log)); err != nil {
+		return err
+	}
+	var bad []error
+	for _, r := range preflight.Online(ctx, cfg, slos, provs, at.UTC(), false) {
+		switch r.Status() {
+		case "error":
+			bad = append(bad, fmt.Errorf("slo %q, read as the %s: %w", r.SLO, r.Scope, r.Err))
+		case "empty":
+			if hint := r.Hint(); hint != "" {
+				d.log.Warn("no series for the "+r.Scope+" yet: it may not be deployed yet, or its labels are wrong", "slo", r.SLO, "hint", hint)
+			}
 		}
+	}
+	if len(bad) > 0 {
+		return &exitError{Code: exitUsage, Err: errors.Join(bad...)}
 	}
 	return nil
 }

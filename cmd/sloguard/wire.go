@@ -17,7 +17,7 @@ func newProviders(ctx context.Context, cfg *slo.Config, used []slo.SLO, getenv f
 	for _, s := range used {
 		need[s.Provider] = true
 	}
-	env := registry.Env{Getenv: getenv, ConfigDir: filepath.Dir(cfg.Source), Log: log}
+	env := providerEnv(cfg, getenv, log)
 	out := map[string]providers.Provider{}
 	for _, pc := range cfg.Providers {
 		if !need[pc.Name] {
@@ -44,6 +44,11 @@ func withPrometheusToken(pc slo.Provider, getenv func(string) string) slo.Provid
 		pc.BearerTokenEnv = prometheusTokenEnv
 	}
 	return pc
+}
+
+// providerEnv is what building a backend may read besides its config.
+func providerEnv(cfg *slo.Config, getenv func(string) string, log *slog.Logger) registry.Env {
+	return registry.Env{Getenv: getenv, ConfigDir: filepath.Dir(cfg.Source), Log: log, SLOs: cfg.SLOs}
 }
 
 // ambientSecrets are credentials that CI systems and SDKs read from the

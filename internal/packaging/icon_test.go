@@ -2,7 +2,7 @@ package packaging
 
 import (
 	"bytes"
-	"flag"
+	goflag "flag"
 	"image"
 	"image/color"
 	"image/png"
@@ -12,7 +12,7 @@ import (
 	"testing"
 )
 
-var updateIcons = flag.Bool("update-icons", false, "rewrite the Azure DevOps icons")
+var updateIcons = goflag.Bool("update-icons", false, "rewrite the Azure DevOps icons")
 
 // shieldIcon draws sloguard's icon: a green shield with a white check mark,
 // antialiased by sampling each pixel 4×4 times. It is drawn, not stored as

@@ -271,6 +271,12 @@ func TestExtensionPublisher(t *testing.T) {
 }
 
 func TestAzureExampleUsesTheTaskAsDeclared(t *testing.T) {
+	for _, path := range azureExamples {
+		t.Run(path, func(t *testing.T) { checkAzureExample(t, path) })
+	}
+}
+
+func checkAzureExample(t *testing.T, path string) {
 	var task taskJSON
 	readJSON(t, "azure-devops/task/task.json", &task)
 	inputs, outputs := map[string]bool{}, map[string]bool{}
@@ -280,7 +286,7 @@ func TestAzureExampleUsesTheTaskAsDeclared(t *testing.T) {
 	for _, o := range task.OutputVariables {
 		outputs[o.Name] = true
 	}
-	data, err := os.ReadFile(filepath.Join(root, "examples/azure-pipelines.yml"))
+	data, err := os.ReadFile(filepath.Join(root, path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strconv"
 	"time"
+
+	"github.com/prometheus/common/model"
 )
 
 // Day is 24 hours, the unit most segments are written in.
@@ -138,6 +140,11 @@ func (h *History) service(name string) (Service, bool) {
 
 // SampleCount is how many samples the history writes, all series together.
 func (h *History) SampleCount() int { return 2 * len(h.Services) * len(h.Times()) }
+
+// Loaded implements Backfill: Prometheus must count every sample at End.
+func (h *History) Loaded() (string, time.Time, float64) {
+	return fmt.Sprintf("sum(count_over_time(%s[%s]))", Metric, model.Duration(h.Span)), h.End, float64(h.SampleCount())
+}
 
 // WriteOpenMetrics writes the history in the OpenMetrics text format that
 // promtool backfills from: one counter family, series one after another,

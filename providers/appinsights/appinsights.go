@@ -127,8 +127,10 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ..
 }
 
 // Counts implements providers.Provider: each query runs over the timespan
-// (at-window, at] and must return one row with one number.
+// (at-window, at] and must return one row with one number. A scope's offset
+// moves the timespan back: the same KQL over the same length, earlier.
 func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
+	at = q.Scope.Shift(at)
 	c := providers.Counts{Start: at.Add(-q.Window), End: at}
 	if err := p.checkKind(q.SLI); err != nil {
 		return c, err

@@ -13,6 +13,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
+	"github.com/sloguard/sloguard/internal/aitest"
 	"github.com/sloguard/sloguard/providers/conformance"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -69,14 +70,10 @@ func aiQueue(r *http.Request, body []byte) string {
 }
 
 // table answers with one table of one column, as the query API does.
-func table(typ, rows string) string {
-	return fmt.Sprintf(`{"tables":[{"name":"PrimaryResult","columns":[{"name":"sum_itemCount","type":%q}],"rows":%s}]}`, typ, rows)
-}
+func table(typ, rows string) string { return aitest.Table(typ, rows) }
 
 // azureError answers with Azure Monitor's error object.
-func azureError(code, msg string) string {
-	return fmt.Sprintf(`{"error":{"message":%q,"code":%q,"correlationId":"7d2a1c44-5a5e-4f4b-9d5e-1d2c3b4a5f6e"}}`, msg, code)
-}
+func azureError(code, msg string) string { return aitest.Error(code, msg) }
 
 // aiRender answers as the Application Insights and Log Analytics query
 // APIs do.

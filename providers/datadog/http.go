@@ -62,7 +62,7 @@ func (p *Provider) points(ctx context.Context, rq string, from, to time.Time) ([
 	}
 	switch len(resp.Series) {
 	case 0:
-		return nil, p.queryErr(rq, fmt.Errorf("%w: no series matched (no traffic, or a scope that matches nothing)", providers.ErrNoData))
+		return nil, p.queryErr(rq, errNoSeries)
 	case 1:
 	default:
 		names := make([]string, 0, 3)

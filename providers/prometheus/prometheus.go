@@ -4,11 +4,13 @@ package prometheus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -29,6 +31,9 @@ type Provider struct {
 	api  v1.API
 	lim  *providers.Limiter
 	log  *slog.Logger
+
+	mu    sync.Mutex
+	known map[string]bool // metric names Diagnose found series for
 }
 
 // New builds a provider from its config; getenv reads the secrets it names.
@@ -62,19 +67,16 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}
-	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: providers.NewLimiter(cfg), log: log}, nil
+	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: providers.NewLimiter(cfg), log: log, known: map[string]bool{}}, nil
 }
 
 // Counts implements providers.Provider.
 func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
-	c := providers.Counts{Start: at.Add(-q.Window), End: at}
+	// An offset is in the query itself; Start and End say what it read.
+	c := providers.Counts{Start: q.Scope.Shift(at).Add(-q.Window), End: q.Scope.Shift(at)}
 	switch q.SLI.Kind() {
 	case slo.KindThreshold, slo.KindRatio:
-		query, kind := q.SLI.Query, q.SLI.Kind()
-		if kind == slo.KindRatio {
-			query = q.SLI.ErrorRatioQuery
-		}
-		rq, _, err := p.resolve(q, query)
+		rq, _, err := p.resolve(q, valueQuery(q.SLI))
 		c.Resolved = []string{rq}
 		if err != nil {
 			return c, err
@@ -82,18 +84,13 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		// NaN is "no observations" for a threshold and 0/0 (no traffic) for a
 		// raw error ratio: no data, which the policy decides, not a bad query.
 		v, err := p.instant(ctx, rq, at, true)
+		if errors.Is(err, errNoSeries) {
+			c.Unmatched = []string{rq}
+		}
 		if err != nil {
 			return c, err
 		}
-		if kind == slo.KindThreshold {
-			c.Value, c.Total = v, 1
-			return c, nil
-		}
-		if v < 0 || v > 1 {
-			return c, p.queryErr(rq, providers.BadQuery("error ratio %v is outside [0, 1]", v))
-		}
-		c.Good, c.Total = 1-v, 1
-		return c, nil
+		return c, p.setValue(&c, q.SLI.Kind(), rq, v)
 	}
 	partQuery, good := providers.PartQuery(q.SLI)
 	// Resolve both before sending either: a bad query is a config error,
@@ -105,11 +102,51 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		return c, err
 	}
 	perSec := map[string]bool{rqT: perSecT, rqP: perSecP}
-	var err error
+	var (
+		mu    sync.Mutex
+		empty = map[string]bool{}
+		err   error
+	)
 	c.Good, c.Total, err = providers.ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
-		return p.instantCount(ctx, rq, at, perSec[rq], q.Window)
+		v, err := p.instant(ctx, rq, at, false)
+		if errors.Is(err, errNoSeries) {
+			mu.Lock()
+			empty[rq] = true
+			mu.Unlock()
+		}
+		if err != nil {
+			return 0, err
+		}
+		return p.count(rq, v, perSec[rq], q.Window)
 	})
+	for _, rq := range []string{rqT, rqP} { // the total first: its emptiness is the one to explain
+		if empty[rq] {
+			c.Unmatched = append(c.Unmatched, rq)
+		}
+	}
 	return c, err
+}
+
+// valueQuery is the one query of a threshold or raw error-ratio SLI.
+func valueQuery(s slo.SLI) string {
+	if s.Kind() == slo.KindRatio {
+		return s.ErrorRatioQuery
+	}
+	return s.Query
+}
+
+// setValue stores a threshold SLI's value, or a raw error ratio as Good out
+// of Total = 1.
+func (p *Provider) setValue(c *providers.Counts, kind slo.Kind, rq string, v float64) error {
+	if kind == slo.KindThreshold {
+		c.Value, c.Total = v, 1
+		return nil
+	}
+	if v < 0 || v > 1 {
+		return p.queryErr(rq, providers.BadQuery("error ratio %v is outside [0, 1]", v))
+	}
+	c.Good, c.Total = 1-v, 1
+	return nil
 }
 
 // resolve resolves one SLI query for q, its error quoting the query.
@@ -121,13 +158,9 @@ func (p *Provider) resolve(q providers.Query, query string) (string, bool, error
 	return rq, perSecond, nil
 }
 
-// instantCount runs an event query and converts a per-second rate to a
-// count over the window. An empty result is no data.
-func (p *Provider) instantCount(ctx context.Context, rq string, at time.Time, perSecond bool, window time.Duration) (float64, error) {
-	v, err := p.instant(ctx, rq, at, false)
-	if err != nil {
-		return 0, err
-	}
+// count checks an event query's value and converts a per-second rate to a
+// count over the window.
+func (p *Provider) count(rq string, v float64, perSecond bool, window time.Duration) (float64, error) {
 	if v < 0 {
 		return 0, p.queryErr(rq, providers.BadQuery("returned %v: event counts cannot be negative", v))
 	}
@@ -137,10 +170,7 @@ func (p *Provider) instantCount(ctx context.Context, rq string, at time.Time, pe
 	return v, nil
 }
 
-// instant runs one instant query and insists on one finite sample. NaN is
-// no data when nanIsNoData (a threshold query such as histogram_quantile
-// over a window without observations, or a raw ratio's 0/0), a bad query
-// otherwise.
+// instant runs one instant query and insists on one finite sample (see one).
 func (p *Provider) instant(ctx context.Context, rq string, at time.Time, nanIsNoData bool) (float64, error) {
 	val, err := p.do(ctx, rq, func(ctx context.Context) (model.Value, v1.Warnings, error) {
 		v, w, _, err := p.api.Query(ctx, rq, at)
@@ -149,27 +179,34 @@ func (p *Provider) instant(ctx context.Context, rq string, at time.Time, nanIsNo
 	if err != nil {
 		return 0, err
 	}
-	var v float64
 	switch r := val.(type) {
 	case model.Vector:
-		switch len(r) {
-		case 0:
-			return 0, p.queryErr(rq, errNoSeries)
-		case 1:
-			if r[0].Histogram != nil {
-				return 0, p.queryErr(rq, errNativeHistogram)
-			}
-			v = float64(r[0].Value)
-		default:
-			return 0, p.queryErr(rq, providers.BadQuery("returned %d series (%s): aggregate them into one, e.g. sum(...)", len(r), seriesList(len(r), func(i int) model.Metric { return r[i].Metric })))
-		}
+		return p.one(rq, r, nanIsNoData)
 	case *model.Scalar:
-		v = float64(r.Value)
+		return p.one(rq, model.Vector{{Value: r.Value}}, nanIsNoData)
 	case model.Matrix:
 		return 0, p.queryErr(rq, providers.BadQuery("returned a range vector (matrix): wrap the [range] selector in a function such as rate() or increase()"))
-	default:
-		return 0, p.queryErr(rq, providers.BadQuery("returned a %s, want one number", val.Type()))
 	}
+	return 0, p.queryErr(rq, providers.BadQuery("returned a %s, want one number", val.Type()))
+}
+
+// one insists on one finite sample in one evaluation's result: none is no
+// data, several are a query to aggregate. NaN is no data when nanIsNoData
+// (a threshold query such as histogram_quantile over a window without
+// observations, or a raw ratio's 0/0), a bad query otherwise. Instant and
+// range reads share it, so that both classify a result alike.
+func (p *Provider) one(rq string, vec model.Vector, nanIsNoData bool) (float64, error) {
+	switch len(vec) {
+	case 0:
+		return 0, p.queryErr(rq, errNoSeries)
+	case 1:
+	default:
+		return 0, p.queryErr(rq, providers.BadQuery("returned %d series (%s): aggregate them into one, e.g. sum(...)", len(vec), seriesList(len(vec), func(i int) model.Metric { return vec[i].Metric })))
+	}
+	if vec[0].Histogram != nil {
+		return 0, p.queryErr(rq, errNativeHistogram)
+	}
+	v := float64(vec[0].Value)
 	switch {
 	case math.IsNaN(v) && nanIsNoData:
 		return 0, p.queryErr(rq, fmt.Errorf("%w: returned NaN (no traffic or observations in the window?)", providers.ErrNoData))

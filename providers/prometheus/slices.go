@@ -87,8 +87,10 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 		go func() { defer wg.Done(); total, errT = p.eventSeries(ctx, rqT, perSecT, r.Step, out) }()
 		go func() { defer wg.Done(); part, errP = p.eventSeries(ctx, rqP, perSecP, r.Step, out) }()
 		wg.Wait()
+		var unmatched []string
 		if errors.Is(errP, providers.ErrNoData) {
 			part, errP = nil, nil // no error series at all: no errors
+			unmatched = []string{rqP}
 		}
 		if err := providers.JoinErrors(errT, errP); err != nil {
 			return nil, err
@@ -103,6 +105,9 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 			}
 			out[i].Total = t
 			out[i].Good = providers.GoodEvents(pv, t, good)
+		}
+		for i := range out {
+			out[i].Unmatched = unmatched
 		}
 	}
 	for i := range out {
@@ -140,27 +145,14 @@ func (p *Provider) series(ctx context.Context, rq string, perSecond bool, step t
 	}
 	first := slices[0].End
 	seen := false
-	for lo := 0; lo < len(slices); lo += maxPoints {
-		hi := min(lo+maxPoints, len(slices)) - 1
-		rng := v1.Range{Start: slices[lo].End, End: slices[hi].End, Step: step}
-		val, err := p.do(ctx, rq, func(ctx context.Context) (model.Value, v1.Warnings, error) {
-			v, w, _, err := p.api.QueryRange(ctx, rq, rng)
-			return v, w, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		m, ok := val.(model.Matrix)
-		if !ok {
-			return nil, p.queryErr(rq, providers.BadQuery("range query returned a %s, want a matrix", val.Type()))
-		}
+	err := p.rangeChunks(ctx, rq, first, step, len(slices), func(lo, hi int, m model.Matrix) error {
 		if len(m) > 1 {
-			return nil, p.queryErr(rq, providers.BadQuery("returned %d series (%s): aggregate them into one, e.g. sum(...)", len(m), seriesList(len(m), func(i int) model.Metric { return m[i].Metric })))
+			return p.queryErr(rq, providers.BadQuery("returned %d series (%s): aggregate them into one, e.g. sum(...)", len(m), seriesList(len(m), func(i int) model.Metric { return m[i].Metric })))
 		}
 		for _, s := range m {
 			seen = true
 			if len(s.Histograms) > 0 {
-				return nil, p.queryErr(rq, errNativeHistogram)
+				return p.queryErr(rq, errNativeHistogram)
 			}
 			for _, pt := range s.Values {
 				off := pt.Timestamp.Time().Sub(first)
@@ -175,9 +167,38 @@ func (p *Provider) series(ctx context.Context, rq string, perSecond bool, step t
 				vals[i] = v
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if !seen {
 		return nil, p.queryErr(rq, errNoSeries)
 	}
 	return vals, nil
+}
+
+// rangeChunks runs the range query rq for the n evaluation times first,
+// first+step, … in chunks of at most maxPoints, and hands each chunk's
+// matrix to fn with the indexes [lo, hi] of the times it covers.
+func (p *Provider) rangeChunks(ctx context.Context, rq string, first time.Time, step time.Duration, n int, fn func(lo, hi int, m model.Matrix) error) error {
+	for lo := 0; lo < n; lo += maxPoints {
+		hi := min(lo+maxPoints, n) - 1
+		rng := v1.Range{Start: first.Add(time.Duration(lo) * step), End: first.Add(time.Duration(hi) * step), Step: step}
+		val, err := p.do(ctx, rq, func(ctx context.Context) (model.Value, v1.Warnings, error) {
+			v, w, _, err := p.api.QueryRange(ctx, rq, rng)
+			return v, w, err
+		})
+		if err != nil {
+			return err
+		}
+		m, ok := val.(model.Matrix)
+		if !ok {
+			return p.queryErr(rq, providers.BadQuery("range query returned a %s, want a matrix", val.Type()))
+		}
+		if err := fn(lo, hi, m); err != nil {
+			return err
+		}
+	}
+	return nil
 }
