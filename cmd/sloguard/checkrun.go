@@ -103,7 +103,7 @@ func (v *verdict) start(ctx context.Context) {
 	id, err := v.api.CreateCheckRun(ctx, cr)
 	if err != nil {
 		v.off = true
-		v.warn("%v", err)
+		v.checkRunWarn(err)
 		return
 	}
 	v.runID = id
@@ -126,12 +126,23 @@ func (v *verdict) finish(ctx context.Context, dec *report.Decision, markdown []b
 			_, err = v.api.CreateCheckRun(ctx, cr)
 		}
 		if err != nil {
-			v.warn("%v", err)
+			v.checkRunWarn(err)
 		}
 	}
 	if v.opts.Comment {
 		v.comment(ctx, markdown)
 	}
+}
+
+// checkRunWarn says a check run could not be made, and how to stop asking
+// when the permission is missing on purpose.
+func (v *verdict) checkRunWarn(err error) {
+	var pe *ci.PermissionError
+	if errors.As(err, &pe) {
+		v.warn("%v; or set the input check-run: false (--check-run=false)", err)
+		return
+	}
+	v.warn("%v", err)
 }
 
 // errNoVerdict completes a check run that a watch left in progress.
