@@ -31,6 +31,9 @@ type output struct {
 	reportFlag string
 	platform   ci.Platform
 	path       string // where the record was written, once it was
+	// published, when set, gets the decision and its Markdown summary once
+	// they are out: the GitHub check run and pull request comment.
+	published func(dec *report.Decision, markdown []byte)
 }
 
 // newOutput picks the CI platform. Its commands go to stdout, except with
@@ -74,7 +77,11 @@ func (o *output) emit(dec *report.Decision) error {
 	if _, err := io.Copy(o.d.stdout, &stdout); err != nil {
 		return err
 	}
-	return o.platform.Publish(dec, path, md.Bytes())
+	err := o.platform.Publish(dec, path, md.Bytes())
+	if o.published != nil {
+		o.published(dec, md.Bytes())
+	}
+	return err
 }
 
 // rollback runs the rollback actions on a breach. The record is written
