@@ -34,13 +34,16 @@ type GitHubAPI struct {
 	owner, repo string
 	sha, ref    string
 	runURL      string
+	// EnvironmentURL, when set, is the environment_url of every deployment
+	// status: the link to the deployed environment on the deployment.
+	EnvironmentURL string
 }
 
 // NewGitHubAPI builds a client from the runner's environment: the token,
 // GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_REF.
 func NewGitHubAPI(token string, getenv func(string) string, log *slog.Logger) (*GitHubAPI, error) {
 	if token == "" {
-		return nil, errors.New("no GitHub token: pass github-token to the action, or set GITHUB_TOKEN")
+		return nil, ErrNoToken
 	}
 	owner, repo, ok := strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
 	if !ok || owner == "" || repo == "" {
@@ -86,6 +89,9 @@ func (g *GitHubAPI) FindDeployment(ctx context.Context, environment string) (int
 	}
 	deps, _, err := g.client.Repositories.ListDeployments(ctx, g.owner, g.repo, &github.DeploymentsListOptions{SHA: g.sha, Environment: environment, ListOptions: github.ListOptions{PerPage: 1}})
 	if err != nil {
+		if pe := permissionError(err, "list deployments", "deployments: read"); pe != nil {
+			return 0, pe
+		}
 		return 0, fmt.Errorf("list deployments: %w", explain(err))
 	}
 	if len(deps) == 0 {
@@ -104,8 +110,15 @@ func (g *GitHubAPI) SetDeploymentStatus(ctx context.Context, id int64, state, en
 	if environment != "" {
 		req.Environment = github.String(environment)
 	}
+	if g.EnvironmentURL != "" {
+		req.EnvironmentURL = github.String(g.EnvironmentURL)
+	}
 	if _, _, err := g.client.Repositories.CreateDeploymentStatus(ctx, g.owner, g.repo, id, req); err != nil {
-		return fmt.Errorf("set deployment %d status %s: %w", id, state, explain(err))
+		op := fmt.Sprintf("set deployment %d status %s", id, state)
+		if pe := permissionError(err, op, "deployments: write"); pe != nil {
+			return pe
+		}
+		return fmt.Errorf("%s: %w", op, explain(err))
 	}
 	return nil
 }
@@ -140,7 +153,11 @@ func (g *GitHubAPI) Dispatch(ctx context.Context, gh slo.GitHubAction, d *report
 	}
 	raw := json.RawMessage(payload)
 	if _, _, err := g.dispatch.Repositories.Dispatch(ctx, g.owner, g.repo, github.DispatchRequestOptions{EventType: gh.DispatchEvent, ClientPayload: &raw}); err != nil {
-		return "", fmt.Errorf("repository_dispatch %s: %w", gh.DispatchEvent, explain(err))
+		op := "repository_dispatch " + gh.DispatchEvent
+		if pe := permissionError(err, op, "contents: write"); pe != nil {
+			return "", pe
+		}
+		return "", fmt.Errorf("%s: %w", op, explain(err))
 	}
 	return g.owner + "/" + g.repo, nil
 }
@@ -165,7 +182,11 @@ func (g *GitHubAPI) WorkflowDispatch(ctx context.Context, gh slo.GitHubAction, d
 		inputs[k] = strings.ReplaceAll(v, RollbackIDPlaceholder, d.RollbackID)
 	}
 	if _, err := g.dispatch.Actions.CreateWorkflowDispatchEventByFileName(ctx, g.owner, g.repo, w.File, github.CreateWorkflowDispatchEventRequest{Ref: ref, Inputs: inputs}); err != nil {
-		return "", fmt.Errorf("workflow_dispatch %s: %w", w.File, explain(err))
+		op := "workflow_dispatch " + w.File
+		if pe := permissionError(err, op, "actions: write"); pe != nil {
+			return "", pe
+		}
+		return "", fmt.Errorf("%s: %w", op, explain(err))
 	}
 	return "@" + ref, nil
 }

@@ -298,7 +298,7 @@ func TestErrorsGiveAdvice(t *testing.T) {
 		"401 says the token is bad": {ghtest.Reply{Status: 401, Body: `{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}`},
 			"401 Bad credentials []: the token is invalid or expired: give the action a valid github-token"},
 		"403 without a limit names the permissions": {ghtest.Reply{Status: 403, Body: `{"message": "Resource not accessible by integration"}`},
-			"403 Resource not accessible by integration []: can the token reach this repository, with permissions deployments: write (statuses)"},
+			"set deployment 42 status success: the token lacks the permission deployments: write: add it to the job's permissions: block, or give github-token a token that has it (GitHub said: POST "},
 		"404 names the permissions too": {ghtest.Reply{Status: 404, Body: `{"message": "Not Found"}`}, "404 Not Found []: can the token reach this repository"},
 	}
 	for name, tc := range tests {
@@ -341,7 +341,7 @@ func TestNewGitHubAPIRefusesWhatCannotWork(t *testing.T) {
 	tests := map[string]struct {
 		token, repo, want string
 	}{
-		"no token":             {"", "acme/shop", "no GitHub token: pass github-token to the action, or set GITHUB_TOKEN"},
+		"no token":             {"", "acme/shop", "no GitHub token: give the action github-token (its default is ${{ github.token }}), or set GITHUB_TOKEN"},
 		"no repository":        {"tok", "", `GITHUB_REPOSITORY "" is not owner/repo`},
 		"a repository not o/r": {"tok", "shop", `GITHUB_REPOSITORY "shop" is not owner/repo`},
 	}

@@ -82,16 +82,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if argErr != nil {
 		return exitCode(argErr, d.stderr)
 	}
+	if err := newApp(d).RunContext(ctx, args); err != nil {
+		annotateError(d, err)
+		return exitCode(err, d.stderr)
+	}
+	return exitPass
+}
+
+// newApp is the command line: every command, flag and help text.
+func newApp(d *deps) *cli.App {
 	app := &cli.App{
-		Name:                 "sloguard",
-		Usage:                "guard releases with SLOs: gate on error budget, judge canaries, roll back",
-		Version:              version,
-		Writer:               d.stdout,
-		ErrWriter:            d.stderr,
-		HideVersion:          true,
-		EnableBashCompletion: false,
-		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are mapped in one place below
-		Flags:                []cli.Flag{logLevelFlag()},
+		Name:                  "sloguard",
+		Usage:                 "guard releases with SLOs: gate on error budget, judge canaries, roll back",
+		Version:               version,
+		Writer:                d.stdout,
+		ErrWriter:             d.stderr,
+		HideVersion:           true,                         // --version is ours (rootAction): urfave's would take -v, through a global
+		EnableBashCompletion:  true,                         // --generate-bash-completion, for `sloguard completion`
+		ExitErrHandler:        func(*cli.Context, error) {}, // exit codes are mapped in one place below
+		CustomAppHelpTemplate: cli.AppHelpTemplate + exitCodesHelp,
+		Flags: []cli.Flag{
+			logLevelFlag(),
+			&cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true},
+		},
+		Action: rootAction(d),
 		Before: func(c *cli.Context) error {
 			if err := checkLogLevel(c.String("log-level")); err != nil {
 				return err
@@ -108,16 +122,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			serveCommand(d),
 			demoCommand(d),
 			versionCommand(d),
+			completionCommand(d),
 		},
 		OnUsageError: usageError,
 	}
 	for _, c := range app.Commands {
 		commandDefaults(c, d)
+		polishHelp(c)
 	}
-	if err := app.RunContext(ctx, args); err != nil {
-		return exitCode(err, d.stderr)
+	for _, f := range app.Flags {
+		if sf, ok := f.(*cli.StringFlag); ok {
+			sf.Category = flagCategories()[sf.Name]
+		}
 	}
-	return exitPass
+	return app
 }
 
 // commandDefaults gives every command what the app has: usage errors on
@@ -155,6 +173,9 @@ func usageError(c *cli.Context, err error, _ bool) error {
 	help := "sloguard --help"
 	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		help = "sloguard " + c.Command.Name + " --help"
+	}
+	if s := flagSuggestion(c, err); s != "" {
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("%w: did you mean %s? (see %s)", err, s, help)}
 	}
 	return &exitError{Code: exitUsage, Err: fmt.Errorf("%w (see %s)", err, help)}
 }
@@ -234,12 +255,17 @@ func versionCommand(d *deps) *cli.Command {
 		Name:  "version",
 		Usage: "print the version",
 		Action: func(*cli.Context) error {
-			c := commit
-			if c == "" {
-				c = "unknown commit"
-			}
-			fmt.Fprintf(d.stdout, "sloguard %s (%s, %s %s/%s)\n", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			printVersion(d.stdout)
 			return nil
 		},
 	}
+}
+
+// printVersion answers `sloguard version` and `sloguard --version`.
+func printVersion(w io.Writer) {
+	c := commit
+	if c == "" {
+		c = "unknown commit"
+	}
+	fmt.Fprintf(w, "sloguard %s (%s, %s %s/%s)\n", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -19,21 +20,23 @@ type CheckOptions struct {
 	Report        string
 	Override      string
 	At            time.Time
+	Verdict       verdictOptions
 }
 
 func checkCommand(d *deps) *cli.Command {
 	return &cli.Command{
 		Name:  "check",
 		Usage: "gate a release on error budget and burn rates",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			configFlag(), prometheusURLFlag(), sloFlag(), outputFlag(), reportFlag(),
 			&cli.StringFlag{Name: "override", Usage: "let a closed gate pass, recording this `REASON` (decision: overridden, exit 0)", EnvVars: env("override")},
 			&cli.StringFlag{Name: "at", Usage: "evaluate as of this RFC 3339 `TIME` instead of now (replays, audits)", EnvVars: env("at")},
-		},
+		}, verdictFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := CheckOptions{
 				Config: c.String("config"), PrometheusURL: c.String("prometheus-url"), SLOs: c.StringSlice("slo"),
 				Output: c.String("output"), Report: c.String("report"), Override: c.String("override"),
+				Verdict: verdictOptionsFrom(c),
 			}
 			at, err := parseAt(c.String("at"), d.now)
 			if err != nil {
@@ -84,6 +87,8 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) (err error) {
 			d.log.Warn("an SLO's query matches no series: check its labels", "slo", s.Name, "hint", w)
 		}
 	}
+	v := newVerdict(d, out.platform, opts.Verdict, cfg)
+	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
 	out.emit(dec)
 	return &exitError{Code: decisionCode(dec)}
 }

@@ -58,8 +58,8 @@ canary:
 }
 
 type watchRun struct {
-	err             error
-	stdout, summary string
+	err                     error
+	stdout, stderr, summary string
 }
 
 // githubWatch runs `sloguard watch` as a GitHub Actions step would, with
@@ -86,11 +86,11 @@ func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOpti
 	}
 	err := runWatch(t.Context(), d, opts, &stepClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)})
 	d.close()
-	if strings.Contains(stderr.String(), "GitHub") {
+	if token != "" && strings.Contains(stderr.String(), "GitHub") {
 		t.Errorf("GitHub warnings: %s", stderr.String())
 	}
 	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
-	return watchRun{err: err, stdout: stdout.String(), summary: string(summary)}
+	return watchRun{err: err, stdout: stdout.String(), stderr: stderr.String(), summary: string(summary)}
 }
 
 // status is a deployment status request as GitHub documents it.
@@ -206,6 +206,12 @@ func TestWatchWithoutATokenCallsNothing(t *testing.T) {
 	r := githubWatch(t, srv, watchConfig("0", ""), WatchOptions{Deploy: deployOptions{Environment: "production"}}, "")
 	if exitOf(r.err) != exitPass || len(srv.Calls()) != 0 {
 		t.Errorf("exit %d, %d calls", exitOf(r.err), len(srv.Calls()))
+	}
+	// An environment was named: that its status cannot be kept is said
+	// where the run shows it, as a warning annotation.
+	want := "::warning title=sloguard::cannot set the deployment status of the deployment in environment \"production\": no GitHub token: give the action github-token (its default is ${{ github.token }}), or set GITHUB_TOKEN\n"
+	if strings.Count(r.stderr, "::warning") != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks the one warning %q:\n%s", want, r.stderr)
 	}
 }
 

@@ -40,6 +40,9 @@ type output struct {
 	path       string // where the record was last written
 	failed     string // a path the record could not be written to
 	emitted    bool   // a decision (or an error record) went out
+	// published, when set, gets the decision and its Markdown summary once
+	// they are out: the GitHub check run and pull request comment.
+	published func(dec *report.Decision, markdown []byte)
 }
 
 // newOutput picks the CI platform. Its commands go to stdout, except with
@@ -87,6 +90,9 @@ func (o *output) emit(dec *report.Decision) {
 	}
 	if err := o.platform.Publish(dec, path, md); err != nil {
 		o.d.log.Warn("cannot publish everything to the CI platform; the exit code still says the decision", "error", err)
+	}
+	if o.published != nil {
+		o.published(dec, md)
 	}
 }
 

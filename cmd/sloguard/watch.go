@@ -28,6 +28,7 @@ type WatchOptions struct {
 	RollbackOnInterrupt bool
 	Output, Report      string
 	Deploy              deployOptions
+	Verdict             verdictOptions
 }
 
 func watchCommand(d *deps) *cli.Command {
@@ -36,21 +37,22 @@ func watchCommand(d *deps) *cli.Command {
 		Usage: "watch a canary, decide as early as the data allows, roll back on a breach",
 		Flags: append([]cli.Flag{
 			configFlag(), prometheusURLFlag(), sloFlag(), outputFlag(), reportFlag(),
-			&cli.DurationFlag{Name: "duration", Usage: "how long to watch", DefaultText: "canary.duration, else 10m", EnvVars: env("duration")},
-			&cli.DurationFlag{Name: "interval", Usage: "how often to evaluate", DefaultText: "canary.interval, else 30s", EnvVars: env("interval")},
+			durationFlag("duration", "how long to watch, e.g. 10m", "canary.duration, else 10m"),
+			durationFlag("interval", "how often to evaluate, e.g. 30s", "canary.interval, else 30s"),
 			&cli.StringFlag{Name: "since", Usage: "count events from this RFC 3339 `TIME` (the deploy) instead of from the start of the watch", EnvVars: env("since")},
 			&cli.BoolFlag{Name: "no-rollback", Aliases: []string{"dry-run"}, Usage: "on a breach, print the rollback actions instead of running them", EnvVars: env("no-rollback")},
 			&cli.BoolFlag{Name: "rollback-on-interrupt", Usage: "run the rollback actions when SIGINT/SIGTERM stops the watch", EnvVars: env("rollback-on-interrupt")},
-		}, deployFlags()...),
+		}, append(deployFlags(), verdictFlags()...)...),
 		Action: func(c *cli.Context) error {
 			opts := WatchOptions{
 				Config: c.String("config"), PrometheusURL: c.String("prometheus-url"), SLOs: c.StringSlice("slo"),
-				Duration: c.Duration("duration"), Interval: c.Duration("interval"),
+				Duration: flagDuration(c, "duration"), Interval: flagDuration(c, "interval"),
 				NoRollback: c.Bool("no-rollback"), RollbackOnInterrupt: c.Bool("rollback-on-interrupt"),
 				Output: c.String("output"), Report: c.String("report"), Deploy: deployOptionsFrom(c),
+				Verdict: verdictOptionsFrom(c),
 			}
 			for _, f := range []struct{ name, eg string }{{"duration", "10m"}, {"interval", "30s"}} {
-				if v := c.Duration(f.name); c.IsSet(f.name) && v <= 0 {
+				if v := flagDuration(c, f.name); c.IsSet(f.name) && v <= 0 {
 					err := &exitError{Code: exitUsage, Err: fmt.Errorf("--%s %s: must be longer than zero, e.g. %s", f.name, v, f.eg)}
 					return flagError(d, "watch", opts.Output, opts.Report, opts.Config, err)
 				}
@@ -111,6 +113,9 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	}
 	deploy := newDeployment(ctx, d, out.platform, opts.Deploy, cfg)
 	deploy.set(ctx, "in_progress", "sloguard is watching the canary")
+	v := newVerdict(d, out.platform, opts.Verdict, cfg)
+	v.start(ctx)
+	defer v.abort(context.WithoutCancel(ctx), errNoVerdict) // a check run left in progress, if any
 
 	progress := ci.NewProgress(d.stderr, out.platform.Name() == "local")
 	w := &rollout.Watch{
@@ -123,6 +128,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	progress.Done()
 	if err != nil {
 		deploy.set(context.WithoutCancel(ctx), "error", err.Error())
+		v.abort(context.WithoutCancel(ctx), err)
 		return err
 	}
 	// From here on there is a decision: the rollback actions run and the
@@ -136,6 +142,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	}
 	deploy.finish(ctx, dec)
 	dec.FinishedAt = d.now().UTC()
+	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
 	out.emit(dec)
 	return &exitError{Code: decisionCode(dec)}
 }

@@ -24,6 +24,7 @@ func newProviders(ctx context.Context, cfg *slo.Config, used []slo.SLO, getenv f
 		if !need[pc.Name] {
 			continue
 		}
+		pc = withPrometheusToken(pc, getenv)
 		p, err := registry.New(ctx, pc, env)
 		if err != nil {
 			return nil, &exitError{Code: exitUsage, Err: err}
@@ -31,6 +32,19 @@ func newProviders(ctx context.Context, cfg *slo.Config, used []slo.SLO, getenv f
 		out[pc.Name] = p
 	}
 	return out, nil
+}
+
+// prometheusTokenEnv names the bearer token of every prometheus provider
+// that names no credentials of its own: what a CI service connection (the
+// Azure DevOps task's metricsConnection) supplies beside --prometheus-url.
+const prometheusTokenEnv = "SLOGUARD_PROMETHEUS_TOKEN"
+
+func withPrometheusToken(pc slo.Provider, getenv func(string) string) slo.Provider {
+	if pc.Type == "prometheus" && pc.BearerTokenEnv == "" && pc.BasicAuthUserEnv == "" && pc.BasicAuthPasswordEnv == "" &&
+		pc.Headers["Authorization"] == "" && getenv(prometheusTokenEnv) != "" {
+		pc.BearerTokenEnv = prometheusTokenEnv
+	}
+	return pc
 }
 
 // providerEnv is what building a backend may read besides its config.
@@ -43,8 +57,8 @@ func providerEnv(cfg *slo.Config, getenv func(string) string, log *slog.Logger) 
 // names them or not.
 func ambientSecrets() []string {
 	return []string{
-		"GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "SYSTEM_ACCESSTOKEN", "ACTIONS_RUNTIME_TOKEN",
-		"AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+		"GITHUB_TOKEN", "INPUT_GITHUB-TOKEN", "INPUT_GITHUB_TOKEN", "SYSTEM_ACCESSTOKEN", "ACTIONS_RUNTIME_TOKEN", prometheusTokenEnv,
+		"AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SYSTEM_OIDCREQUESTURI",
 		"DD_API_KEY", "DD_APP_KEY", "DD_APPLICATION_KEY",
 	}
 }
