@@ -66,9 +66,6 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 		a.setOutput("rolledBack", strconv.FormatBool(rolledBack(d)))
 	}
 	printDetails(a, a.Out, d)
-	if d.Decision == report.Error {
-		fmt.Fprintf(a.Out, "##vso[task.logissue type=error]%s\n", escapeAzureData("sloguard "+d.Command+": "+d.Reason))
-	}
 	failed := failedActions(d)
 	for _, act := range failed {
 		fmt.Fprintf(a.Out, "##vso[task.logissue type=error]%s\n", escapeAzureData("rollback action failed: "+actionLine(act)))

@@ -75,9 +75,6 @@ func (g *GitHub) Publish(d *report.Decision, reportPath string, markdown []byte)
 	}
 	printDetails(g, g.Out, d)
 	var rest bytes.Buffer
-	if d.Decision == report.Error {
-		fmt.Fprintf(g.Out, "::error title=%s::%s\n", escapeProperty("sloguard "+d.Command), escapeData(d.Reason))
-	}
 	failed := failedActions(d)
 	for _, a := range failed {
 		fmt.Fprintf(g.Out, "::error title=%s::%s\n", escapeProperty("Rollback action failed"), escapeData(actionLine(a)))

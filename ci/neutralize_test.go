@@ -131,7 +131,8 @@ func TestAzurePublishSetsTheResultWhenTheSummaryFails(t *testing.T) {
 }
 
 // A run that evaluated nothing still tells the pipeline why: decision
-// error, an error annotation (an issue and a failed task on Azure).
+// error in the outputs, the summary, a failed task on Azure (the error's
+// annotation is the caller's, on the config's lines when it can).
 func TestErrorDecisionIsPublished(t *testing.T) {
 	d := &report.Decision{Schema: report.Schema, Command: "watch", Decision: report.Error, Reason: "the config has 1 problem(s): slos[0].objective: required"}
 	g, gout, env := newGitHub(t)
@@ -142,14 +143,17 @@ func TestErrorDecisionIsPublished(t *testing.T) {
 	if outs["decision"] != "error" || outs["report"] != "r.json" || outs["rolled-back"] != "false" {
 		t.Errorf("outputs %v", outs)
 	}
-	if !strings.Contains(gout.String(), "::error title=sloguard watch::the config has 1 problem(s)") {
-		t.Errorf("no error annotation:\n%s", gout)
+	if gout.Len() != 0 {
+		t.Errorf("commands for a decision without SLOs:\n%s", gout)
+	}
+	if b, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"]); !bytes.Contains(b, []byte("sloguard watch: error")) {
+		t.Errorf("summary %q", b)
 	}
 	a, aout, dir := newAzure(t)
 	if err := a.Publish(d, filepath.Join(dir, "r.json"), []byte("x")); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"##vso[task.setvariable variable=decision;isoutput=true]error", "##vso[task.logissue type=error]sloguard watch: the config", "##vso[task.complete result=Failed;]the config"} {
+	for _, want := range []string{"##vso[task.setvariable variable=decision;isoutput=true]error", "##vso[task.uploadsummary]", "##vso[task.complete result=Failed;]the config"} {
 		if !strings.Contains(aout.String(), want) {
 			t.Errorf("azure output lacks %q:\n%s", want, aout)
 		}

@@ -89,7 +89,7 @@ func newVerdict(d *deps, p ci.Platform, opts verdictOptions, cfg *slo.Config) *v
 }
 
 func (v *verdict) warn(format string, args ...any) {
-	ci.Warn(v.d.getenv, v.d.stderr, "sloguard", strings.TrimSpace(fmt.Sprintf(format, args...)))
+	ci.Warn(v.d.getenv, v.d.cmdErr, "sloguard", strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
 // start creates the check run in_progress (watch), so that a required

@@ -191,6 +191,10 @@ func (o *output) abort(err error, started time.Time) {
 		Run: o.platform.Run(),
 	}
 	o.d.redact.Scrub(dec)
+	var ce *slo.ConfigError
+	if !errors.As(err, &ce) { // config problems are annotated on their lines (annotateError)
+		ci.AnnotateProblems(o.d.getenv, o.d.cmdErr, "sloguard "+o.command, []ci.Problem{{Msg: dec.Reason}})
+	}
 	path := o.writeRecord(o.render(report.JSON{}, dec))
 	if err := o.platform.Publish(dec, path, o.render(report.Markdown{}, dec)); err != nil {
 		o.d.log.Warn("cannot publish everything to the CI platform", "error", err)
