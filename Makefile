@@ -32,11 +32,12 @@ fmt-check:
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # Go tests last, through gotestsum, so that the run ends with its count of
-# tests: "DONE 512 tests in 90s".
+# tests: "DONE 512 tests in 90s". With the race detector (it needs cgo: gcc,
+# which .ci/run installs): a data race fails the run.
 GOTESTSUM := go run gotest.tools/gotestsum@v1.12.3
 
 go-test:
-	$(GOTESTSUM) --format pkgname -- -count=1 ./...
+	CGO_ENABLED=1 $(GOTESTSUM) --format pkgname -- -race -count=1 ./...
 
 task-test:
 	cd $(TASK_DIR) && npm ci --no-audit --no-fund && npm test

@@ -85,6 +85,7 @@ type Provider struct {
 	Timeout              time.Duration // total deadline of one query, retries included
 	Retries              int
 	MaxConcurrency       int
+	MaxResponseBytes     int64 // bound on one answer's body; 0: the client's default (50 MiB)
 	PartialResponse      *bool // Thanos: partial_response parameter when set
 
 	// Datadog.

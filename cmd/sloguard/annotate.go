@@ -24,5 +24,5 @@ func annotateError(d *deps, err error) {
 		}
 		problems = append(problems, ci.Problem{File: p.File, Line: p.Line, Msg: msg})
 	}
-	ci.AnnotateProblems(d.getenv, d.stderr, "sloguard config", problems)
+	ci.AnnotateProblems(d.getenv, d.cmdErr, "sloguard config", problems)
 }

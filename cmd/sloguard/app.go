@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sloguard/sloguard/ci"
+	"github.com/sloguard/sloguard/internal/redact"
 )
 
 // Set by the build: -ldflags "-X main.version=v1.2.3 -X main.commit=abc".
@@ -21,26 +24,67 @@ var (
 
 // deps are the process's streams, environment and clock, built once in run
 // and handed to every command: no globals.
+//
+// Every stream passes the one redaction layer: stdout and stderr carry
+// sloguard's text, logs and untrusted text (backend bodies, rollback
+// output), redacted and, in CI, neutralised so that no line becomes a
+// workflow command; cmdOut and cmdErr carry the workflow commands sloguard
+// itself writes, redacted; rawOut and rawErr only the mask commands, which
+// must show the runner the secrets they hide.
 type deps struct {
 	stdout, stderr io.Writer
+	cmdOut, cmdErr io.Writer
+	rawOut, rawErr io.Writer
+	redact         *redact.Redactor
 	getenv         func(string) string
 	now            func() time.Time
 	log            *slog.Logger
+	flush          []*redact.Writer
+}
+
+// newDeps wraps the process's streams in the redaction layer. It knows the
+// ambient CI credentials from the start; a command adds the config's
+// secrets once it has loaded it (output.secure).
+func newDeps(stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) *deps {
+	r := redact.New()
+	d := &deps{rawOut: stdout, rawErr: stderr, redact: r, getenv: getenv, now: now}
+	for _, n := range ambientSecrets() {
+		r.Add(getenv(n))
+	}
+	neutralize := ci.Neutralizer(getenv)
+	out, errw := r.Writer(stdout, neutralize), r.Writer(stderr, neutralize)
+	cmdOut, cmdErr := r.Writer(stdout, nil), r.Writer(stderr, nil)
+	d.stdout, d.stderr, d.cmdOut, d.cmdErr = out, errw, cmdOut, cmdErr
+	d.flush = []*redact.Writer{cmdOut, out, cmdErr, errw}
+	d.log = newLogger(d.stderr, "warn")
+	return d
+}
+
+// close passes on what the writers hold back (a last line without a
+// newline).
+func (d *deps) close() {
+	for _, w := range d.flush {
+		_ = w.Flush()
+	}
 }
 
 // run is the whole program; main only exits with its result.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dropBlankEnv()
-	d := &deps{stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}
+	getenv := os.Getenv
 	wd, _ := os.Getwd()
-	if argv, getenv, err := actionArgv(args, d.getenv, wd); err != nil {
-		return exitCode(err, stderr)
-	} else if argv != nil { // the GitHub Action: inputs become flags (action.go)
-		args, d.getenv = argv, getenv
+	argv, actionEnv, argErr := actionArgv(args, getenv, wd)
+	if argv != nil { // the GitHub Action: inputs become flags (action.go)
+		args, getenv = argv, actionEnv
+	}
+	d := newDeps(stdout, stderr, getenv, time.Now)
+	defer d.close()
+	if argErr != nil {
+		return exitCode(argErr, d.stderr)
 	}
 	if err := newApp(d).RunContext(ctx, args); err != nil {
 		annotateError(d, err)
-		return exitCode(err, stderr)
+		return exitCode(err, d.stderr)
 	}
 	return exitPass
 }

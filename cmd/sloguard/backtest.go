@@ -90,8 +90,9 @@ func runBacktest(ctx context.Context, d *deps, opts BacktestOptions) error {
 	if err != nil {
 		return err
 	}
-	platform := newOutput(d, opts.Output, opts.Report).platform // CI commands off stdout with -o json
-	platform.Mask(secrets(cfg, d.getenv))
+	out := newOutput(d, "backtest", opts.Output, opts.Report) // CI commands off stdout with -o json
+	out.secure(cfg)
+	platform := out.platform
 	if opts.To.After(started) {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("--to %s is in the future: windows after now have no data yet", opts.To.Format(time.RFC3339))}
 	}
@@ -135,6 +136,7 @@ func runBacktest(ctx context.Context, d *deps, opts BacktestOptions) error {
 // prints stdout once, then publishes to the CI platform.
 func emitBacktest(d *deps, platform ci.Platform, opts BacktestOptions, rec *report.Backtest) error {
 	renderers := map[string]report.BacktestRenderer{"text": report.Text{}, "json": report.JSON{}, "markdown": report.Markdown{}}
+	d.redact.Scrub(rec) // the one redaction layer, as for a decision
 	var record, md, stdout bytes.Buffer
 	if err := (report.JSON{}).RenderBacktest(&record, rec); err != nil {
 		return err

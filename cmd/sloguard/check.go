@@ -40,7 +40,7 @@ func checkCommand(d *deps) *cli.Command {
 			}
 			at, err := parseAt(c.String("at"), d.now)
 			if err != nil {
-				return err
+				return flagError(d, "check", opts.Output, opts.Report, opts.Config, err)
 			}
 			opts.At = at
 			return runCheck(c.Context, d, opts)
@@ -56,17 +56,19 @@ func parseAt(s string, now func() time.Time) (time.Time, error) {
 }
 
 // runCheck loads the config, evaluates the gate and reports the decision.
-func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
+func runCheck(ctx context.Context, d *deps, opts CheckOptions) (err error) {
 	started := d.now().UTC()
 	if err := checkOutput(opts.Output); err != nil {
 		return err
 	}
+	out := newOutput(d, "check", opts.Output, opts.Report)
+	out.config = opts.Config
+	defer func() { out.abort(err, started) }()
 	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
 	if err != nil {
 		return err
 	}
-	out := newOutput(d, opts.Output, opts.Report)
-	out.platform.Mask(secrets(cfg, d.getenv))
+	out.secure(cfg)
 	slos, err := gate.Select(cfg.SLOs, opts.SLOs)
 	if err != nil {
 		return err
@@ -87,8 +89,6 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
 	}
 	v := newVerdict(d, out.platform, opts.Verdict, cfg)
 	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
-	if err := out.emit(dec); err != nil {
-		return err
-	}
+	out.emit(dec)
 	return &exitError{Code: decisionCode(dec)}
 }

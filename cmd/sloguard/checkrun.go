@@ -89,7 +89,7 @@ func newVerdict(d *deps, p ci.Platform, opts verdictOptions, cfg *slo.Config) *v
 }
 
 func (v *verdict) warn(format string, args ...any) {
-	ci.Warn(v.d.getenv, v.d.stderr, "sloguard", strings.TrimSpace(fmt.Sprintf(format, args...)))
+	ci.Warn(v.d.getenv, v.d.cmdErr, "sloguard", strings.TrimSpace(fmt.Sprintf(format, args...)))
 }
 
 // start creates the check run in_progress (watch), so that a required
@@ -156,8 +156,9 @@ func (v *verdict) abort(ctx context.Context, cause error) {
 		return
 	}
 	defer func() { v.runID = 0 }()
+	msg := v.d.redact.String(cause.Error()) // it leaves for GitHub: the one redaction layer
 	cr := ci.CheckRun{Name: v.opts.checkName(), Status: "completed", Conclusion: "failure", CompletedAt: v.d.now().UTC(),
-		Title: "error: " + truncateLine(cause.Error(), 200), Summary: "sloguard stopped without a verdict:\n\n```\n" + cause.Error() + "\n```\n"}
+		Title: "error: " + truncateLine(msg, 200), Summary: "sloguard stopped without a verdict:\n\n```\n" + msg + "\n```\n"}
 	if err := v.api.CompleteCheckRun(ctx, v.runID, cr); err != nil {
 		v.warn("%v", err)
 	}

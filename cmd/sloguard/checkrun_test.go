@@ -2,6 +2,10 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -61,13 +65,14 @@ func githubCheck(t *testing.T, srv *ghtest.Server, opts CheckOptions, token stri
 		"GITHUB_OUTPUT": filepath.Join(ws, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(ws, "summary"),
 	}
 	var stdout, stderr bytes.Buffer
-	d := &deps{stdout: &stdout, stderr: &stderr, getenv: envFunc(env), now: time.Now, log: newLogger(&stderr, "warn")}
+	d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
 	if opts.Output == "" {
 		opts.Output = "text"
 	}
 	opts.Verdict.CommandName = "check"
 	opts.At = time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
 	err := runCheck(t.Context(), d, opts)
+	d.close()
 	return ghRun{err: err, stdout: stdout.String(), stderr: stderr.String()}
 }
 
@@ -204,20 +209,33 @@ func TestWatchErrorCompletesTheCheckRun(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+checkRuns, ghtest.Reply{Status: 201, Body: checkRunOK})
 	srv.Handle("PATCH "+checkRuns+"/4", ghtest.Reply{Status: 200, Body: checkRunOK})
-	// The record cannot be written (its directory is a file): the watch
-	// ends with exit 2 after its check run started.
-	blocker := filepath.Join(t.TempDir(), "file")
-	os.WriteFile(blocker, nil, 0o644)
-	r := githubWatch(t, srv, watchConfig("0", ""), WatchOptions{Report: filepath.Join(blocker, "record.json"), Verdict: verdictOptions{CheckRun: true, CommandName: "watch"}}, "ghs_t0ken")
-	if exitOf(r.err) != exitUsage {
-		t.Errorf("exit %d, want 2", exitOf(r.err))
+	// A backend that passes the preflight (no series yet) and then
+	// rejects the watch's first query: the watch ends with exit 2 after
+	// its check run started. (An unwritable record no longer ends a watch:
+	// the decision stands.)
+	prom := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		if strings.Contains(r.FormValue("query"), "[30s]") {
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprint(w, `{"status":"error","errorType":"bad_data","error":"parse error: the backend changed its mind"}`)
+			return
+		}
+		fmt.Fprint(w, `{"status":"success","data":{"resultType":"vector","result":[]}}`)
+	}))
+	defer prom.Close()
+	config := "version: 1\nproviders:\n  - {name: prom, type: prometheus, url: " + prom.URL + ", retries: 0}\n" +
+		"slos:\n  - {name: api, objective: 99.9, sli: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}\n" +
+		"canary: {duration: 1m, interval: 30s}\n"
+	r := githubWatch(t, srv, config, WatchOptions{Verdict: verdictOptions{CheckRun: true, CommandName: "watch"}}, "ghs_t0ken")
+	if code := exitCode(r.err, io.Discard); code != exitUsage {
+		t.Errorf("exit %d (%v), want 2", code, r.err)
 	}
 	routes, bodies := requests(t, srv)
 	if !reflect.DeepEqual(routes, []string{"POST " + checkRuns, "PATCH " + checkRuns + "/4"}) {
 		t.Fatalf("exit %d, calls %q", exitOf(r.err), routes)
 	}
 	out := bodies[1]["output"].(map[string]any)
-	if bodies[1]["status"] != "completed" || bodies[1]["conclusion"] != "failure" || out["title"] != "error: the watch ended without a verdict: see the run's log" {
+	if title, _ := out["title"].(string); bodies[1]["status"] != "completed" || bodies[1]["conclusion"] != "failure" || !strings.HasPrefix(title, "error: ") || !strings.Contains(title, "backend changed its mind") {
 		t.Errorf("end %v: a check run left in progress is completed, never as a pass", bodies[1])
 	}
 }

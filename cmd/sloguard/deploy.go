@@ -64,16 +64,16 @@ func newDeployment(ctx context.Context, d *deps, p ci.Platform, opts deployOptio
 	if token == "" {
 		switch {
 		case dep.gh != nil && !opts.DryRun:
-			ci.Warn(d.getenv, d.stderr, "sloguard", fmt.Sprintf("rollback.github is configured but %s is empty: the GitHub rollback actions will fail. %v", tokenEnv, ci.ErrNoToken))
+			ci.Warn(d.getenv, d.cmdErr, "sloguard", fmt.Sprintf("rollback.github is configured but %s is empty: the GitHub rollback actions will fail. %v", tokenEnv, ci.ErrNoToken))
 		case named:
-			ci.Warn(d.getenv, d.stderr, "sloguard", fmt.Sprintf("cannot set the deployment status of %s: %v", dep.describe(), ci.ErrNoToken))
+			ci.Warn(d.getenv, d.cmdErr, "sloguard", fmt.Sprintf("cannot set the deployment status of %s: %v", dep.describe(), ci.ErrNoToken))
 		}
 		return dep
 	}
 	api, err := ci.NewGitHubAPI(token, d.getenv, d.log)
 	if err != nil {
 		if named || dep.gh != nil {
-			ci.Warn(d.getenv, d.stderr, "sloguard", fmt.Sprintf("GitHub API unavailable: %v", err))
+			ci.Warn(d.getenv, d.cmdErr, "sloguard", fmt.Sprintf("GitHub API unavailable: %v", err))
 		}
 		return dep
 	}
@@ -96,7 +96,7 @@ func (dep *deployment) warn(err error) {
 		return
 	}
 	dep.warned = true
-	ci.Warn(dep.d.getenv, dep.d.stderr, "sloguard", fmt.Sprintf("cannot set the status of %s: %v", dep.describe(), err))
+	ci.Warn(dep.d.getenv, dep.d.cmdErr, "sloguard", fmt.Sprintf("cannot set the status of %s: %v", dep.describe(), err))
 }
 
 // set reports a state on the deployment, when one is named. A failure to
@@ -114,7 +114,7 @@ func (dep *deployment) set(ctx context.Context, state, description string) {
 		}
 		id, dep.id = found, found
 	}
-	if err := dep.api.SetDeploymentStatus(ctx, id, state, dep.env, description); err != nil {
+	if err := dep.api.SetDeploymentStatus(ctx, id, state, dep.env, dep.d.redact.String(description)); err != nil {
 		dep.warn(err)
 	}
 }

@@ -11,7 +11,7 @@ import (
 )
 
 func testApp(stdout io.Writer) *cli.App {
-	return newApp(&deps{stdout: stdout, stderr: io.Discard, getenv: func(string) string { return "" }, now: time.Now})
+	return newApp(newDeps(stdout, io.Discard, func(string) string { return "" }, time.Now))
 }
 
 func TestEveryFlagHasACategory(t *testing.T) {

@@ -41,7 +41,8 @@ func runValidate(ctx context.Context, d *deps, path, promURL string, online bool
 	}
 	// --online talks to backends with the config's credentials: have the
 	// runner mask them before anything else is printed.
-	ci.Detect(d.getenv, d.stdout).Mask(secrets(cfg, d.getenv))
+	addSecrets(d.redact, cfg, d.getenv)
+	ci.New(d.getenv, d.cmdOut, d.rawOut).Mask(d.redact.Masks())
 	if err := preflight.Offline(ctx, cfg, cfg.SLOs, providerEnv(cfg, d.getenv, d.log)); err != nil {
 		return err
 	}

@@ -44,11 +44,6 @@ func watchCommand(d *deps) *cli.Command {
 			&cli.BoolFlag{Name: "rollback-on-interrupt", Usage: "run the rollback actions when SIGINT/SIGTERM stops the watch", EnvVars: env("rollback-on-interrupt")},
 		}, append(deployFlags(), verdictFlags()...)...),
 		Action: func(c *cli.Context) error {
-			for _, f := range []struct{ name, eg string }{{"duration", "10m"}, {"interval", "30s"}} {
-				if v := flagDuration(c, f.name); c.IsSet(f.name) && v <= 0 {
-					return &exitError{Code: exitUsage, Err: fmt.Errorf("--%s %s: must be longer than zero, e.g. %s", f.name, v, f.eg)}
-				}
-			}
 			opts := WatchOptions{
 				Config: c.String("config"), PrometheusURL: c.String("prometheus-url"), SLOs: c.StringSlice("slo"),
 				Duration: flagDuration(c, "duration"), Interval: flagDuration(c, "interval"),
@@ -56,10 +51,17 @@ func watchCommand(d *deps) *cli.Command {
 				Output: c.String("output"), Report: c.String("report"), Deploy: deployOptionsFrom(c),
 				Verdict: verdictOptionsFrom(c),
 			}
+			for _, f := range []struct{ name, eg string }{{"duration", "10m"}, {"interval", "30s"}} {
+				if v := flagDuration(c, f.name); c.IsSet(f.name) && v <= 0 {
+					err := &exitError{Code: exitUsage, Err: fmt.Errorf("--%s %s: must be longer than zero, e.g. %s", f.name, v, f.eg)}
+					return flagError(d, "watch", opts.Output, opts.Report, opts.Config, err)
+				}
+			}
 			if s := c.String("since"); s != "" {
 				t, err := time.Parse(time.RFC3339, s)
 				if err != nil {
-					return &exitError{Code: exitUsage, Err: fmt.Errorf("--since %q: want an RFC 3339 time such as 2026-11-23T17:00:00Z", s)}
+					err = &exitError{Code: exitUsage, Err: fmt.Errorf("--since %q: want an RFC 3339 time such as 2026-11-23T17:00:00Z", s)}
+					return flagError(d, "watch", opts.Output, opts.Report, opts.Config, err)
 				}
 				opts.Since = t
 			}
@@ -70,10 +72,14 @@ func watchCommand(d *deps) *cli.Command {
 
 // runWatch watches the canary and rolls back on a breach. clock is nil
 // except in tests and the demo.
-func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clock) error {
+func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clock) (err error) {
+	started := d.now().UTC()
 	if err := checkOutput(opts.Output); err != nil {
 		return err
 	}
+	out := newOutput(d, "watch", opts.Output, opts.Report)
+	out.config = opts.Config
+	defer func() { out.abort(err, started) }()
 	now := d.now()
 	if clock != nil {
 		now = clock.Now()
@@ -87,8 +93,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	if err != nil {
 		return err
 	}
-	out := newOutput(d, opts.Output, opts.Report)
-	out.platform.Mask(secrets(cfg, d.getenv))
+	out.secure(cfg)
 	pol := cfg.Canary
 	if opts.Duration > 0 {
 		pol.Duration = opts.Duration
@@ -126,21 +131,19 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 		v.abort(context.WithoutCancel(ctx), err)
 		return err
 	}
+	// From here on there is a decision: the rollback actions run and the
+	// exit code is the decision's, whatever happens to the outputs.
 	dec.Config = cfg.Source
 	// A signal may have cancelled ctx: what follows must still finish.
 	ctx = context.WithoutCancel(ctx)
 	roll := dec.Decision == report.Fail || (dec.Canary.Interrupted && opts.RollbackOnInterrupt)
 	if roll {
-		if err := out.rollback(ctx, dec, cfg.Rollback, opts.NoRollback, deploy.reporter()); err != nil {
-			return err
-		}
+		out.rollback(ctx, dec, cfg.Rollback, opts.NoRollback, deploy.reporter())
 	}
 	deploy.finish(ctx, dec)
 	dec.FinishedAt = d.now().UTC()
 	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
-	if err := out.emit(dec); err != nil {
-		return err
-	}
+	out.emit(dec)
 	return &exitError{Code: decisionCode(dec)}
 }
 

@@ -76,6 +76,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		headers[k] = v
 	}
 	rc, err := httpclient.New(httpclient.Options{
+		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
 		Retries: cfg.Retries, Headers: headers, CAFile: cfg.CAFile,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
 	})

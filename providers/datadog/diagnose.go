@@ -117,7 +117,7 @@ func (p *Provider) getStatus(ctx context.Context, u string) (int, []byte, error)
 		return 0, nil, p.transportErr(ctx, qctx, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := io.ReadAll(resp.Body) // bounded by max_response_bytes
 	if err != nil {
 		return 0, nil, err
 	}

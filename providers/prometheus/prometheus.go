@@ -42,6 +42,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		log = slog.New(slog.DiscardHandler)
 	}
 	o := httpclient.Options{
+		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
 		Retries: cfg.Retries, Headers: cfg.Headers, CAFile: cfg.CAFile,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -64,13 +65,14 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		}
 		for _, u := range urls {
 			if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-				return nil, fmt.Errorf("provider %q: targets.%s: %q is not an http(s) URL", cfg.Name, scope, redact(u))
+				return nil, fmt.Errorf("provider %q: targets.%s: %q is not an http(s) URL", cfg.Name, scope, redact.URL(u))
 			}
 			p.hist[u] = &history{}
 		}
 		p.targets[scope] = append([]string(nil), urls...)
 	}
 	o := httpclient.Options{
+		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
 		Retries: cfg.Retries, Headers: map[string]string{"Accept": "text/plain;version=0.0.4"}, CAFile: cfg.CAFile,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
 	}
