@@ -14,6 +14,10 @@ import (
 type Azure struct {
 	Out    io.Writer
 	Getenv func(string) string
+	// Masks receives the ##vso[task.setsecret] commands, which carry the
+	// secrets themselves and so must bypass any redaction of Out; nil
+	// means Out.
+	Masks io.Writer
 }
 
 // Name implements Platform.
@@ -26,7 +30,7 @@ func (a *Azure) Mask(values []string) {
 	for _, v := range values {
 		for _, line := range strings.Split(v, "\n") {
 			if line = strings.TrimSpace(line); line != "" {
-				fmt.Fprintf(a.Out, "##vso[task.setsecret]%s\n", escapeAzureData(line))
+				fmt.Fprintf(orOut(a.Masks, a.Out), "##vso[task.setsecret]%s\n", escapeAzureMask(line))
 			}
 		}
 	}
@@ -72,12 +76,13 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 	for _, s := range d.Unsure() {
 		fmt.Fprintf(a.Out, "##vso[task.logissue type=warning]%s\n", escapeAzureData("SLO "+s.Name+": "+strings.Join(s.Reasons, "; ")))
 	}
-	if err := a.uploadSummary(reportPath, markdown); err != nil {
-		return err
-	}
+	// The result below is set even when the summary cannot be written.
+	err := a.uploadSummary(reportPath, markdown)
 	switch {
 	case len(failed) > 0:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(fmt.Sprintf("%d rollback action(s) failed: a human must act now. %s", len(failed), d.Reason)))
+	case d.Decision == report.Error:
+		fmt.Fprintf(a.Out, "##vso[task.complete result=Failed;]%s\n", escapeAzureData(d.Reason))
 	case d.Command == "rollback":
 		// every action succeeded: the task did what it was asked
 	case d.Decision == report.Fail:
@@ -85,7 +90,7 @@ func (a *Azure) Publish(d *report.Decision, reportPath string, markdown []byte) 
 	case d.Decision == report.Inconclusive, d.Decision == report.Overridden:
 		fmt.Fprintf(a.Out, "##vso[task.complete result=SucceededWithIssues;]%s\n", escapeAzureData(d.Reason))
 	}
-	return nil
+	return err
 }
 
 // uploadSummary writes the markdown beside the record and uploads it by
@@ -109,12 +114,19 @@ func (a *Azure) setOutput(name, value string) {
 	fmt.Fprintf(a.Out, "##vso[task.setvariable variable=%s;isoutput=true]%s\n", escapeAzureProperty(name), escapeAzureData(value))
 }
 
+// escapeAzureData escapes a logging command's data and breaks any
+// "##vso[" or "##[" in it, which the agent would find anywhere in a line.
 func escapeAzureData(s string) string {
+	return breakHashes(escapeAzureMask(s))
+}
+
+// escapeAzureMask escapes a value for task.setsecret as is.
+func escapeAzureMask(s string) string {
 	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
 
 func escapeAzureProperty(s string) string {
-	return strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", "]", "%5D", ";", "%3B").Replace(s)
+	return breakHashes(strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A", "]", "%5D", ";", "%3B").Replace(s))
 }
 
 func ensureSlash(s string) string {

@@ -33,11 +33,17 @@ type Platform interface {
 
 // Detect picks the platform from the environment the runner sets.
 func Detect(getenv func(string) string, out io.Writer) Platform {
-	switch {
-	case getenv("GITHUB_ACTIONS") == "true":
-		return &GitHub{Out: out, Getenv: getenv}
-	case getenv("TF_BUILD") == "True" || getenv("TF_BUILD") == "true":
-		return &Azure{Out: out, Getenv: getenv}
+	return New(getenv, out, nil)
+}
+
+// New is Detect with the mask commands sent to masks (nil: out): they
+// carry the secrets, so they bypass the redaction that out may apply.
+func New(getenv func(string) string, out, masks io.Writer) Platform {
+	switch PlatformName(getenv) {
+	case "github":
+		return &GitHub{Out: out, Getenv: getenv, Masks: masks}
+	case "azure":
+		return &Azure{Out: out, Getenv: getenv, Masks: masks}
 	}
 	return Local{}
 }
@@ -84,7 +90,14 @@ func ReportPath(flag string, getenv func(string) string) string {
 // directories are created. The file is world-readable (0644): the GitHub
 // Docker action runs as root, and later steps, which run as the runner's
 // user, must be able to read the record.
+//
+// An existing target that is not a regular file (a directory, a device
+// such as /dev/null, a FIFO) is refused: renaming over it as root would
+// replace it.
 func WriteFile(path string, data []byte) error {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() && fi.Mode()&os.ModeSymlink == 0 {
+		return fmt.Errorf("%s is a %s, not a regular file: give a file path", path, fileKind(fi.Mode()))
+	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -128,4 +141,18 @@ func appendFile(path string, data []byte) error {
 		return err
 	}
 	return f.Close()
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "directory"
+	case m&os.ModeNamedPipe != 0:
+		return "named pipe"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
 }

@@ -2,6 +2,7 @@ package ci
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -19,6 +20,9 @@ const maxAnnotations = 10
 type GitHub struct {
 	Out    io.Writer
 	Getenv func(string) string
+	// Masks receives the ::add-mask:: commands, which carry the secrets
+	// themselves and so must bypass any redaction of Out; nil means Out.
+	Masks io.Writer
 }
 
 // Name implements Platform.
@@ -29,7 +33,7 @@ func (g *GitHub) Mask(values []string) {
 	for _, v := range values {
 		for _, line := range strings.Split(v, "\n") {
 			if line = strings.TrimSpace(line); line != "" {
-				fmt.Fprintf(g.Out, "::add-mask::%s\n", escapeData(line))
+				fmt.Fprintf(orOut(g.Masks, g.Out), "::add-mask::%s\n", escapeMask(line))
 			}
 		}
 	}
@@ -61,9 +65,12 @@ func (g *GitHub) Publish(d *report.Decision, reportPath string, markdown []byte)
 	if d.Command == "watch" || d.Command == "rollback" {
 		outputs = append(outputs, [2]string{"rolled-back", strconv.FormatBool(rolledBack(d))})
 	}
+	// Every channel is attempted even when one fails: a full disk must
+	// not cost the annotations, nor a missing summary the outputs.
+	var errs []error
 	if path := g.Getenv("GITHUB_OUTPUT"); path != "" {
 		if err := appendFile(path, githubOutputs(outputs)); err != nil {
-			return fmt.Errorf("write $GITHUB_OUTPUT: %w", err)
+			errs = append(errs, fmt.Errorf("write $GITHUB_OUTPUT: %w", err))
 		}
 	}
 	printDetails(g, g.Out, d)
@@ -83,10 +90,10 @@ func (g *GitHub) Publish(d *report.Decision, reportPath string, markdown []byte)
 		}
 		b.WriteString("\n")
 		if err := appendFile(path, b.Bytes()); err != nil {
-			return fmt.Errorf("write $GITHUB_STEP_SUMMARY: %w", err)
+			errs = append(errs, fmt.Errorf("write $GITHUB_STEP_SUMMARY: %w", err))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // annotate prints one ::error or ::warning per SLO, up to n (GitHub shows
@@ -129,12 +136,27 @@ func githubOutputs(kv [][2]string) []byte {
 	return b.Bytes()
 }
 
+// escapeData escapes a command's data and breaks any "##[" in it, which
+// the runner's older command syntax would find anywhere in the line.
 func escapeData(s string) string {
+	return breakHashes(escapeMask(s))
+}
+
+// escapeMask escapes a value for ::add-mask:: as is: the runner must see
+// the secret unchanged to mask it.
+func escapeMask(s string) string {
 	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(s)
 }
 
 func escapeProperty(s string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s)
+	return breakHashes(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C").Replace(s))
+}
+
+func orOut(w, out io.Writer) io.Writer {
+	if w == nil {
+		return out
+	}
+	return w
 }
 
 // failedActions lists the rollback actions that failed: a human must act.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,37 +30,55 @@ const MaxRateLimitWait = 2 * time.Minute
 // through go-github over the retrying client.
 type GitHubAPI struct {
 	client      *github.Client
+	dispatch    *github.Client // retries only what cannot start a workflow twice
 	owner, repo string
 	sha, ref    string
 	runURL      string
+	// EnvironmentURL, when set, is the environment_url of every deployment
+	// status: the link to the deployed environment on the deployment.
+	EnvironmentURL string
 }
 
 // NewGitHubAPI builds a client from the runner's environment: the token,
 // GITHUB_API_URL, GITHUB_REPOSITORY, GITHUB_SHA, GITHUB_REF.
 func NewGitHubAPI(token string, getenv func(string) string, log *slog.Logger) (*GitHubAPI, error) {
 	if token == "" {
-		return nil, errors.New("no GitHub token: pass github-token to the action, or set GITHUB_TOKEN")
+		return nil, ErrNoToken
 	}
 	owner, repo, ok := strings.Cut(getenv("GITHUB_REPOSITORY"), "/")
 	if !ok || owner == "" || repo == "" {
 		return nil, fmt.Errorf("GITHUB_REPOSITORY %q is not owner/repo", getenv("GITHUB_REPOSITORY"))
 	}
-	rc, err := httpclient.New(httpclient.Options{Retries: 3, Logger: log})
+	c, err := newGitHubClient(token, getenv("GITHUB_API_URL"), githubRetry, log)
 	if err != nil {
 		return nil, err
 	}
-	rc.CheckRetry = githubRetry
+	dc, err := newGitHubClient(token, getenv("GITHUB_API_URL"), dispatchRetry, log)
+	if err != nil {
+		return nil, err
+	}
+	g := &GitHubAPI{client: c, dispatch: dc, owner: owner, repo: repo, sha: getenv("GITHUB_SHA"), ref: getenv("GITHUB_REF")}
+	g.runURL = (&GitHub{Getenv: getenv}).Run().URL
+	return g, nil
+}
+
+// newGitHubClient is go-github over the retrying client with the given
+// retry policy, at api (GitHub Enterprise Server) when it is not GitHub's.
+func newGitHubClient(token, api string, retry retryablehttp.CheckRetry, log *slog.Logger) (*github.Client, error) {
+	rc, err := httpclient.New(httpclient.Options{Name: "GitHub API", Retries: 3, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	rc.CheckRetry = retry
 	rc.Backoff = githubBackoff(log)
 	c := github.NewClient(rc.StandardClient()).WithAuthToken(token)
-	if api := getenv("GITHUB_API_URL"); api != "" && strings.TrimRight(api, "/") != "https://api.github.com" {
+	if api != "" && strings.TrimRight(api, "/") != "https://api.github.com" {
 		upload := strings.Replace(strings.TrimRight(api, "/"), "/api/v3", "/api/uploads", 1)
 		if c, err = c.WithEnterpriseURLs(api, upload); err != nil {
 			return nil, fmt.Errorf("GITHUB_API_URL %q: %w", api, err)
 		}
 	}
-	g := &GitHubAPI{client: c, owner: owner, repo: repo, sha: getenv("GITHUB_SHA"), ref: getenv("GITHUB_REF")}
-	g.runURL = (&GitHub{Getenv: getenv}).Run().URL
-	return g, nil
+	return c, nil
 }
 
 // FindDeployment returns the newest deployment of the current commit in
@@ -70,6 +89,9 @@ func (g *GitHubAPI) FindDeployment(ctx context.Context, environment string) (int
 	}
 	deps, _, err := g.client.Repositories.ListDeployments(ctx, g.owner, g.repo, &github.DeploymentsListOptions{SHA: g.sha, Environment: environment, ListOptions: github.ListOptions{PerPage: 1}})
 	if err != nil {
+		if pe := permissionError(err, "list deployments", "deployments: read"); pe != nil {
+			return 0, pe
+		}
 		return 0, fmt.Errorf("list deployments: %w", explain(err))
 	}
 	if len(deps) == 0 {
@@ -88,8 +110,15 @@ func (g *GitHubAPI) SetDeploymentStatus(ctx context.Context, id int64, state, en
 	if environment != "" {
 		req.Environment = github.String(environment)
 	}
+	if g.EnvironmentURL != "" {
+		req.EnvironmentURL = github.String(g.EnvironmentURL)
+	}
 	if _, _, err := g.client.Repositories.CreateDeploymentStatus(ctx, g.owner, g.repo, id, req); err != nil {
-		return fmt.Errorf("set deployment %d status %s: %w", id, state, explain(err))
+		op := fmt.Sprintf("set deployment %d status %s", id, state)
+		if pe := permissionError(err, op, "deployments: write"); pe != nil {
+			return pe
+		}
+		return fmt.Errorf("%s: %w", op, explain(err))
 	}
 	return nil
 }
@@ -111,21 +140,32 @@ func (g *GitHubAPI) DeploymentFailed(ctx context.Context, gh slo.GitHubAction, d
 	return fmt.Sprintf("deployment %d", id), g.SetDeploymentStatus(ctx, id, "failure", gh.Environment, d.Reason)
 }
 
-// Dispatch sends a repository_dispatch event with the decision as payload.
+// Dispatch sends a repository_dispatch event with the decision as payload,
+// and the rollback's id (rollback_id) for the workflow to deduplicate on.
 func (g *GitHubAPI) Dispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
 	payload, err := json.Marshal(map[string]any{
 		"decision": d.Decision, "reason": truncate(d.Reason, 1000), "sha": g.sha,
 		"environment": gh.Environment, "run_url": g.runURL, "slos": failingNames(d),
+		"rollback_id": d.RollbackID,
 	})
 	if err != nil {
 		return "", err
 	}
 	raw := json.RawMessage(payload)
-	if _, _, err := g.client.Repositories.Dispatch(ctx, g.owner, g.repo, github.DispatchRequestOptions{EventType: gh.DispatchEvent, ClientPayload: &raw}); err != nil {
-		return "", fmt.Errorf("repository_dispatch %s: %w", gh.DispatchEvent, explain(err))
+	if _, _, err := g.dispatch.Repositories.Dispatch(ctx, g.owner, g.repo, github.DispatchRequestOptions{EventType: gh.DispatchEvent, ClientPayload: &raw}); err != nil {
+		op := "repository_dispatch " + gh.DispatchEvent
+		if pe := permissionError(err, op, "contents: write"); pe != nil {
+			return "", pe
+		}
+		return "", fmt.Errorf("%s: %w", op, explain(err))
 	}
 	return g.owner + "/" + g.repo, nil
 }
+
+// RollbackIDPlaceholder in a workflow input's value becomes the rollback's
+// id: workflow_dispatch accepts only the inputs the workflow declares, so
+// sloguard cannot add one of its own.
+const RollbackIDPlaceholder = "{{.rollback_id}}"
 
 // WorkflowDispatch starts the rollback workflow.
 func (g *GitHubAPI) WorkflowDispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
@@ -139,10 +179,14 @@ func (g *GitHubAPI) WorkflowDispatch(ctx context.Context, gh slo.GitHubAction, d
 	}
 	inputs := map[string]any{}
 	for k, v := range w.Inputs {
-		inputs[k] = v
+		inputs[k] = strings.ReplaceAll(v, RollbackIDPlaceholder, d.RollbackID)
 	}
-	if _, err := g.client.Actions.CreateWorkflowDispatchEventByFileName(ctx, g.owner, g.repo, w.File, github.CreateWorkflowDispatchEventRequest{Ref: ref, Inputs: inputs}); err != nil {
-		return "", fmt.Errorf("workflow_dispatch %s: %w", w.File, explain(err))
+	if _, err := g.dispatch.Actions.CreateWorkflowDispatchEventByFileName(ctx, g.owner, g.repo, w.File, github.CreateWorkflowDispatchEventRequest{Ref: ref, Inputs: inputs}); err != nil {
+		op := "workflow_dispatch " + w.File
+		if pe := permissionError(err, op, "actions: write"); pe != nil {
+			return "", pe
+		}
+		return "", fmt.Errorf("%s: %w", op, explain(err))
 	}
 	return "@" + ref, nil
 }
@@ -210,20 +254,58 @@ func githubRetry(ctx context.Context, resp *http.Response, err error) (bool, err
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
-	if wait, limited := rateLimitWait(resp, time.Now()); limited {
-		left := MaxRateLimitWait
-		if dl, ok := ctx.Deadline(); ok && time.Until(dl) < left {
-			left = time.Until(dl)
-		}
-		if wait > left {
-			return false, &RateLimitError{Status: resp.StatusCode, Wait: wait, Limit: max(left, 0)}
-		}
-		return true, nil
+	if limited, retry, rerr := rateLimitRetry(ctx, resp); limited {
+		return retry, rerr
 	}
 	if resp != nil && resp.StatusCode == http.StatusForbidden {
 		return false, nil // a permission problem: retrying will not help
 	}
 	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+}
+
+// dispatchRetry retries a dispatch only where GitHub cannot have acted on
+// it: a connection that failed before the request was sent (dial, DNS),
+// and a rate limit (GitHub answers it without acting). A 5xx, or a
+// connection lost after sending, may have started the workflow already: a
+// retry could start it twice, so the failure is reported instead.
+func dispatchRetry(ctx context.Context, resp *http.Response, err error) (bool, error) {
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
+	if err != nil {
+		return notSent(err), nil
+	}
+	_, retry, rerr := rateLimitRetry(ctx, resp)
+	return retry, rerr
+}
+
+// notSent says whether a transport error happened before any byte of the
+// request left: no connection, no address.
+func notSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	return errors.As(err, &dns)
+}
+
+// rateLimitRetry applies GitHub's rate limits: limited says whether resp
+// is one; then retry within MaxRateLimitWait and the deadline, or an error
+// that says how long GitHub asked for.
+func rateLimitRetry(ctx context.Context, resp *http.Response) (limited, retry bool, err error) {
+	wait, limited := rateLimitWait(resp, time.Now())
+	if !limited {
+		return false, false, nil
+	}
+	left := MaxRateLimitWait
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) < left {
+		left = time.Until(dl)
+	}
+	if wait > left {
+		return true, false, &RateLimitError{Status: resp.StatusCode, Wait: wait, Limit: max(left, 0)}
+	}
+	return true, true, nil
 }
 
 // githubBackoff waits as long as a rate limit asks, saying so on the log.

@@ -3,9 +3,13 @@ package ci
 import (
 	"context"
 	"errors"
+	"io"
+	"net"
+	"net/url"
 	"reflect"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -111,7 +115,7 @@ func TestDeploymentFailedByConfiguredID(t *testing.T) {
 func TestDispatch(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+repoPath+"/dispatches", ghtest.Reply{Status: 204})
-	d := &report.Decision{Decision: report.Fail, Reason: "canary breached", SLOs: []report.SLO{{Name: "api", Decision: report.Fail}, {Name: "latency", Decision: report.Pass}}}
+	d := &report.Decision{Decision: report.Fail, Reason: "canary breached", RollbackID: "msg_0123", SLOs: []report.SLO{{Name: "api", Decision: report.Fail}, {Name: "latency", Decision: report.Pass}}}
 	target, err := newAPI(t, srv).Dispatch(t.Context(), slo.GitHubAction{DispatchEvent: "sloguard-rollback", Environment: "production"}, d)
 	if err != nil || target != "acme/shop" {
 		t.Fatalf("got %q, %v", target, err)
@@ -120,7 +124,7 @@ func TestDispatch(t *testing.T) {
 		"event_type": "sloguard-rollback",
 		"client_payload": map[string]any{
 			"decision": "fail", "reason": "canary breached", "sha": "0123456789abcdef", "environment": "production",
-			"run_url": "https://ghe.example/acme/shop/actions/runs/4242", "slos": []any{"api"},
+			"run_url": "https://ghe.example/acme/shop/actions/runs/4242", "slos": []any{"api"}, "rollback_id": "msg_0123",
 		},
 	})
 }
@@ -140,14 +144,69 @@ func TestDispatchByHandListsNoSLOs(t *testing.T) {
 func TestWorkflowDispatch(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+repoPath+"/actions/workflows/rollback.yml/dispatches", ghtest.Reply{Status: 204})
-	gh := slo.GitHubAction{Workflow: &slo.WorkflowDispatch{File: "rollback.yml", Inputs: map[string]string{"service": "checkout", "to": "stable"}}}
-	target, err := newAPI(t, srv).WorkflowDispatch(t.Context(), gh, &report.Decision{})
+	gh := slo.GitHubAction{Workflow: &slo.WorkflowDispatch{File: "rollback.yml", Inputs: map[string]string{"service": "checkout", "to": "stable", "id": "{{.rollback_id}}"}}}
+	target, err := newAPI(t, srv).WorkflowDispatch(t.Context(), gh, &report.Decision{RollbackID: "msg_0123"})
 	if err != nil || target != "@refs/heads/main" {
 		t.Fatalf("got %q, %v", target, err)
 	}
 	wantJSON(t, only(t, srv, "POST", repoPath+"/actions/workflows/rollback.yml/dispatches"), map[string]any{
-		"ref": "refs/heads/main", "inputs": map[string]any{"service": "checkout", "to": "stable"},
+		"ref": "refs/heads/main", "inputs": map[string]any{"service": "checkout", "to": "stable", "id": "msg_0123"},
 	})
+}
+
+// A dispatch that GitHub may have acted on is not sent again: a second
+// one would start the rollback workflow twice. One that never left, or
+// that a rate limit turned away, is.
+func TestDispatchesAreRetriedOnlyWhereNoDuplicateCanStart(t *testing.T) {
+	tests := map[string]struct {
+		replies []ghtest.Reply
+		calls   int
+		ok      bool
+	}{
+		"a 502 after sending is reported, not resent": {replies: []ghtest.Reply{{Status: 502, Body: `{"message": "Bad Gateway"}`}, {Status: 204}}, calls: 1},
+		"a 500 is reported, not resent":               {replies: []ghtest.Reply{{Status: 500}, {Status: 204}}, calls: 1},
+		"a 429 with Retry-After is waited out":        {replies: []ghtest.Reply{{Status: 429, Header: map[string]string{"Retry-After": "1"}}, {Status: 204}}, calls: 2, ok: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			for _, kind := range []string{"repository_dispatch", "workflow_dispatch"} {
+				srv := ghtest.New(t)
+				api := newAPI(t, srv)
+				var err error
+				if kind == "repository_dispatch" {
+					srv.Handle("POST "+repoPath+"/dispatches", tc.replies...)
+					_, err = api.Dispatch(t.Context(), slo.GitHubAction{DispatchEvent: "e"}, &report.Decision{})
+				} else {
+					srv.Handle("POST "+repoPath+"/actions/workflows/r.yml/dispatches", tc.replies...)
+					_, err = api.WorkflowDispatch(t.Context(), slo.GitHubAction{Workflow: &slo.WorkflowDispatch{File: "r.yml"}}, &report.Decision{})
+				}
+				if (err == nil) != tc.ok || len(srv.Calls()) != tc.calls {
+					t.Errorf("%s: %d calls, error %v; want %d calls, success %v", kind, len(srv.Calls()), err, tc.calls, tc.ok)
+				}
+			}
+		})
+	}
+}
+
+func TestDispatchRetryPolicy(t *testing.T) {
+	refused := &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}
+	tests := map[string]struct {
+		err   error
+		retry bool
+	}{
+		"a refused connection never sent the request":  {&url.Error{Op: "Post", URL: "https://api.github.com", Err: refused}, true},
+		"an unknown host never sent it":                {&net.DNSError{Err: "no such host", Name: "api.github.com", IsNotFound: true}, true},
+		"a reset after sending may have been acted on": {&url.Error{Op: "Post", URL: "https://api.github.com", Err: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}, false},
+		"an EOF instead of an answer too":              {&url.Error{Op: "Post", URL: "https://api.github.com", Err: io.ErrUnexpectedEOF}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if retry, err := dispatchRetry(t.Context(), nil, tc.err); retry != tc.retry || err != nil {
+				t.Errorf("dispatchRetry = %v, %v; want %v", retry, err, tc.retry)
+			}
+		})
+	}
 }
 
 // rateLimited answers the first call with limit, then success.
@@ -239,7 +298,7 @@ func TestErrorsGiveAdvice(t *testing.T) {
 		"401 says the token is bad": {ghtest.Reply{Status: 401, Body: `{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}`},
 			"401 Bad credentials []: the token is invalid or expired: give the action a valid github-token"},
 		"403 without a limit names the permissions": {ghtest.Reply{Status: 403, Body: `{"message": "Resource not accessible by integration"}`},
-			"403 Resource not accessible by integration []: can the token reach this repository, with permissions deployments: write (statuses)"},
+			"set deployment 42 status success: the token lacks the permission deployments: write: add it to the job's permissions: block, or give github-token a token that has it (GitHub said: POST "},
 		"404 names the permissions too": {ghtest.Reply{Status: 404, Body: `{"message": "Not Found"}`}, "404 Not Found []: can the token reach this repository"},
 	}
 	for name, tc := range tests {
@@ -282,7 +341,7 @@ func TestNewGitHubAPIRefusesWhatCannotWork(t *testing.T) {
 	tests := map[string]struct {
 		token, repo, want string
 	}{
-		"no token":             {"", "acme/shop", "no GitHub token: pass github-token to the action, or set GITHUB_TOKEN"},
+		"no token":             {"", "acme/shop", "no GitHub token: give the action github-token (its default is ${{ github.token }}), or set GITHUB_TOKEN"},
 		"no repository":        {"tok", "", `GITHUB_REPOSITORY "" is not owner/repo`},
 		"a repository not o/r": {"tok", "shop", `GITHUB_REPOSITORY "shop" is not owner/repo`},
 	}

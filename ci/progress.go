@@ -24,8 +24,16 @@ func NewProgress(w io.Writer, local bool) *Progress {
 	return &Progress{w: w, tty: local && IsTerminal(w)}
 }
 
-// IsTerminal reports whether w is a character device.
+// IsTerminal reports whether w is a character device, or a writer that
+// filters one (it says so with Underlying, as the redaction layer does).
 func IsTerminal(w io.Writer) bool {
+	for {
+		u, ok := w.(interface{ Underlying() io.Writer })
+		if !ok {
+			break
+		}
+		w = u.Underlying()
+	}
 	f, ok := w.(*os.File)
 	if !ok {
 		return false

@@ -143,9 +143,23 @@ type result struct {
 // sloguard runs the binary to completion (or until ctx ends it).
 func sloguard(t *testing.T, cmd *exec.Cmd) result {
 	t.Helper()
+	return sloguardWhile(t, cmd, nil)
+}
+
+// sloguardWhile is sloguard with during run on the started process (to
+// signal it): the process is handed over after Start, never read from
+// cmd while Run may still be setting it.
+func sloguardWhile(t *testing.T, cmd *exec.Cmd, during func(*os.Process)) result {
+	t.Helper()
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	err := cmd.Start()
+	if err == nil {
+		if during != nil {
+			go during(cmd.Process)
+		}
+		err = cmd.Wait()
+	}
 	r := result{stdout: out.String(), stderr: errb.String()}
 	var ee *exec.ExitError
 	switch {

@@ -193,11 +193,10 @@ func TestSIGTERMWritesTheRecordAndExits3(t *testing.T) {
 	cfg := watchConfig{PromURL: prom.URL, Objective: 99, Duration: "5m", Interval: "2s", Command: argv}.write(t)
 	report := filepath.Join(t.TempDir(), "record.json")
 	cmd := command(t.Context(), nil, "watch", "-c", cfg, "-o", "json", "--report", report)
-	go func() {
+	r := sloguardWhile(t, cmd, func(p *os.Process) {
 		time.Sleep(5 * time.Second)
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-	}()
-	r := sloguard(t, cmd)
+		_ = p.Signal(syscall.SIGTERM)
+	})
 	if r.code != 3 || r.record["decision"] != "inconclusive" {
 		t.Fatalf("exit %d, decision %v; want 3, inconclusive\n%s", r.code, r.record["decision"], r.stderr)
 	}
@@ -234,11 +233,10 @@ func TestRollbackOnInterruptRunsTheActions(t *testing.T) {
 	argv, mark := marker(t)
 	cfg := watchConfig{PromURL: prom.URL, Objective: 99, Duration: "5m", Interval: "2s", Command: argv}.write(t)
 	cmd := command(t.Context(), nil, "watch", "-c", cfg, "-o", "json", "--rollback-on-interrupt")
-	go func() {
+	r := sloguardWhile(t, cmd, func(p *os.Process) {
 		time.Sleep(5 * time.Second)
-		_ = cmd.Process.Signal(syscall.SIGINT)
-	}()
-	r := sloguard(t, cmd)
+		_ = p.Signal(syscall.SIGINT)
+	})
 	if r.code != 3 || r.record["decision"] != "inconclusive" {
 		t.Fatalf("exit %d, decision %v; want 3, inconclusive\n%s", r.code, r.record["decision"], r.stderr)
 	}

@@ -42,8 +42,7 @@ func evaluate(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Pr
 		rd := &reading{}
 		readings[w] = rd
 		jobs = append(jobs, job{window: w, run: func(ctx context.Context) {
-			q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: w}
-			rd.c, rd.err = p.Counts(ctx, q, at)
+			rd.c, rd.err = p.Counts(ctx, serviceQuery(s, w), at)
 		}})
 	}
 	runJobs(ctx, jobs, len(jobs))
@@ -66,6 +65,9 @@ func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.P
 	windows := windowsOf(s, pol)
 	main := readings[s.Window]
 	r.Queries = main.c.Resolved
+	// An empty query over the SLO's window may be a misspelt metric (a bad
+	// query) or a quiet service: ask the backend, only then.
+	main.err = providers.Explain(ctx, p, serviceQuery(s, s.Window), at, main.c, main.err)
 	for _, w := range windows { // in order, so the same query is blamed each run
 		if rd := readings[w]; errors.Is(rd.err, providers.ErrBadQuery) {
 			return r, fmt.Errorf("slo %q: %w", s.Name, rd.err)
@@ -75,7 +77,7 @@ func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.P
 	case main.err != nil && !errors.Is(main.err, providers.ErrNoData):
 		return applyPolicy(r, pol.OnError, "on_error", "cannot read the SLI: "+main.err.Error()), nil
 	case main.err != nil || main.c.Total <= 0:
-		return applyPolicy(r, pol.OnNoData, "on_no_data", fmt.Sprintf("no traffic in the %s window", r.Window)), nil
+		return noData(r, pol, main.err), nil
 	}
 	ratio, _ := slo.ErrorRatio(main.c.Bad(), main.c.Total)
 	r.SLI = ptr(slo.SLIPercent(ratio))
@@ -115,10 +117,15 @@ func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.P
 // evaluateSlices handles timeslices budgeting: one range query of slices
 // over the window; burn rates come from its most recent slices.
 func evaluateSlices(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Provider, at time.Time, r report.SLO) (report.SLO, error) {
-	q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: s.Timeslice.Window}
+	q := serviceQuery(s, s.Timeslice.Window)
 	slices, err := p.Slices(ctx, q, providers.Range{Start: at.Add(-s.Window), End: at, Step: s.Timeslice.Window})
 	if len(slices) > 0 {
 		r.Queries = slices[0].Resolved
+		// The error or good query matched nothing: no bad slices, or a
+		// misspelt metric?
+		if err == nil && len(slices[0].Unmatched) > 0 {
+			err = providers.Explain(ctx, p, serviceQuery(s, s.Window), at, providers.Counts{Unmatched: slices[0].Unmatched}, nil)
+		}
 	}
 	switch {
 	case errors.Is(err, providers.ErrBadQuery):
@@ -140,12 +147,16 @@ func evaluateSlices(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p provid
 		}
 	}
 	if !seen {
-		if windowHasData(ctx, s, p, at) {
+		c, err := readWindow(ctx, s, p, at)
+		switch {
+		case errors.Is(err, providers.ErrBadQuery):
+			return r, fmt.Errorf("slo %q: %w", s.Name, err)
+		case err == nil && c.Total > 0:
 			return r, fmt.Errorf("slo %q: %w", s.Name, providers.BadQuery(
 				"no %s slice has a value, yet the %s window has data: rate() needs two scrapes inside a slice, so use a longer timeslice window, e.g. 5m",
 				slo.FormatDuration(s.Timeslice.Window), r.Window))
 		}
-		return applyPolicy(r, pol.OnNoData, "on_no_data", fmt.Sprintf("no traffic in the %s window", r.Window)), nil
+		return noData(r, pol, err), nil
 	}
 	n := len(slices)
 	nBad := countTrue(bad)
@@ -162,14 +173,34 @@ func evaluateSlices(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p provid
 	return verdict(r, pol), nil
 }
 
-// windowHasData tells slices too short to hold a value (a 1m slice over
-// 1m scrapes) from a window without traffic, which would otherwise pass
-// silently under on_no_data: pass. It costs one query, and only when every
-// slice came back empty.
-func windowHasData(ctx context.Context, s slo.SLO, p providers.Provider, at time.Time) bool {
-	q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: s.Window}
+// readWindow reads the whole window once, explained when empty. It tells
+// slices too short to hold a value (a 1m slice over 1m scrapes) and a
+// misspelt metric from a window without traffic, which would otherwise
+// pass silently under on_no_data: pass. It costs a query or two, and only
+// when every slice came back empty.
+func readWindow(ctx context.Context, s slo.SLO, p providers.Provider, at time.Time) (providers.Counts, error) {
+	q := serviceQuery(s, s.Window)
 	c, err := p.Counts(ctx, q, at)
-	return err == nil && c.Total > 0
+	return c, providers.Explain(ctx, p, q, at, c, err)
+}
+
+// serviceQuery reads the whole service over window.
+func serviceQuery(s slo.SLO, window time.Duration) providers.Query {
+	return providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: window}
+}
+
+// noData decides an SLO without traffic in its window by on_no_data. When
+// the backend found a label that matches nothing, the reason and a warning
+// name it with the closest values: "service=\"chekout\": did you mean
+// checkout?".
+func noData(r report.SLO, pol slo.GatePolicy, err error) report.SLO {
+	why := fmt.Sprintf("no traffic in the %s window", r.Window)
+	var nm *providers.NoMatchError
+	if errors.As(err, &nm) {
+		why += ": " + nm.Hint()
+		r.Warnings = append(r.Warnings, nm.Hint())
+	}
+	return applyPolicy(r, pol.OnNoData, "on_no_data", why)
 }
 
 // verdict applies the budget floor and the burn-rate pairs.
@@ -201,6 +232,7 @@ func verdict(r report.SLO, pol slo.GatePolicy) report.SLO {
 
 // applyPolicy decides an SLO that could not be measured.
 func applyPolicy(r report.SLO, policy, key, why string) report.SLO {
+	why = strings.ReplaceAll(why, "\n", "; ") // joined errors: one line per reason
 	r.Decision = policy
 	r.Reasons = append(r.Reasons, fmt.Sprintf("%s (%s: %s)", why, key, policy))
 	if key == "on_error" {

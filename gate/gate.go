@@ -51,8 +51,7 @@ func Check(ctx context.Context, cfg *slo.Config, provs map[string]providers.Prov
 			rd := &reading{}
 			readings[i][w] = rd
 			jobs = append(jobs, job{window: w, run: func(ctx context.Context) {
-				q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: w}
-				rd.c, rd.err = p.Counts(ctx, q, at)
+				rd.c, rd.err = p.Counts(ctx, serviceQuery(s, w), at)
 			}})
 		}
 	}
@@ -147,13 +146,19 @@ func (e *UnknownSLOError) Error() string {
 
 // decide sets the overall decision and reason from the SLOs' verdicts.
 func decide(d *report.Decision, override string) {
-	var failed, unsure []string
+	var failed, unsure, unmeasured []string
 	for _, s := range d.SLOs {
 		switch s.Decision {
 		case report.Fail:
 			failed = append(failed, s.Name+": "+strings.Join(s.Reasons, "; "))
 		case report.Inconclusive:
 			unsure = append(unsure, s.Name+": "+strings.Join(s.Reasons, "; "))
+		case report.Pass:
+			// Passed by on_no_data or on_error, not by its figures: the
+			// reason must not claim a budget that nobody read.
+			if s.SLI == nil || s.Error != "" {
+				unmeasured = append(unmeasured, s.Name+": "+strings.Join(s.Reasons, "; "))
+			}
 		}
 	}
 	switch {
@@ -163,6 +168,12 @@ func decide(d *report.Decision, override string) {
 	case len(unsure) > 0:
 		d.Decision = report.Inconclusive
 		d.Reason = "gate closed, cannot tell: " + strings.Join(unsure, " | ")
+	case len(unmeasured) > 0:
+		d.Decision = report.Pass
+		d.Reason = "gate open by policy, not by measurement: " + strings.Join(unmeasured, " | ")
+		if n := len(d.SLOs) - len(unmeasured); n > 0 {
+			d.Reason += fmt.Sprintf(" | %d other SLO(s) within budget and not burning fast", n)
+		}
 	default:
 		d.Decision = report.Pass
 		d.Reason = fmt.Sprintf("gate open: %d SLO(s) within budget and not burning fast", len(d.SLOs))

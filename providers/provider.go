@@ -53,6 +53,10 @@ type Counts struct {
 	Value       float64
 	Start, End  time.Time
 	Resolved    []string
+	// Unmatched lists the resolved queries that matched no series at all,
+	// whether the reading is no data or read them as zero (an events SLI's
+	// error or good query): ask the backend why with Explain.
+	Unmatched []string
 }
 
 // Bad is Total - Good.

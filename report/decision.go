@@ -17,6 +17,10 @@ const (
 	Fail         = "fail"
 	Inconclusive = "inconclusive"
 	Overridden   = "overridden"
+	// Error is the decision of a run that evaluated nothing (exit 2: a
+	// config or usage error, a bad query): written so that CI still gets a
+	// record, outputs and a summary that say why.
+	Error = "error"
 )
 
 // Decision is the decision record of one run.
@@ -31,9 +35,12 @@ type Decision struct {
 	SLOs        []SLO     `json:"slos"`
 	Canary      *Canary   `json:"canary,omitempty"`
 	Actions     []Action  `json:"actions,omitempty"`
-	StartedAt   time.Time `json:"started_at"`
-	FinishedAt  time.Time `json:"finished_at"`
-	Run         *RunInfo  `json:"run,omitempty"`
+	// RollbackID identifies one rollback to every receiver: the webhook's
+	// webhook-id, the dispatch events' delivery_id, SLOGUARD_ROLLBACK_ID.
+	RollbackID string    `json:"rollback_id,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Run        *RunInfo  `json:"run,omitempty"`
 }
 
 // RunInfo says where the run happened, when it ran in CI.
@@ -60,6 +67,7 @@ type SLO struct {
 	Reasons              []string           `json:"reasons"`
 	Queries              []string           `json:"queries,omitempty"` // as sent to the backend
 	Error                string             `json:"error,omitempty"`
+	Warnings             []string           `json:"warnings,omitempty"` // e.g. a label value that matches no series, with the closest ones
 }
 
 // Events are the good and total events over the SLO window.

@@ -9,7 +9,7 @@ import (
 // Markdown renders GitHub-flavoured markdown for job summaries and PRs.
 type Markdown struct{}
 
-var icons = map[string]string{Pass: "✅", Fail: "❌", Inconclusive: "⚠️", Overridden: "🟠"}
+var icons = map[string]string{Pass: "✅", Fail: "❌", Inconclusive: "⚠️", Overridden: "🟠", Error: "🛑"}
 
 // Render implements Renderer.
 func (Markdown) Render(w io.Writer, d *Decision) error {

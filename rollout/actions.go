@@ -1,26 +1,16 @@
 package rollout
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
+	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"os"
-	"os/exec"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/hashicorp/go-retryablehttp"
-
-	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -31,9 +21,6 @@ const (
 	Failed    = "failed"
 	DryRun    = "dry-run"
 )
-
-// SignatureHeader carries the webhook body's HMAC-SHA256, GitHub style.
-const SignatureHeader = "X-Sloguard-Signature-256"
 
 // GitHubReporter is what the github action needs from the GitHub API; the
 // ci package implements it with go-github.
@@ -53,12 +40,26 @@ type Actions struct {
 	GitHub GitHubReporter // nil when no github action is configured
 }
 
+// NewDeliveryID returns a fresh id for one rollback: the webhook's
+// webhook-id (constant across its retries), the dispatch events'
+// delivery_id, the command's SLOGUARD_ROLLBACK_ID and the record's
+// rollback_id, so that every receiver can tell a duplicate delivery.
+func NewDeliveryID() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return "msg_" + hex.EncodeToString(b)
+}
+
 // Run runs every action, each with its timeout and retries, and returns
-// their outcomes. ctx should not be the watch's (which may be cancelled by
-// a signal): the caller passes a fresh one.
+// their outcomes. An action that succeeded is never run again. ctx should
+// not be the watch's (which may be cancelled by a signal): the caller
+// passes a fresh one. d.RollbackID is set when empty.
 func (a *Actions) Run(ctx context.Context, d *report.Decision, reportPath string, record []byte) []report.Action {
 	var out []report.Action
 	rb := a.Config
+	if d.RollbackID == "" {
+		d.RollbackID = NewDeliveryID()
+	}
 	if len(rb.Command) > 0 {
 		out = append(out, a.attempt(ctx, "command", strings.Join(rb.Command, " "), rb.Retries, rb.Timeout, func(ctx context.Context) error {
 			return a.command(ctx, d, reportPath)
@@ -67,8 +68,8 @@ func (a *Actions) Run(ctx context.Context, d *report.Decision, reportPath string
 	if rb.Webhook != nil {
 		// go-retryablehttp retries the POST itself, within one deadline.
 		var tries int
-		act := a.attempt(ctx, "webhook", redact(rb.Webhook.URL), 0, rb.Timeout*time.Duration(rb.Retries+1), func(ctx context.Context) error {
-			return a.webhook(ctx, record, &tries)
+		act := a.attempt(ctx, "webhook", redact.URL(rb.Webhook.URL), 0, rb.Timeout*time.Duration(rb.Retries+1), func(ctx context.Context) error {
+			return a.webhook(ctx, d.RollbackID, record, &tries)
 		})
 		act.Attempts = tries
 		out = append(out, act)
@@ -143,125 +144,4 @@ func (a *Actions) log() *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}
 	return a.Log
-}
-
-// command runs argv without a shell, with the decision in its environment,
-// streaming its output line by line with a prefix.
-func (a *Actions) command(ctx context.Context, d *report.Decision, reportPath string) error {
-	argv := a.Config.Command
-	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
-	cmd.WaitDelay = 2 * time.Second
-	var failing []string
-	for _, s := range d.SLOs {
-		if s.Decision == report.Fail {
-			failing = append(failing, s.Name)
-		}
-	}
-	cmd.Env = append(os.Environ(),
-		"SLOGUARD_DECISION="+d.Decision,
-		"SLOGUARD_SLO="+strings.Join(failing, ","),
-		"SLOGUARD_REASON="+d.Reason,
-		"SLOGUARD_REPORT="+reportPath,
-	)
-	pw := &prefixWriter{w: a.Out, prefix: "rollback: "}
-	cmd.Stdout, cmd.Stderr = pw, pw
-	err := cmd.Run()
-	pw.Flush()
-	if err != nil {
-		if ctx.Err() != nil {
-			return fmt.Errorf("%s: no exit within %s", argv[0], a.Config.Timeout)
-		}
-		return fmt.Errorf("%s: %w", argv[0], err)
-	}
-	return nil
-}
-
-// Sign returns the signature header value for body: sha256=<hex HMAC>.
-func Sign(secret, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write(body)
-	return "sha256=" + hex.EncodeToString(m.Sum(nil))
-}
-
-// webhook posts the record, signed; 2xx is success.
-func (a *Actions) webhook(ctx context.Context, record []byte, tries *int) error {
-	w := a.Config.Webhook
-	secret := a.Getenv(w.SecretEnv)
-	if secret == "" {
-		return fmt.Errorf("environment variable %s (secret_env) is empty: cannot sign the webhook", w.SecretEnv)
-	}
-	c, err := httpclient.New(httpclient.Options{Retries: a.Config.Retries, Headers: w.Headers, Logger: a.Log})
-	if err != nil {
-		return err
-	}
-	c.RequestLogHook = func(retryablehttp.Logger, *http.Request, int) { *tries++ }
-	req, err := retryablehttp.NewRequestWithContext(ctx, http.MethodPost, w.URL, record)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "sloguard")
-	req.Header.Set(SignatureHeader, Sign([]byte(secret), record))
-	resp, err := c.Do(req)
-	if err != nil {
-		return fmt.Errorf("POST %s: %w", redact(w.URL), stripURL(err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return fmt.Errorf("POST %s: %s: %s", redact(w.URL), resp.Status, strings.TrimSpace(string(body)))
-	}
-	return nil
-}
-
-// redact drops query strings, where webhook tokens often live.
-func redact(u string) string {
-	if i := strings.IndexAny(u, "?#"); i >= 0 {
-		return u[:i] + "?…"
-	}
-	return u
-}
-
-// stripURL keeps url.Error from repeating the full URL, token included.
-func stripURL(err error) error {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) && strings.Contains(err.Error(), "?") {
-		return ue.Unwrap()
-	}
-	return err
-}
-
-// prefixWriter prefixes every line written through it.
-type prefixWriter struct {
-	mu     sync.Mutex
-	w      io.Writer
-	prefix string
-	buf    bytes.Buffer
-}
-
-func (p *prefixWriter) Write(b []byte) (int, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.buf.Write(b)
-	for {
-		line, err := p.buf.ReadBytes('\n')
-		if err != nil {
-			p.buf.Write(line) // keep the partial line for later
-			return len(b), nil
-		}
-		fmt.Fprintf(p.w, "%s%s", p.prefix, line)
-	}
-}
-
-// Flush writes a final line without a newline.
-func (p *prefixWriter) Flush() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.buf.Len() > 0 {
-		sc := bufio.NewScanner(&p.buf)
-		for sc.Scan() {
-			fmt.Fprintf(p.w, "%s%s\n", p.prefix, sc.Text())
-		}
-		p.buf.Reset()
-	}
 }

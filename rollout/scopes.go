@@ -26,6 +26,17 @@ func baselineScope(pol slo.CanaryPolicy) providers.Scope {
 	return providers.Scope{Name: providers.ScopeBaseline, Labels: labels, Offset: pol.Baseline.Offset}
 }
 
+// Scopes are the scopes a watch reads each SLO in, canary first, built by
+// the same functions the watch uses, so that validate and the checks at
+// the start of a watch scope queries exactly as the watch will.
+func Scopes(pol slo.CanaryPolicy) []providers.Scope {
+	out := []providers.Scope{canaryScope(pol)}
+	if pol.Baseline != nil {
+		out = append(out, baselineScope(pol))
+	}
+	return out
+}
+
 // newCanaryRecord starts the record's canary part, saying in words what
 // was judged and what it was compared with.
 func newCanaryRecord(pol slo.CanaryPolicy, since time.Time) *report.Canary {

@@ -3,7 +3,10 @@
 // reading the config file, no clock, no network.
 package slo
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Formats a config file may be written in.
 const (
@@ -36,6 +39,32 @@ type Config struct {
 	Canary    CanaryPolicy
 	Rollback  Rollback
 	Serve     *Section // the serve: block, which package serve decodes; nil when absent
+
+	where *problems // locates problems found after loading
+}
+
+// Problem places a problem found after loading (a query a backend
+// rejects, a value the static provider refuses) the way Load places its
+// own: path is the native path, such as slos[2].sli.error_query, and the
+// problem names the file, the line and the field in the file's own terms
+// (OpenSLO and Sloth files included).
+func (c *Config) Problem(path, format string, args ...any) Problem {
+	msg := fmt.Sprintf(format, args...)
+	if c.where == nil {
+		return Problem{File: c.Source, Path: path, Msg: msg}
+	}
+	p, _ := c.where.locate(path, msg)
+	return p
+}
+
+// Errors turns problems found after loading into a *ConfigError, sorted by
+// line as Load sorts its own; nil when there are none.
+func (c *Config) Errors(list []Problem) error {
+	if len(list) == 0 {
+		return nil
+	}
+	ps := &problems{file: c.Source, list: list}
+	return ps.err()
 }
 
 // Provider configures one metrics backend. Fields a backend does not use
@@ -56,6 +85,7 @@ type Provider struct {
 	Timeout              time.Duration // total deadline of one query, retries included
 	Retries              int
 	MaxConcurrency       int
+	MaxResponseBytes     int64 // bound on one answer's body; 0: the client's default (50 MiB)
 	PartialResponse      *bool // Thanos: partial_response parameter when set
 
 	// Datadog.

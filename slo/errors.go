@@ -69,16 +69,12 @@ func (ps *problems) add(path, format string, args ...any) {
 
 // addAt adds a problem and returns the source path it was reported at.
 func (ps *problems) addAt(path, format string, args ...any) string {
-	source, shown, msg := path, path, fmt.Sprintf(format, args...)
-	if ps.rename != nil {
-		source, shown, msg = ps.rename(path, msg)
-	}
+	p, source := ps.locate(path, fmt.Sprintf(format, args...))
 	for _, r := range ps.reported {
 		if under(source, r) {
 			return source
 		}
 	}
-	p := Problem{File: ps.file, Line: ps.pos.line(source), Path: shown, Msg: msg}
 	for _, q := range ps.list {
 		if q == p {
 			return source // one OpenSLO document builds one SLO per objective
@@ -86,6 +82,16 @@ func (ps *problems) addAt(path, format string, args ...any) string {
 	}
 	ps.list = append(ps.list, p)
 	return source
+}
+
+// locate places a problem at a native path in the file, in the file's own
+// terms, and returns the source path it sits at.
+func (ps *problems) locate(path, msg string) (Problem, string) {
+	source, shown := path, path
+	if ps.rename != nil {
+		source, shown, msg = ps.rename(path, msg)
+	}
+	return Problem{File: ps.file, Line: ps.pos.line(source), Path: shown, Msg: msg}, source
 }
 
 // claim adds a problem and marks its path as reported: a format reader

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sloguard/sloguard/internal/safefile"
 )
 
 // Options adjust loading.
@@ -20,15 +21,24 @@ type Options struct {
 	PrometheusURL string
 }
 
-// Load reads and validates a config file in any supported format.
+// MaxConfigSize bounds a config file: real ones are a few KiB, and a path
+// such as /dev/zero must fail with a message, not exhaust memory.
+const MaxConfigSize = 10 << 20
+
+// Load reads and validates a config file in any supported format. Only a
+// regular file is read: a FIFO would block forever and a device never end.
 func Load(path string, opts Options) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := safefile.Read(path, MaxConfigSize)
 	if err != nil {
 		msg := "cannot read the file: " + err.Error()
 		var pe *fs.PathError
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			msg = "no such file: create it (see README, Config) or pass -c PATH"
+		case errors.Is(err, safefile.ErrNotRegular):
+			msg = "cannot read the file: " + err.Error() + ": pass the path of a config file"
+		case errors.Is(err, safefile.ErrTooLarge):
+			msg = "cannot read the file: " + err.Error() + ": a config is a few KiB; is this the right path?"
 		case errors.As(err, &pe):
 			msg = "cannot read the file: " + pe.Err.Error()
 		}

@@ -9,7 +9,7 @@ import (
 func TestLoadFileProblems(t *testing.T) {
 	for name, tc := range map[string]struct{ path, want string }{
 		"a file that does not exist": {"testdata/missing.yaml", "testdata/missing.yaml: no such file: create it (see README, Config) or pass -c PATH"},
-		"a directory":                {"testdata", "testdata: cannot read the file: is a directory"},
+		"a directory":                {"testdata", "testdata: cannot read the file: not a regular file: it is a directory: pass the path of a config file"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := Load(tc.path, Options{})
@@ -114,16 +114,5 @@ func TestUnknownKeySuggestions(t *testing.T) {
 				t.Errorf("unknownKeyMsg(%q, %q)\n got %s\nwant %s", tc.key, tc.typ, got, tc.want)
 			}
 		})
-	}
-}
-
-func TestEditDistance(t *testing.T) {
-	for _, tc := range []struct {
-		a, b string
-		want int
-	}{{"", "", 0}, {"a", "", 1}, {"", "abc", 3}, {"kitten", "sitting", 3}, {"window", "windw", 1}, {"gate", "gates", 1}} {
-		if got := editDistance(tc.a, tc.b); got != tc.want {
-			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
-		}
 	}
 }

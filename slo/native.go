@@ -23,27 +23,28 @@ type rawConfig struct {
 }
 
 type rawProvider struct {
-	Name            string                  `yaml:"name"`
-	Type            string                  `yaml:"type"`
-	URL             string                  `yaml:"url"`
-	Headers         map[string]string       `yaml:"headers"`
-	BearerTokenEnv  string                  `yaml:"bearer_token_env"`
-	BasicAuth       *rawBasicAuth           `yaml:"basic_auth"`
-	TLS             *rawTLS                 `yaml:"tls"`
-	Timeout         string                  `yaml:"timeout"`
-	Retries         *int                    `yaml:"retries"`
-	MaxConcurrency  *int                    `yaml:"max_concurrency"`
-	PartialResponse *bool                   `yaml:"partial_response"`
-	Site            string                  `yaml:"site"`
-	APIKeyEnv       string                  `yaml:"api_key_env"`
-	AppKeyEnv       string                  `yaml:"app_key_env"`
-	AppID           string                  `yaml:"app_id"`
-	WorkspaceID     string                  `yaml:"workspace_id"`
-	Auth            string                  `yaml:"auth"`
-	ClientID        string                  `yaml:"client_id"`
-	Targets         map[string][]string     `yaml:"targets"`
-	File            string                  `yaml:"file"`
-	Values          map[string]StaticSeries `yaml:"values"`
+	Name             string                  `yaml:"name"`
+	Type             string                  `yaml:"type"`
+	URL              string                  `yaml:"url"`
+	Headers          map[string]string       `yaml:"headers"`
+	BearerTokenEnv   string                  `yaml:"bearer_token_env"`
+	BasicAuth        *rawBasicAuth           `yaml:"basic_auth"`
+	TLS              *rawTLS                 `yaml:"tls"`
+	Timeout          string                  `yaml:"timeout"`
+	Retries          *int                    `yaml:"retries"`
+	MaxConcurrency   *int                    `yaml:"max_concurrency"`
+	MaxResponseBytes *int64                  `yaml:"max_response_bytes"`
+	PartialResponse  *bool                   `yaml:"partial_response"`
+	Site             string                  `yaml:"site"`
+	APIKeyEnv        string                  `yaml:"api_key_env"`
+	AppKeyEnv        string                  `yaml:"app_key_env"`
+	AppID            string                  `yaml:"app_id"`
+	WorkspaceID      string                  `yaml:"workspace_id"`
+	Auth             string                  `yaml:"auth"`
+	ClientID         string                  `yaml:"client_id"`
+	Targets          map[string][]string     `yaml:"targets"`
+	File             string                  `yaml:"file"`
+	Values           map[string]StaticSeries `yaml:"values"`
 }
 
 type rawBasicAuth struct {

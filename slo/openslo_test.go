@@ -61,7 +61,7 @@ func TestOpenSLOLoadsEveryShape(t *testing.T) {
 			t.Errorf("SLO %d\n got %+v\nwant %+v", i, cfg.SLOs[i], want.SLOs[i])
 		}
 	}
-	if !reflect.DeepEqual(cfg, want) {
+	if !reflect.DeepEqual(unlocated(cfg), want) {
 		t.Errorf("config\n got %+v\nwant %+v", cfg, want)
 	}
 }

@@ -37,7 +37,7 @@ func TestSlothLoadsEventsAndRaw(t *testing.T) {
 		Canary:   DefaultCanary(),
 		Rollback: Rollback{Timeout: time.Minute, Retries: 2},
 	}
-	if !reflect.DeepEqual(cfg, want) {
+	if !reflect.DeepEqual(unlocated(cfg), want) {
 		t.Errorf("config\n got %+v\nwant %+v", cfg, want)
 	}
 }

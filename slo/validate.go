@@ -27,7 +27,7 @@ func ExpandWindow(q string, w time.Duration) string {
 
 // build turns the raw native shape into a Config, reporting every problem.
 func build(raw *rawConfig, ps *problems, opts Options) *Config {
-	cfg := &Config{}
+	cfg := &Config{where: ps}
 	names := map[string]bool{}
 	for i, rp := range raw.Providers {
 		p := buildProvider(rp, fmt.Sprintf("providers[%d]", i), ps)

@@ -49,6 +49,16 @@ func TestBuildProviderProblems(t *testing.T) {
 			func(p *rawProvider) { p.MaxConcurrency = ptr(0) },
 			[]string{"providers[0].max_concurrency: must be between 1 and 100, got 0"},
 		},
+		"a response limit below a kilobyte": {
+			func(p *rawProvider) { p.MaxResponseBytes = ptr(int64(100)) },
+			[]string{"providers[0].max_response_bytes: must be at least 1024 (bytes), got 100; the default is 52428800 (50 MiB)"},
+		},
+		"a response limit on a static provider": {
+			func(p *rawProvider) {
+				p.Type, p.URL, p.Values, p.MaxResponseBytes = "static", "", map[string]StaticSeries{}, ptr(int64(4096))
+			},
+			[]string{"providers[0].max_response_bytes: not used by a static provider: remove it"},
+		},
 		"a bearer token instead of its variable": {
 			func(p *rawProvider) { p.BearerTokenEnv = "glpat-Abc123.secret" },
 			[]string{"providers[0].bearer_token_env: must name an environment variable (letters, digits and _), not hold the secret itself"},
@@ -131,7 +141,7 @@ func TestBuildProviderDefaults(t *testing.T) {
 	raw.Providers = []rawProvider{
 		{Name: "dd", Type: "datadog"},
 		{Name: "ai", Type: "appinsights", WorkspaceID: "w"},
-		{Name: "prom", Type: "prometheus", URL: "http://p:9090", Timeout: "5s", Retries: ptr(0), MaxConcurrency: ptr(4),
+		{Name: "prom", Type: "prometheus", URL: "http://p:9090", Timeout: "5s", Retries: ptr(0), MaxConcurrency: ptr(4), MaxResponseBytes: ptr(int64(8 << 20)),
 			BasicAuth: &rawBasicAuth{UsernameEnv: "U", PasswordEnv: "P"}, TLS: &rawTLS{CAFile: "ca.pem", InsecureSkipVerify: true}},
 	}
 	raw.SLOs[0].Provider = "prom"
@@ -142,7 +152,7 @@ func TestBuildProviderDefaults(t *testing.T) {
 	want := []Provider{
 		{Name: "dd", Type: "datadog", Site: "datadoghq.com", APIKeyEnv: "DD_API_KEY", AppKeyEnv: "DD_APP_KEY", Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10},
 		{Name: "ai", Type: "appinsights", WorkspaceID: "w", Auth: "default", Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10},
-		{Name: "prom", Type: "prometheus", URL: "http://p:9090", Timeout: 5 * time.Second, Retries: 0, MaxConcurrency: 4,
+		{Name: "prom", Type: "prometheus", URL: "http://p:9090", Timeout: 5 * time.Second, Retries: 0, MaxConcurrency: 4, MaxResponseBytes: 8 << 20,
 			BasicAuthUserEnv: "U", BasicAuthPasswordEnv: "P", CAFile: "ca.pem", InsecureSkipVerify: true},
 	}
 	if !reflect.DeepEqual(cfg.Providers, want) {
@@ -202,12 +212,29 @@ func TestBuildPolicyProblems(t *testing.T) {
 			func(c *rawConfig) { c.Canary = &rawCanary{Baseline: &rawScope{}} },
 			[]string{"canary.baseline: set labels (a live baseline, e.g. {track: stable}), offset (the same queries that long before the deploy, e.g. 1h), or both"},
 		},
-		"canary labels that Prometheus cannot hold": {
+		"canary labels no backend can hold": {
 			func(c *rawConfig) {
-				c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"track-name": "canary", "app.kubernetes.io/version": "v2"}}}
+				c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"track name": "canary", "a=b": "v2", "__name__": "up"}}}
 			},
-			[]string{`canary.canary.labels.app.kubernetes.io/version: "app.kubernetes.io/version" is not a valid label name`,
-				`canary.canary.labels.track-name: "track-name" is not a valid label name`},
+			[]string{`canary.canary.labels.__name__: "__name__" is reserved (names starting with __ are internal; __name__ is the metric name): select the track by a label of its own, e.g. track`,
+				`canary.canary.labels.a=b: "a=b" is not a valid label name`,
+				`canary.canary.labels.track name: "track name" is not a valid label name`},
+		},
+		"a canary label with an empty value": {
+			func(c *rawConfig) { c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"track": ""}}} },
+			[]string{`canary.canary.labels.track: empty value: the matcher track="" selects every series without a track label, not this track: give the track's value, e.g. track: canary`},
+		},
+		"a baseline with the canary's labels": {
+			func(c *rawConfig) {
+				c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"track": "canary"}}, Baseline: &rawScope{Labels: map[string]string{"track": "canary"}}}
+			},
+			[]string{`canary.baseline.labels: the same as canary.canary.labels: the baseline would be the canary itself; give the stable track's labels, e.g. {track: stable}`},
+		},
+		"dotted and dashed labels are left to the backend": {
+			func(c *rawConfig) {
+				c.Canary = &rawCanary{Canary: &rawScope{Labels: map[string]string{"customDimensions.track": "canary", "kube-version": "v2"}}}
+			},
+			nil,
 		},
 		"a max false rollback of 0": {
 			func(c *rawConfig) { c.Canary = &rawCanary{MaxFalseRollback: ptr(0.0)} },

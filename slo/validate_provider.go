@@ -48,6 +48,12 @@ func buildProvider(rp rawProvider, path string, ps *problems) Provider {
 		}
 		p.Retries = *rp.Retries
 	}
+	if rp.MaxResponseBytes != nil {
+		if *rp.MaxResponseBytes < 1024 {
+			ps.add(path+".max_response_bytes", "must be at least 1024 (bytes), got %d; the default is 52428800 (50 MiB)", *rp.MaxResponseBytes)
+		}
+		p.MaxResponseBytes = *rp.MaxResponseBytes
+	}
 	if rp.MaxConcurrency != nil {
 		if *rp.MaxConcurrency < 1 || *rp.MaxConcurrency > 100 {
 			ps.add(path+".max_concurrency", "must be between 1 and 100, got %d", *rp.MaxConcurrency)
@@ -139,8 +145,9 @@ func checkProviderFields(rp rawProvider, typ, path string, ps *problems) {
 		"app_id": rp.AppID != "", "workspace_id": rp.WorkspaceID != "", "auth": rp.Auth != "", "client_id": rp.ClientID != "",
 		"targets": rp.Targets != nil, "file": rp.File != "", "values": rp.Values != nil,
 		"timeout": rp.Timeout != "", "retries": rp.Retries != nil, "max_concurrency": rp.MaxConcurrency != nil,
+		"max_response_bytes": rp.MaxResponseBytes != nil,
 	}
-	httpKeys := []string{"timeout", "retries", "max_concurrency"}
+	httpKeys := []string{"timeout", "retries", "max_concurrency", "max_response_bytes"}
 	allowed := map[string][]string{
 		"prometheus":  append([]string{"url", "headers", "bearer_token_env", "basic_auth", "tls", "partial_response"}, httpKeys...),
 		"datadog":     append([]string{"url", "site", "api_key_env", "app_key_env", "tls"}, httpKeys...),

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"fmt"
+	"maps"
 	"strings"
 )
 
@@ -37,16 +38,27 @@ func buildScopes(r *rawCanary, c *CanaryPolicy, ps *problems) {
 		ps.add("canary.baseline", "set labels (a live baseline, e.g. {track: stable}), offset (the same queries that long before the deploy, e.g. 1h), or both")
 	case len(b.Labels) > 0 && r.Baseline.Offset == "" && len(c.Canary.Labels) == 0:
 		ps.add("canary.baseline.labels", "a live baseline needs canary.canary.labels: without a split the whole service would be compared with a part of itself; set canary.canary.labels, or set canary.baseline.offset to compare with the past")
+	case len(b.Labels) > 0 && b.Offset == 0 && maps.Equal(b.Labels, c.Canary.Labels):
+		ps.add("canary.baseline.labels", "the same as canary.canary.labels: the baseline would be the canary itself; give the stable track's labels, e.g. {track: stable}")
 	case b.Offset > 0 && b.Offset < c.Duration:
 		ps.add("canary.baseline.offset", "%s is shorter than the watch (canary.duration %s): the baseline would overlap the period after the deploy; use at least the duration", FormatDuration(b.Offset), FormatDuration(c.Duration))
 	}
 	c.Baseline = b
 }
 
+// checkLabelNames checks what every backend needs of a track's labels.
+// The syntax of a name is the backend's to check (Prometheus label,
+// Datadog tag, KQL column): validate reports it when it scopes the
+// queries.
 func checkLabelNames(labels map[string]string, path string, ps *problems) {
 	for _, k := range sortedKeys(labels) {
-		if !envPattern.MatchString(k) {
+		switch v := labels[k]; {
+		case k == "" || strings.TrimSpace(k) != k || strings.ContainsAny(k, " \t\r\n\"'{}=,|"):
 			ps.add(path+"."+k, "%q is not a valid label name", k)
+		case strings.HasPrefix(k, "__"):
+			ps.add(path+"."+k, "%q is reserved (names starting with __ are internal; __name__ is the metric name): select the track by a label of its own, e.g. track", k)
+		case v == "":
+			ps.add(path+"."+k, "empty value: the matcher %s=\"\" selects every series without a %s label, not this track: give the track's value, e.g. %s: canary", k, k, k)
 		}
 	}
 }

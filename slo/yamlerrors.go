@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/sloguard/sloguard/internal/suggest"
 )
 
 var (
@@ -192,7 +194,7 @@ func unknownKeyIn(keys []string, key string) string {
 	}
 	best, dist := "", 3
 	for _, k := range keys {
-		if d := editDistance(strings.ToLower(key), k); d < dist && 2*d < len(k) {
+		if d := suggest.Distance(strings.ToLower(key), k); d < dist && 2*d < len(k) {
 			best, dist = k, d
 		}
 	}
@@ -200,25 +202,4 @@ func unknownKeyIn(keys []string, key string) string {
 		return fmt.Sprintf("unknown key %q: did you mean %s?", key, best)
 	}
 	return fmt.Sprintf("unknown key %q: use one of %s", key, strings.Join(keys, ", "))
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

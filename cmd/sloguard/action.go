@@ -3,48 +3,64 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 )
 
-// The GitHub Action (action.yml) is a Docker container action whose image
-// runs sloguard with no arguments (runs.args: [], so that the runner does
-// not pass the `args` input as the container's arguments) and hands over
-// its inputs as INPUT_<NAME> variables: upper-cased, hyphens kept
-// (INPUT_DRY-RUN), "" for an input left blank. actionArgv turns them into
-// the command line a user would have typed.
+// The GitHub Action (action.yml) hands its inputs to sloguard as
+// INPUT_<NAME> variables and runs it with no arguments. The composite
+// action maps each input itself, with underscores (INPUT_DRY_RUN); the
+// runner of a container action (the image used with docker://) sets every
+// declared input, upper-cased with hyphens kept (INPUT_DRY-RUN), "" for an
+// input left blank. actionArgv turns either into the command line a user
+// would have typed.
 
 // actionInput maps one input of action.yml to sloguard flags.
 type actionInput struct {
 	name     string   // as declared in action.yml
-	commands []string // the commands it applies to
+	commands []string // the commands it applies to; none: the install step's
 	flag     string   // the flag it becomes; "" when handled apart
+	boolean  string   // for a true/false input: its default in action.yml
 }
 
 // actionInputs lists every input of action.yml, in the order the flags are
 // built. TestActionYAMLMatchesTheAdapter keeps it and action.yml in step.
 func actionInputs() []actionInput {
 	all := []string{"check", "watch", "rollback", "validate"}
+	gated := []string{"check", "watch"}
+	deploy := []string{"watch", "rollback"}
 	return []actionInput{
 		{name: "command", commands: all},
 		{name: "config", commands: all, flag: "--config"},
-		{name: "slo", commands: []string{"check", "watch"}, flag: "--slo"},
+		{name: "slo", commands: gated, flag: "--slo"},
 		{name: "duration", commands: []string{"watch"}, flag: "--duration"},
 		{name: "interval", commands: []string{"watch"}, flag: "--interval"},
-		{name: "environment", commands: []string{"watch", "rollback"}, flag: "--environment"},
-		{name: "deployment-id", commands: []string{"watch", "rollback"}, flag: "--deployment-id"},
-		{name: "dry-run", commands: []string{"watch", "rollback"}, flag: "--no-rollback"},
+		{name: "environment", commands: deploy, flag: "--environment"},
+		{name: "environment-url", commands: deploy, flag: "--environment-url"},
+		{name: "deployment-id", commands: deploy, flag: "--deployment-id"},
+		{name: "dry-run", commands: deploy, flag: "--no-rollback", boolean: "false"},
 		{name: "override-reason", commands: []string{"check"}, flag: "--override"},
 		{name: "reason", commands: []string{"rollback"}, flag: "--reason"},
+		{name: "check-run", commands: gated, flag: "--check-run", boolean: "true"},
+		{name: "check-name", commands: gated, flag: "--check-name"},
+		{name: "comment", commands: gated, flag: "--comment", boolean: "false"},
 		{name: "github-token", commands: all},
 		{name: "args", commands: all},
+		{name: "version"},      // the install step's (action/install.sh)
+		{name: "releases-url"}, // the install step's
 	}
 }
 
-// inputEnv names the variable the runner sets for an input.
+// inputEnv names the variable a container action's runner sets for an
+// input; inputEnvComposite the one action.yml's composite steps set.
 func inputEnv(name string) string {
 	return "INPUT_" + strings.ToUpper(strings.ReplaceAll(name, " ", "_"))
+}
+
+func inputEnvComposite(name string) string {
+	return strings.ReplaceAll(inputEnv(name), "-", "_")
 }
 
 // actionArgv returns the argv of action mode, or nil when this is not the
@@ -54,10 +70,15 @@ func inputEnv(name string) string {
 // returned, also answers GITHUB_TOKEN with the github-token input. wd is
 // the working directory, where the runner mounts the workspace.
 func actionArgv(args []string, getenv func(string) string, wd string) ([]string, func(string) string, error) {
-	if getenv("GITHUB_ACTIONS") != "true" || len(args) > 1 || strings.TrimSpace(getenv(inputEnv("command"))) == "" {
+	input := func(name string) string {
+		if v := strings.TrimSpace(getenv(inputEnv(name))); v != "" {
+			return v
+		}
+		return strings.TrimSpace(getenv(inputEnvComposite(name)))
+	}
+	if getenv("GITHUB_ACTIONS") != "true" || len(args) > 1 || input("command") == "" {
 		return nil, nil, nil
 	}
-	input := func(name string) string { return strings.TrimSpace(getenv(inputEnv(name))) }
 	command := input("command")
 	argv := []string{"sloguard", command}
 	var problems []error
@@ -72,8 +93,8 @@ func actionArgv(args []string, getenv func(string) string, wd string) ([]string,
 			continue
 		}
 		if !slices.Contains(in.commands, command) {
-			if in.name == "dry-run" && strings.EqualFold(v, "false") {
-				continue
+			if in.boolean != "" && strings.EqualFold(v, in.boolean) {
+				continue // a boolean left at its default
 			}
 			problems = append(problems, fmt.Errorf("action input %s applies to %s, not to %s: remove it from with:", in.name, strings.Join(in.commands, " and "), command))
 			continue
@@ -85,19 +106,19 @@ func actionArgv(args []string, getenv func(string) string, wd string) ([]string,
 					argv = append(argv, in.flag, name)
 				}
 			}
-		case "dry-run":
+		case "dry-run", "comment", "check-run":
 			switch strings.ToLower(v) {
 			case "true":
 				argv = append(argv, in.flag)
 			case "false":
 			default:
-				problems = append(problems, fmt.Errorf("action input dry-run: want true or false, got %q", v))
+				problems = append(problems, fmt.Errorf("action input %s: want true or false, got %q", in.name, v))
 			}
 		default:
 			argv = append(argv, in.flag, v)
 		}
 	}
-	extra, err := splitArgs(getenv(inputEnv("args")))
+	extra, err := splitArgs(input("args"))
 	if err != nil {
 		problems = append(problems, fmt.Errorf("action input args: %w", err))
 	}
@@ -118,17 +139,24 @@ func actionArgv(args []string, getenv func(string) string, wd string) ([]string,
 	return argv, env, nil
 }
 
-// actionReportPath is where the action writes the record by default. The
-// runner does not mount $RUNNER_TEMP into a container action, and paths in
-// the container (/github/workspace) are not the host's: the record goes
-// under the workspace, named relative to it when the action runs there (as
-// the runner starts it), so that later steps, which run in the workspace
-// too, can read the `report` output as it is.
+// actionReportPath is where the action writes the record by default: in
+// $RUNNER_TEMP/sloguard when that directory is there (the composite action,
+// which runs on the runner), else under the workspace. The runner does not
+// mount $RUNNER_TEMP into a container (the image used with docker://), and
+// paths in the container (/github/workspace) are not the host's: there the
+// record goes under the workspace, named relative to it when sloguard runs
+// there (as the runner starts it), so that later steps, which run in the
+// workspace too, can read the `report` output as it is.
 func actionReportPath(command string, getenv func(string) string, wd string) string {
 	name := command
 	for _, part := range []string{getenv("GITHUB_RUN_ID"), getenv("GITHUB_RUN_ATTEMPT"), getenv("GITHUB_ACTION")} {
 		if part = safeName(part); part != "" {
 			name += "-" + part
+		}
+	}
+	if tmp := getenv("RUNNER_TEMP"); tmp != "" {
+		if fi, err := os.Stat(tmp); err == nil && fi.IsDir() {
+			return filepath.Join(tmp, "sloguard", name+".json")
 		}
 	}
 	rel := filepath.Join(".sloguard", name+".json")

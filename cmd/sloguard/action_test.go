@@ -70,6 +70,20 @@ func TestActionArgv(t *testing.T) {
 			want: []string{"sloguard", "rollback", "--config", "sloguard.yaml", "--deployment-id", "17", "--reason", "p99 doubled",
 				"--report", ".sloguard/rollback-4242-1-sloguard_sloguard.json"},
 		},
+		"check-run and comment become switches": {
+			inputs: map[string]string{"check-run": "true", "comment": "TRUE", "check-name": "gate / checkout"},
+			want: []string{"sloguard", "check", "--config", "sloguard.yaml", "--check-run", "--check-name", "gate / checkout", "--comment",
+				"--report", defaultReport},
+		},
+		"environment-url goes with the environment": {
+			inputs: map[string]string{"command": "watch", "environment": "production", "environment-url": "https://shop.example", "check-run": "false"},
+			want: []string{"sloguard", "watch", "--config", "sloguard.yaml", "--environment", "production", "--environment-url", "https://shop.example",
+				"--report", ".sloguard/watch-4242-1-sloguard_sloguard.json"},
+		},
+		"the install step's inputs and a default check-run do not reach rollback": {
+			inputs: map[string]string{"command": "rollback", "reason": "r", "check-run": "true", "version": "v1.2.3", "releases-url": "https://x"},
+			want:   []string{"sloguard", "rollback", "--config", "sloguard.yaml", "--reason", "r", "--report", ".sloguard/rollback-4242-1-sloguard_sloguard.json"},
+		},
 		"validate writes no record": {
 			inputs: map[string]string{"command": "validate", "args": "--online"},
 			want:   []string{"sloguard", "validate", "--config", "sloguard.yaml", "--online"},
@@ -114,6 +128,14 @@ func TestActionArgvRejects(t *testing.T) {
 			map[string]string{"command": "watch", "dry-run": "yes"},
 			`action input dry-run: want true or false, got "yes"`,
 		},
+		"check-run that is not a boolean": {
+			map[string]string{"check-run": "on"},
+			`action input check-run: want true or false, got "on"`,
+		},
+		"a comment asked of rollback": {
+			map[string]string{"command": "rollback", "reason": "r", "comment": "true"},
+			"action input comment applies to check and watch, not to rollback: remove it from with:",
+		},
 		"args with an open quote": {
 			map[string]string{"args": `--reason "too slow`},
 			`action input args: unterminated " quote in "--reason \"too slow"`,
@@ -132,6 +154,31 @@ func TestActionArgvRejects(t *testing.T) {
 				t.Fatalf("got %v, want exit 2 with\n%s", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestCompositeActionInputs: action.yml's run step maps every input itself,
+// with underscores (INPUT_DRY_RUN), and sloguard runs on the runner, where
+// $RUNNER_TEMP is: the record goes there.
+func TestCompositeActionInputs(t *testing.T) {
+	tmp := t.TempDir()
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": t.TempDir(), "RUNNER_TEMP": tmp, "GITHUB_RUN_ID": "4242", "GITHUB_RUN_ATTEMPT": "1",
+		"GITHUB_ACTION": "watch", "INPUT_COMMAND": "watch", "INPUT_CONFIG": "sloguard.yaml", "INPUT_DRY_RUN": "true",
+		"INPUT_DEPLOYMENT_ID": "42", "INPUT_ENVIRONMENT_URL": "https://shop.example", "INPUT_CHECK_RUN": "true", "INPUT_COMMENT": "false",
+		"INPUT_OVERRIDE_REASON": "", "INPUT_GITHUB_TOKEN": "ghs_composite", "INPUT_ARGS": "--log-level debug",
+	}
+	argv, getenv, err := actionArgv([]string{"sloguard"}, envFunc(env), "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"sloguard", "watch", "--config", "sloguard.yaml", "--environment-url", "https://shop.example", "--deployment-id", "42",
+		"--no-rollback", "--check-run", "--report", filepath.Join(tmp, "sloguard", "watch-4242-1-watch.json"), "--log-level", "debug"}
+	if !reflect.DeepEqual(argv, want) {
+		t.Errorf("got  %q\nwant %q", argv, want)
+	}
+	if getenv("GITHUB_TOKEN") != "ghs_composite" {
+		t.Errorf("GITHUB_TOKEN %q, want the github-token input", getenv("GITHUB_TOKEN"))
 	}
 }
 
@@ -205,6 +252,12 @@ func TestActionReportPath(t *testing.T) {
 		},
 		"step names become file-name safe": {
 			map[string]string{"GITHUB_ACTION": "__run/../x y"}, "/", ".sloguard/watch-run_.._x_y.json", false,
+		},
+		"in $RUNNER_TEMP when it is there (the composite action, on the runner)": {
+			map[string]string{"GITHUB_WORKSPACE": ws, "RUNNER_TEMP": ws, "GITHUB_RUN_ID": "7"}, ws, filepath.Join(ws, "sloguard", "watch-7.json"), false,
+		},
+		"under the workspace when $RUNNER_TEMP is not (a container)": {
+			map[string]string{"GITHUB_WORKSPACE": ws, "RUNNER_TEMP": "/home/runner/work/_temp/nothere", "GITHUB_RUN_ID": "7"}, ws, ".sloguard/watch-7.json", false,
 		},
 	}
 	for name, tc := range tests {

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sloguard/sloguard/ci"
+	"github.com/sloguard/sloguard/internal/redact"
 )
 
 // Set by the build: -ldflags "-X main.version=v1.2.3 -X main.commit=abc".
@@ -21,35 +24,93 @@ var (
 
 // deps are the process's streams, environment and clock, built once in run
 // and handed to every command: no globals.
+//
+// Every stream passes the one redaction layer: stdout and stderr carry
+// sloguard's text, logs and untrusted text (backend bodies, rollback
+// output), redacted and, in CI, neutralised so that no line becomes a
+// workflow command; cmdOut and cmdErr carry the workflow commands sloguard
+// itself writes, redacted; rawOut and rawErr only the mask commands, which
+// must show the runner the secrets they hide.
 type deps struct {
 	stdout, stderr io.Writer
+	cmdOut, cmdErr io.Writer
+	rawOut, rawErr io.Writer
+	redact         *redact.Redactor
 	getenv         func(string) string
 	now            func() time.Time
 	log            *slog.Logger
+	flush          []*redact.Writer
+}
+
+// newDeps wraps the process's streams in the redaction layer. It knows the
+// ambient CI credentials from the start; a command adds the config's
+// secrets once it has loaded it (output.secure).
+func newDeps(stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) *deps {
+	r := redact.New()
+	d := &deps{rawOut: stdout, rawErr: stderr, redact: r, getenv: getenv, now: now}
+	for _, n := range ambientSecrets() {
+		r.Add(getenv(n))
+	}
+	neutralize := ci.Neutralizer(getenv)
+	out, errw := r.Writer(stdout, neutralize), r.Writer(stderr, neutralize)
+	cmdOut, cmdErr := r.Writer(stdout, nil), r.Writer(stderr, nil)
+	d.stdout, d.stderr, d.cmdOut, d.cmdErr = out, errw, cmdOut, cmdErr
+	d.flush = []*redact.Writer{cmdOut, out, cmdErr, errw}
+	d.log = newLogger(d.stderr, "warn")
+	return d
+}
+
+// close passes on what the writers hold back (a last line without a
+// newline).
+func (d *deps) close() {
+	for _, w := range d.flush {
+		_ = w.Flush()
+	}
 }
 
 // run is the whole program; main only exits with its result.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	dropBlankEnv()
-	d := &deps{stdout: stdout, stderr: stderr, getenv: os.Getenv, now: time.Now}
+	getenv := os.Getenv
 	wd, _ := os.Getwd()
-	if argv, getenv, err := actionArgv(args, d.getenv, wd); err != nil {
-		return exitCode(err, stderr)
-	} else if argv != nil { // the GitHub Action: inputs become flags (action.go)
-		args, d.getenv = argv, getenv
+	argv, actionEnv, argErr := actionArgv(args, getenv, wd)
+	if argv != nil { // the GitHub Action: inputs become flags (action.go)
+		args, getenv = argv, actionEnv
 	}
+	d := newDeps(stdout, stderr, getenv, time.Now)
+	defer d.close()
+	if argErr != nil {
+		return exitCode(argErr, d.stderr)
+	}
+	if err := newApp(d).RunContext(ctx, args); err != nil {
+		annotateError(d, err)
+		return exitCode(err, d.stderr)
+	}
+	return exitPass
+}
+
+// newApp is the command line: every command, flag and help text.
+func newApp(d *deps) *cli.App {
 	app := &cli.App{
-		Name:                 "sloguard",
-		Usage:                "guard releases with SLOs: gate on error budget, judge canaries, roll back",
-		Version:              version,
-		Writer:               stdout,
-		ErrWriter:            stderr,
-		HideVersion:          true,
-		EnableBashCompletion: false,
-		ExitErrHandler:       func(*cli.Context, error) {}, // exit codes are mapped in one place below
-		Flags:                []cli.Flag{logLevelFlag()},
+		Name:                  "sloguard",
+		Usage:                 "guard releases with SLOs: gate on error budget, judge canaries, roll back",
+		Version:               version,
+		Writer:                d.stdout,
+		ErrWriter:             d.stderr,
+		HideVersion:           true,                         // --version is ours (rootAction): urfave's would take -v, through a global
+		EnableBashCompletion:  true,                         // --generate-bash-completion, for `sloguard completion`
+		ExitErrHandler:        func(*cli.Context, error) {}, // exit codes are mapped in one place below
+		CustomAppHelpTemplate: cli.AppHelpTemplate + exitCodesHelp,
+		Flags: []cli.Flag{
+			logLevelFlag(),
+			&cli.BoolFlag{Name: "version", Usage: "print the version", DisableDefaultText: true},
+		},
+		Action: rootAction(d),
 		Before: func(c *cli.Context) error {
-			d.log = newLogger(stderr, c.String("log-level"))
+			if err := checkLogLevel(c.String("log-level")); err != nil {
+				return err
+			}
+			d.log = newLogger(d.stderr, c.String("log-level"))
 			return nil
 		},
 		Commands: []*cli.Command{
@@ -61,16 +122,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			serveCommand(d),
 			demoCommand(d),
 			versionCommand(d),
+			completionCommand(d),
 		},
 		OnUsageError: usageError,
 	}
 	for _, c := range app.Commands {
 		commandDefaults(c, d)
+		polishHelp(c)
 	}
-	if err := app.RunContext(ctx, args); err != nil {
-		return exitCode(err, stderr)
+	for _, f := range app.Flags {
+		if sf, ok := f.(*cli.StringFlag); ok {
+			sf.Category = flagCategories()[sf.Name]
+		}
 	}
-	return exitPass
+	return app
 }
 
 // commandDefaults gives every command what the app has: usage errors on
@@ -92,6 +157,9 @@ func commandDefaults(c *cli.Command, d *deps) {
 	before := c.Before
 	c.Before = func(c *cli.Context) error {
 		if c.IsSet("log-level") {
+			if err := checkLogLevel(c.String("log-level")); err != nil {
+				return err
+			}
 			d.log = newLogger(d.stderr, c.String("log-level"))
 		}
 		if before != nil {
@@ -105,6 +173,9 @@ func usageError(c *cli.Context, err error, _ bool) error {
 	help := "sloguard --help"
 	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		help = "sloguard " + c.Command.Name + " --help"
+	}
+	if s := flagSuggestion(c, err); s != "" {
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("%w: did you mean %s? (see %s)", err, s, help)}
 	}
 	return &exitError{Code: exitUsage, Err: fmt.Errorf("%w (see %s)", err, help)}
 }
@@ -129,11 +200,33 @@ func logLevelFlag() cli.Flag {
 	return &cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log detail on stderr: debug, info, warn, error", EnvVars: env("log-level")}
 }
 
-func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	if err := l.UnmarshalText([]byte(level)); err != nil {
-		l = slog.LevelWarn
+// parseLevel reads the values --log-level takes.
+func parseLevel(level string) (slog.Level, bool) {
+	switch strings.ToLower(level) {
+	case "debug":
+		return slog.LevelDebug, true
+	case "info":
+		return slog.LevelInfo, true
+	case "warn":
+		return slog.LevelWarn, true
+	case "error":
+		return slog.LevelError, true
 	}
+	return slog.LevelWarn, false
+}
+
+// checkLogLevel makes a level newLogger does not know a usage error rather
+// than a silent fallback to warn.
+func checkLogLevel(level string) error {
+	if _, ok := parseLevel(level); !ok {
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("--log-level %q: use debug, info, warn or error", level)}
+	}
+	return nil
+}
+
+// newLogger logs at level on w (warn for a level checkLogLevel refuses).
+func newLogger(w io.Writer, level string) *slog.Logger {
+	l, _ := parseLevel(level)
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
@@ -162,12 +255,17 @@ func versionCommand(d *deps) *cli.Command {
 		Name:  "version",
 		Usage: "print the version",
 		Action: func(*cli.Context) error {
-			c := commit
-			if c == "" {
-				c = "unknown commit"
-			}
-			fmt.Fprintf(d.stdout, "sloguard %s (%s, %s %s/%s)\n", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
+			printVersion(d.stdout)
 			return nil
 		},
 	}
+}
+
+// printVersion answers `sloguard version` and `sloguard --version`.
+func printVersion(w io.Writer) {
+	c := commit
+	if c == "" {
+		c = "unknown commit"
+	}
+	fmt.Fprintf(w, "sloguard %s (%s, %s %s/%s)\n", version, c, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }

@@ -34,9 +34,9 @@ func backtestCommand(d *deps) *cli.Command {
 			configFlag(), prometheusURLFlag(), sloFlag(),
 			&cli.StringFlag{Name: "from", Usage: "start of the first window: an RFC 3339 `TIME`", EnvVars: env("from")},
 			&cli.StringFlag{Name: "to", Usage: "no window ends after this RFC 3339 `TIME`", EnvVars: env("to")},
-			&cli.DurationFlag{Name: "every", Usage: "time between window starts", DefaultText: "the watch duration", EnvVars: env("every")},
-			&cli.DurationFlag{Name: "duration", Usage: "each window's length (the watch duration)", DefaultText: "canary.duration, else 10m", EnvVars: env("duration")},
-			&cli.DurationFlag{Name: "interval", Usage: "how often each window is evaluated", DefaultText: "canary.interval, else 30s", EnvVars: env("interval")},
+			durationFlag("every", "time between window starts", "the watch duration"),
+			durationFlag("duration", "each window's length (the watch duration)", "canary.duration, else 10m"),
+			durationFlag("interval", "how often each window is evaluated", "canary.interval, else 30s"),
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Value: "text", Usage: "stdout format: text, json (the backtest record, nothing else) or markdown", EnvVars: env("output")},
 			&cli.StringFlag{Name: "report", Usage: "also write the JSON backtest record to `FILE` (atomically)", EnvVars: env("report")},
 		},
@@ -57,7 +57,7 @@ func backtestCommand(d *deps) *cli.Command {
 				into *time.Duration
 			}{{"every", &opts.Every}, {"duration", &opts.Duration}, {"interval", &opts.Interval}} {
 				if c.IsSet(f.name) {
-					if *f.into = c.Duration(f.name); *f.into <= 0 {
+					if *f.into = flagDuration(c, f.name); *f.into <= 0 {
 						return &exitError{Code: exitUsage, Err: fmt.Errorf("--%s %s: must be longer than zero", f.name, *f.into)}
 					}
 				}
@@ -90,8 +90,9 @@ func runBacktest(ctx context.Context, d *deps, opts BacktestOptions) error {
 	if err != nil {
 		return err
 	}
-	platform := newOutput(d, opts.Output, opts.Report).platform // CI commands off stdout with -o json
-	platform.Mask(secrets(cfg, d.getenv))
+	out := newOutput(d, "backtest", opts.Output, opts.Report) // CI commands off stdout with -o json
+	out.secure(cfg)
+	platform := out.platform
 	if opts.To.After(started) {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("--to %s is in the future: windows after now have no data yet", opts.To.Format(time.RFC3339))}
 	}
@@ -135,6 +136,7 @@ func runBacktest(ctx context.Context, d *deps, opts BacktestOptions) error {
 // prints stdout once, then publishes to the CI platform.
 func emitBacktest(d *deps, platform ci.Platform, opts BacktestOptions, rec *report.Backtest) error {
 	renderers := map[string]report.BacktestRenderer{"text": report.Text{}, "json": report.JSON{}, "markdown": report.Markdown{}}
+	d.redact.Scrub(rec) // the one redaction layer, as for a decision
 	var record, md, stdout bytes.Buffer
 	if err := (report.JSON{}).RenderBacktest(&record, rec); err != nil {
 		return err

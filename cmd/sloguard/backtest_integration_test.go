@@ -140,9 +140,11 @@ func TestBacktestAgainstPrometheus(t *testing.T) {
 			"GITHUB_ACTIONS": "true", "RUNNER_TEMP": ci, "GITHUB_OUTPUT": filepath.Join(ci, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(ci, "summary"),
 		}
 		var stdout, stderr bytes.Buffer
-		d := &deps{stdout: &stdout, stderr: &stderr, getenv: envFunc(env), now: time.Now, log: newLogger(&stderr, "warn")}
+		d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
 		opts := BacktestOptions{Config: cfg, From: from, To: to, Output: "text"}
-		if err := runBacktest(t.Context(), d, opts); err != nil {
+		err := runBacktest(t.Context(), d, opts)
+		d.close()
+		if err != nil {
 			t.Fatalf("%v; stderr: %s", err, stderr.String())
 		}
 		outputs, _ := os.ReadFile(env["GITHUB_OUTPUT"])
@@ -259,8 +261,10 @@ func checkBacktestRecord(t *testing.T, stdout string, from, to time.Time) report
 func watchSince(t *testing.T, cfg string, since time.Time) report.Decision {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	d := &deps{stdout: &stdout, stderr: &stderr, getenv: envFunc(nil), now: time.Now, log: newLogger(&stderr, "error")}
+	d := newDeps(&stdout, &stderr, envFunc(nil), time.Now)
+	d.log = newLogger(d.stderr, "error")
 	err := runWatch(t.Context(), d, WatchOptions{Config: cfg, Since: since, NoRollback: true, Output: "json"}, &stepClock{now: since})
+	d.close()
 	if code := exitCode(err, &stderr); code != 0 && code != 1 && code != 3 {
 		t.Fatalf("watch --since %s: exit %d: %s", since, code, stderr.String())
 	}

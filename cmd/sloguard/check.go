@@ -7,6 +7,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -19,25 +20,27 @@ type CheckOptions struct {
 	Report        string
 	Override      string
 	At            time.Time
+	Verdict       verdictOptions
 }
 
 func checkCommand(d *deps) *cli.Command {
 	return &cli.Command{
 		Name:  "check",
 		Usage: "gate a release on error budget and burn rates",
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			configFlag(), prometheusURLFlag(), sloFlag(), outputFlag(), reportFlag(),
 			&cli.StringFlag{Name: "override", Usage: "let a closed gate pass, recording this `REASON` (decision: overridden, exit 0)", EnvVars: env("override")},
 			&cli.StringFlag{Name: "at", Usage: "evaluate as of this RFC 3339 `TIME` instead of now (replays, audits)", EnvVars: env("at")},
-		},
+		}, verdictFlags()...),
 		Action: func(c *cli.Context) error {
 			opts := CheckOptions{
 				Config: c.String("config"), PrometheusURL: c.String("prometheus-url"), SLOs: c.StringSlice("slo"),
 				Output: c.String("output"), Report: c.String("report"), Override: c.String("override"),
+				Verdict: verdictOptionsFrom(c),
 			}
 			at, err := parseAt(c.String("at"), d.now)
 			if err != nil {
-				return err
+				return flagError(d, "check", opts.Output, opts.Report, opts.Config, err)
 			}
 			opts.At = at
 			return runCheck(c.Context, d, opts)
@@ -53,17 +56,19 @@ func parseAt(s string, now func() time.Time) (time.Time, error) {
 }
 
 // runCheck loads the config, evaluates the gate and reports the decision.
-func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
+func runCheck(ctx context.Context, d *deps, opts CheckOptions) (err error) {
 	started := d.now().UTC()
 	if err := checkOutput(opts.Output); err != nil {
 		return err
 	}
+	out := newOutput(d, "check", opts.Output, opts.Report)
+	out.config = opts.Config
+	defer func() { out.abort(err, started) }()
 	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
 	if err != nil {
 		return err
 	}
-	out := newOutput(d, opts.Output, opts.Report)
-	out.platform.Mask(secrets(cfg, d.getenv))
+	out.secure(cfg)
 	slos, err := gate.Select(cfg.SLOs, opts.SLOs)
 	if err != nil {
 		return err
@@ -77,8 +82,13 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) error {
 		return err
 	}
 	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
-	if err := out.emit(dec); err != nil {
-		return err
+	for _, s := range dec.SLOs {
+		for _, w := range s.Warnings {
+			d.log.Warn("an SLO's query matches no series: check its labels", "slo", s.Name, "hint", w)
+		}
 	}
+	v := newVerdict(d, out.platform, opts.Verdict, cfg)
+	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
+	out.emit(dec)
 	return &exitError{Code: decisionCode(dec)}
 }

@@ -50,8 +50,10 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			d := &deps{stdout: &out, stderr: io.Discard, getenv: func(string) string { return "" }, now: time.Now, log: newLogger(io.Discard, "warn")}
-			if err := runDemo(t.Context(), d, DemoOptions{Fault: tc.fault, Seed: 1, NoSplit: tc.noSplit}, &jumpClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)}); err != nil {
+			d := newDeps(&out, io.Discard, func(string) string { return "" }, time.Now)
+			err := runDemo(t.Context(), d, DemoOptions{Fault: tc.fault, Seed: 1, NoSplit: tc.noSplit}, &jumpClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)})
+			d.close()
+			if err != nil {
 				t.Fatal(err)
 			}
 			for _, w := range tc.want {

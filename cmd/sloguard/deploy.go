@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -14,30 +15,33 @@ import (
 
 // deployOptions name the GitHub deployment whose status a watch keeps.
 type deployOptions struct {
-	Environment  string
-	DeploymentID int64
-	DryRun       bool // --no-rollback: the GitHub rollback actions will not run
+	Environment    string
+	EnvironmentURL string
+	DeploymentID   int64
+	DryRun         bool // --no-rollback: the GitHub rollback actions will not run
 }
 
 func deployFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "environment", Usage: "GitHub deployment `ENVIRONMENT` whose status sloguard sets (watch: in_progress, then success, failure or error)", EnvVars: env("environment")},
-		&cli.Int64Flag{Name: "deployment-id", Usage: "GitHub deployment `ID` (default: the newest deployment of GITHUB_SHA in --environment)", EnvVars: env("deployment-id")},
+		&cli.StringFlag{Name: "environment-url", Usage: "`URL` of the deployed environment, set as environment_url on the deployment statuses", EnvVars: env("environment-url")},
+		&cli.Int64Flag{Name: "deployment-id", Usage: "GitHub deployment `ID` to report on", DefaultText: "the newest deployment of GITHUB_SHA in --environment", EnvVars: env("deployment-id")},
 	}
 }
 
 func deployOptionsFrom(c *cli.Context) deployOptions {
-	return deployOptions{Environment: c.String("environment"), DeploymentID: c.Int64("deployment-id"), DryRun: c.Bool("no-rollback")}
+	return deployOptions{Environment: c.String("environment"), EnvironmentURL: c.String("environment-url"), DeploymentID: c.Int64("deployment-id"), DryRun: c.Bool("no-rollback")}
 }
 
 // deployment keeps a GitHub deployment's status in step with the watch.
 // Without GitHub, a token, or an environment it does nothing.
 type deployment struct {
-	api *ci.GitHubAPI
-	d   *deps
-	env string
-	id  int64
-	gh  *slo.GitHubAction
+	api    *ci.GitHubAPI
+	d      *deps
+	env    string
+	id     int64
+	gh     *slo.GitHubAction
+	warned bool // a status could not be set: said once, not per state
 }
 
 func newDeployment(ctx context.Context, d *deps, p ci.Platform, opts deployOptions, cfg *slo.Config) *deployment {
@@ -56,19 +60,43 @@ func newDeployment(ctx context.Context, d *deps, p ci.Platform, opts deployOptio
 		return dep
 	}
 	token := d.getenv(tokenEnv)
+	named := dep.env != "" || dep.id != 0
 	if token == "" {
-		if dep.gh != nil && !opts.DryRun {
-			d.log.Warn("rollback.github is configured but the token is empty: GitHub actions will fail", "token_env", tokenEnv)
+		switch {
+		case dep.gh != nil && !opts.DryRun:
+			ci.Warn(d.getenv, d.cmdErr, "sloguard", fmt.Sprintf("rollback.github is configured but %s is empty: the GitHub rollback actions will fail. %v", tokenEnv, ci.ErrNoToken))
+		case named:
+			ci.Warn(d.getenv, d.cmdErr, "sloguard", fmt.Sprintf("cannot set the deployment status of %s: %v", dep.describe(), ci.ErrNoToken))
 		}
 		return dep
 	}
 	api, err := ci.NewGitHubAPI(token, d.getenv, d.log)
 	if err != nil {
-		d.log.Warn("GitHub API unavailable", "error", err)
+		if named || dep.gh != nil {
+			ci.Warn(d.getenv, d.cmdErr, "sloguard", fmt.Sprintf("GitHub API unavailable: %v", err))
+		}
 		return dep
 	}
+	api.EnvironmentURL = opts.EnvironmentURL
 	dep.api = api
 	return dep
+}
+
+func (dep *deployment) describe() string {
+	if dep.id != 0 {
+		return fmt.Sprintf("deployment %d", dep.id)
+	}
+	return fmt.Sprintf("the deployment in environment %q", dep.env)
+}
+
+// warn says once that a status could not be set: a missing permission
+// (deployments: write) or no deployment to report on. The watch goes on.
+func (dep *deployment) warn(err error) {
+	if dep.warned {
+		return
+	}
+	dep.warned = true
+	ci.Warn(dep.d.getenv, dep.d.cmdErr, "sloguard", fmt.Sprintf("cannot set the status of %s: %v", dep.describe(), err))
 }
 
 // set reports a state on the deployment, when one is named. A failure to
@@ -81,13 +109,13 @@ func (dep *deployment) set(ctx context.Context, state, description string) {
 	if id == 0 {
 		found, err := dep.api.FindDeployment(ctx, dep.env)
 		if err != nil {
-			dep.d.log.Warn("cannot find the GitHub deployment", "error", err)
+			dep.warn(err)
 			return
 		}
 		id, dep.id = found, found
 	}
-	if err := dep.api.SetDeploymentStatus(ctx, id, state, dep.env, description); err != nil {
-		dep.d.log.Warn("cannot set the GitHub deployment status", "state", state, "error", err)
+	if err := dep.api.SetDeploymentStatus(ctx, id, state, dep.env, dep.d.redact.String(description)); err != nil {
+		dep.warn(err)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/internal/ghtest"
+	"github.com/sloguard/sloguard/slo"
 )
 
 // stepClock runs a watch without waiting: every Sleep jumps to its end.
@@ -61,13 +62,13 @@ canary:
 }
 
 type watchRun struct {
-	err             error
-	stdout, summary string
+	err                     error
+	stdout, stderr, summary string
 }
 
 // githubWatch runs `sloguard watch` as a GitHub Actions step would, with
 // the fake API as GITHUB_API_URL.
-func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOptions, token string) watchRun {
+func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOptions, token string, extraEnv ...string) watchRun {
 	t.Helper()
 	dir := t.TempDir()
 	opts.Config = filepath.Join(dir, "sloguard.yaml")
@@ -79,17 +80,21 @@ func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOpti
 		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_RUN_ID": "4242", "GITHUB_SHA": "0123456789abcdef", "GITHUB_REF": "refs/heads/main",
 		"GITHUB_TOKEN": token, "RUNNER_TEMP": dir, "GITHUB_OUTPUT": filepath.Join(dir, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "summary"),
 	}
+	for i := 0; i+1 < len(extraEnv); i += 2 {
+		env[extraEnv[i]] = extraEnv[i+1]
+	}
 	var stdout, stderr bytes.Buffer
-	d := &deps{stdout: &stdout, stderr: &stderr, getenv: envFunc(env), now: time.Now, log: newLogger(&stderr, "warn")}
+	d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
 	if opts.Output == "" {
 		opts.Output = "text"
 	}
 	err := runWatch(t.Context(), d, opts, &stepClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)})
-	if strings.Contains(stderr.String(), "GitHub") {
+	d.close()
+	if token != "" && strings.Contains(stderr.String(), "GitHub") {
 		t.Errorf("GitHub warnings: %s", stderr.String())
 	}
 	summary, _ := os.ReadFile(env["GITHUB_STEP_SUMMARY"])
-	return watchRun{err: err, stdout: stdout.String(), summary: string(summary)}
+	return watchRun{err: err, stdout: stdout.String(), stderr: stderr.String(), summary: string(summary)}
 }
 
 // status is a deployment status request as GitHub documents it.
@@ -206,6 +211,12 @@ func TestWatchWithoutATokenCallsNothing(t *testing.T) {
 	if exitOf(r.err) != exitPass || len(srv.Calls()) != 0 {
 		t.Errorf("exit %d, %d calls", exitOf(r.err), len(srv.Calls()))
 	}
+	// An environment was named: that its status cannot be kept is said
+	// where the run shows it, as a warning annotation.
+	want := "::warning title=sloguard::cannot set the deployment status of the deployment in environment \"production\": no GitHub token: give the action github-token (its default is ${{ github.token }}), or set GITHUB_TOKEN\n"
+	if strings.Count(r.stderr, "::warning") != 1 || !strings.Contains(r.stderr, want) {
+		t.Errorf("stderr lacks the one warning %q:\n%s", want, r.stderr)
+	}
 }
 
 func TestWatchOnGitHubShowsItsWork(t *testing.T) {
@@ -220,5 +231,38 @@ func TestWatchOnGitHubShowsItsWork(t *testing.T) {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
 		}
+	}
+}
+
+// A status description quotes an error (a bad query's, the backend's):
+// what reaches GitHub has passed the redaction layer.
+func TestTheDeploymentStatusDescriptionIsRedacted(t *testing.T) {
+	const tok = "planted-prom-t0ken-6a5b"
+	srv := ghtest.New(t)
+	srv.Handle("POST "+statuses, ghtest.Reply{Status: 201, Body: `{"id": 1}`})
+	env := map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_API_URL": srv.APIURL(), "GITHUB_REPOSITORY": "acme/shop",
+		"GITHUB_TOKEN": "ghs_t0ken", "PROM_TOKEN": tok,
+	}
+	var stdout, stderr bytes.Buffer
+	d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
+	cfg := &slo.Config{Providers: []slo.Provider{{Name: "prom", Type: "prometheus", BearerTokenEnv: "PROM_TOKEN"}}}
+	out := newOutput(d, "watch", "text", "")
+	out.secure(cfg)
+	dep := newDeployment(t.Context(), d, out.platform, deployOptions{Environment: "production", DeploymentID: 42}, cfg)
+	dep.set(t.Context(), "error", "bad query: the proxy says you sent Authorization: Bearer "+tok+" to https://bob:hunter22@prom.example/?token=abc123")
+	d.close()
+	_, bodies := requests(t, srv)
+	if len(bodies) != 1 {
+		t.Fatalf("statuses %v, want one", bodies)
+	}
+	desc := bodies[0]["description"].(string)
+	for _, leak := range []string{tok, "hunter22", "abc123"} {
+		if strings.Contains(desc, leak) {
+			t.Errorf("description %q shows %q", desc, leak)
+		}
+	}
+	if !strings.HasPrefix(desc, "bad query: the proxy says you sent Authorization: Bearer ***") {
+		t.Errorf("description %q", desc)
 	}
 }

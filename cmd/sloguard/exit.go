@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/sloguard/sloguard/gate"
 	"github.com/sloguard/sloguard/providers"
@@ -60,6 +61,20 @@ func exitCode(err error, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "sloguard: %v\n", err)
 	return exitUsage
+}
+
+// reasonFor says in one sentence why a run ended before a decision, for
+// the record's reason: what exitCode prints, without the prefix.
+func reasonFor(err error) string {
+	var ce *slo.ConfigError
+	if errors.As(err, &ce) {
+		msgs := make([]string, len(ce.Problems))
+		for i, p := range ce.Problems {
+			msgs[i] = p.Error()
+		}
+		return fmt.Sprintf("the config has %d problem(s): %s", len(ce.Problems), strings.Join(msgs, "; "))
+	}
+	return strings.Join(strings.Fields(err.Error()), " ")
 }
 
 // decisionCode maps a decision to its exit code. A rollback action that

@@ -42,36 +42,34 @@ func rollbackCommand(d *deps) *cli.Command {
 // runRollback runs the actions with a decision of fail and the given
 // reason. It exits 0 when every action succeeded (the command did what it
 // was asked), 4 when one failed.
-func runRollback(ctx context.Context, d *deps, opts RollbackOptions) error {
-	if opts.Reason == "" {
-		return &exitError{Code: exitUsage, Err: errors.New("--reason is required: say why the release is rolled back")}
-	}
+func runRollback(ctx context.Context, d *deps, opts RollbackOptions) (err error) {
+	now := d.now().UTC()
 	if err := checkOutput(opts.Output); err != nil {
 		return err
+	}
+	out := newOutput(d, "rollback", opts.Output, opts.Report)
+	out.config = opts.Config
+	defer func() { out.abort(err, now) }()
+	if opts.Reason == "" {
+		return &exitError{Code: exitUsage, Err: errors.New("--reason is required: say why the release is rolled back")}
 	}
 	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
 	if err != nil {
 		return err
 	}
+	out.secure(cfg)
 	rb := cfg.Rollback
 	if len(rb.Command) == 0 && rb.Webhook == nil && rb.GitHub == nil {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("%s: no rollback actions: configure rollback.command, rollback.webhook or rollback.github", opts.Config)}
 	}
-	out := newOutput(d, opts.Output, opts.Report)
-	out.platform.Mask(secrets(cfg, d.getenv))
-	now := d.now().UTC()
 	dec := &report.Decision{
 		Schema: report.Schema, Command: "rollback", Decision: report.Fail, Reason: "rolled back by hand: " + opts.Reason,
 		Config: cfg.Source, EvaluatedAt: now, StartedAt: now, SLOs: []report.SLO{},
 	}
 	deploy := newDeployment(ctx, d, out.platform, opts.Deploy, cfg)
-	if err := out.rollback(ctx, dec, rb, opts.DryRun, deploy.reporter()); err != nil {
-		return err
-	}
+	out.rollback(ctx, dec, rb, opts.DryRun, deploy.reporter())
 	dec.FinishedAt = d.now().UTC()
-	if err := out.emit(dec); err != nil {
-		return err
-	}
+	out.emit(dec)
 	for _, a := range dec.Actions {
 		if a.Status == rollout.Failed {
 			return &exitError{Code: exitActionFailed}

@@ -55,6 +55,8 @@ func runServe(ctx context.Context, d *deps, opts ServeOptions) error {
 	if err != nil {
 		return err
 	}
+	// Its logs go through the redaction layer: tell it the config's secrets.
+	addSecrets(d.redact, cfg, d.getenv)
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(opts.LogLevel)); err != nil {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("--log-level %q: use debug, info, warn or error", opts.LogLevel)}

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"sync"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/sloguard/sloguard/ci"
+	"github.com/sloguard/sloguard/preflight"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/serve"
 	"github.com/sloguard/sloguard/slo"
@@ -17,10 +16,10 @@ import (
 func validateCommand(d *deps) *cli.Command {
 	return &cli.Command{
 		Name:  "validate",
-		Usage: "lint the config; with --online also run every query once",
+		Usage: "lint the config and every query as check and watch send them; with --online also run them once",
 		Flags: []cli.Flag{
 			configFlag(), prometheusURLFlag(),
-			&cli.BoolFlag{Name: "online", Usage: "run each SLO's queries once against its backend", EnvVars: env("online")},
+			&cli.BoolFlag{Name: "online", Usage: "run each SLO's queries once against its backend: the service, the canary and the baseline", EnvVars: env("online")},
 		},
 		Action: func(c *cli.Context) error {
 			return runValidate(c.Context, d, c.String("config"), c.String("prometheus-url"), c.Bool("online"))
@@ -28,6 +27,10 @@ func validateCommand(d *deps) *cli.Command {
 	}
 }
 
+// runValidate checks the file, then every query offline (parsed, windowed
+// and scoped as check and watch send them, static values read as check
+// reads them), then with --online runs them once and explains what came
+// back empty.
 func runValidate(ctx context.Context, d *deps, path, promURL string, online bool) error {
 	cfg, err := slo.Load(path, slo.Options{PrometheusURL: promURL})
 	if err != nil {
@@ -38,7 +41,11 @@ func runValidate(ctx context.Context, d *deps, path, promURL string, online bool
 	}
 	// --online talks to backends with the config's credentials: have the
 	// runner mask them before anything else is printed.
-	ci.Detect(d.getenv, d.stdout).Mask(secrets(cfg, d.getenv))
+	addSecrets(d.redact, cfg, d.getenv)
+	ci.New(d.getenv, d.cmdOut, d.rawOut).Mask(d.redact.Masks())
+	if err := preflight.Offline(ctx, cfg, cfg.SLOs, providerEnv(cfg, d.getenv, d.log)); err != nil {
+		return err
+	}
 	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
 	for _, line := range watchNotes(cfg) {
 		fmt.Fprintln(d.stdout, line)
@@ -50,46 +57,45 @@ func runValidate(ctx context.Context, d *deps, path, promURL string, online bool
 	if err != nil {
 		return err
 	}
-	at := d.now().UTC()
-	type result struct {
-		c   providers.Counts
-		err error
-	}
-	results := make([]result, len(cfg.SLOs))
-	var wg sync.WaitGroup
-	for i, s := range cfg.SLOs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: providers.Scope{Name: providers.ScopeService}, Window: s.Window}
-			if s.Budgeting == slo.Timeslices {
-				q.Window = s.Timeslice.Window
-			}
-			results[i].c, results[i].err = provs[s.Provider].Counts(ctx, q, at)
-		}()
-	}
-	wg.Wait()
 	var bad, down int
-	for i, s := range cfg.SLOs {
-		r := results[i]
-		switch {
-		case r.err == nil:
-			fmt.Fprintf(d.stdout, "ok    %s: %g events, queries: %q\n", s.Name, r.c.Total, r.c.Resolved)
-		case errors.Is(r.err, providers.ErrNoData):
-			fmt.Fprintf(d.stdout, "empty %s: %v (no traffic, or a selector that matches nothing)\n", s.Name, r.err)
-		case errors.Is(r.err, providers.ErrBadQuery):
+	for _, r := range preflight.Online(ctx, cfg, cfg.SLOs, provs, d.now().UTC(), true) {
+		name := r.SLO
+		if r.Scope != providers.ScopeService {
+			name += " (" + r.Scope + ")"
+		}
+		switch r.Status() {
+		case "ok":
+			fmt.Fprintf(d.stdout, "ok    %s: %g events, queries: %q\n", name, r.Counts.Total, r.Counts.Resolved)
+		case "empty":
+			fmt.Fprintf(d.stdout, "%s\n", emptyLine(name, r))
+		case "error":
 			bad++
-			fmt.Fprintf(d.stdout, "error %s: %v\n", s.Name, r.err)
+			fmt.Fprintf(d.stdout, "error %s: %v\n", name, r.Err)
 		default:
 			down++
-			fmt.Fprintf(d.stdout, "down  %s: %v\n", s.Name, r.err)
+			fmt.Fprintf(d.stdout, "down  %s: %v\n", name, r.Err)
 		}
 	}
 	switch {
 	case bad > 0:
-		return &exitError{Code: exitUsage, Err: fmt.Errorf("%d SLO(s) have queries that fail", bad)}
+		return &exitError{Code: exitUsage, Err: fmt.Errorf("%d query(ies) fail: fix them before check or watch runs", bad)}
 	case down > 0:
-		return &exitError{Code: exitInconclusive, Err: fmt.Errorf("%d SLO(s) could not be read: backend unreachable", down)}
+		return &exitError{Code: exitInconclusive, Err: fmt.Errorf("%d reading(s) failed: backend unreachable", down)}
 	}
 	return nil
+}
+
+// emptyLine says what an empty reading means: for the service, no traffic
+// or a selector that matches nothing (on_no_data decides); for the canary
+// or the baseline, a warning that the track may not be deployed yet.
+func emptyLine(name string, r preflight.Reading) string {
+	why := ""
+	if r.Hint() == "" {
+		why = " (no traffic, or a selector that matches nothing)"
+	}
+	if r.Scope == providers.ScopeService {
+		return fmt.Sprintf("empty %s: %v%s", name, r.Err, why)
+	}
+	return fmt.Sprintf("warn  %s: no series for the %s in the last %s: it may not be deployed yet: %v%s",
+		name, r.Scope, slo.FormatDuration(r.Window), r.Err, why)
 }

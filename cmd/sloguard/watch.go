@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/preflight"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/rollout"
@@ -26,6 +28,7 @@ type WatchOptions struct {
 	RollbackOnInterrupt bool
 	Output, Report      string
 	Deploy              deployOptions
+	Verdict             verdictOptions
 }
 
 func watchCommand(d *deps) *cli.Command {
@@ -34,23 +37,31 @@ func watchCommand(d *deps) *cli.Command {
 		Usage: "watch a canary, decide as early as the data allows, roll back on a breach",
 		Flags: append([]cli.Flag{
 			configFlag(), prometheusURLFlag(), sloFlag(), outputFlag(), reportFlag(),
-			&cli.DurationFlag{Name: "duration", Usage: "how long to watch", DefaultText: "canary.duration, else 10m", EnvVars: env("duration")},
-			&cli.DurationFlag{Name: "interval", Usage: "how often to evaluate", DefaultText: "canary.interval, else 30s", EnvVars: env("interval")},
+			durationFlag("duration", "how long to watch, e.g. 10m", "canary.duration, else 10m"),
+			durationFlag("interval", "how often to evaluate, e.g. 30s", "canary.interval, else 30s"),
 			&cli.StringFlag{Name: "since", Usage: "count events from this RFC 3339 `TIME` (the deploy) instead of from the start of the watch", EnvVars: env("since")},
 			&cli.BoolFlag{Name: "no-rollback", Aliases: []string{"dry-run"}, Usage: "on a breach, print the rollback actions instead of running them", EnvVars: env("no-rollback")},
 			&cli.BoolFlag{Name: "rollback-on-interrupt", Usage: "run the rollback actions when SIGINT/SIGTERM stops the watch", EnvVars: env("rollback-on-interrupt")},
-		}, deployFlags()...),
+		}, append(deployFlags(), verdictFlags()...)...),
 		Action: func(c *cli.Context) error {
 			opts := WatchOptions{
 				Config: c.String("config"), PrometheusURL: c.String("prometheus-url"), SLOs: c.StringSlice("slo"),
-				Duration: c.Duration("duration"), Interval: c.Duration("interval"),
+				Duration: flagDuration(c, "duration"), Interval: flagDuration(c, "interval"),
 				NoRollback: c.Bool("no-rollback"), RollbackOnInterrupt: c.Bool("rollback-on-interrupt"),
 				Output: c.String("output"), Report: c.String("report"), Deploy: deployOptionsFrom(c),
+				Verdict: verdictOptionsFrom(c),
+			}
+			for _, f := range []struct{ name, eg string }{{"duration", "10m"}, {"interval", "30s"}} {
+				if v := flagDuration(c, f.name); c.IsSet(f.name) && v <= 0 {
+					err := &exitError{Code: exitUsage, Err: fmt.Errorf("--%s %s: must be longer than zero, e.g. %s", f.name, v, f.eg)}
+					return flagError(d, "watch", opts.Output, opts.Report, opts.Config, err)
+				}
 			}
 			if s := c.String("since"); s != "" {
 				t, err := time.Parse(time.RFC3339, s)
 				if err != nil {
-					return &exitError{Code: exitUsage, Err: fmt.Errorf("--since %q: want an RFC 3339 time such as 2026-11-23T17:00:00Z", s)}
+					err = &exitError{Code: exitUsage, Err: fmt.Errorf("--since %q: want an RFC 3339 time such as 2026-11-23T17:00:00Z", s)}
+					return flagError(d, "watch", opts.Output, opts.Report, opts.Config, err)
 				}
 				opts.Since = t
 			}
@@ -61,16 +72,28 @@ func watchCommand(d *deps) *cli.Command {
 
 // runWatch watches the canary and rolls back on a breach. clock is nil
 // except in tests and the demo.
-func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clock) error {
+func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clock) (err error) {
+	started := d.now().UTC()
 	if err := checkOutput(opts.Output); err != nil {
 		return err
 	}
+	out := newOutput(d, "watch", opts.Output, opts.Report)
+	out.config = opts.Config
+	defer func() { out.abort(err, started) }()
+	now := d.now()
+	if clock != nil {
+		now = clock.Now()
+	}
+	since, err := checkSince(opts.Since, now)
+	if err != nil {
+		return err
+	}
+	opts.Since = since
 	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
 	if err != nil {
 		return err
 	}
-	out := newOutput(d, opts.Output, opts.Report)
-	out.platform.Mask(secrets(cfg, d.getenv))
+	out.secure(cfg)
 	pol := cfg.Canary
 	if opts.Duration > 0 {
 		pol.Duration = opts.Duration
@@ -85,8 +108,14 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	if err != nil {
 		return err
 	}
+	if err := preflightWatch(ctx, d, cfg, slos, provs, now); err != nil {
+		return err
+	}
 	deploy := newDeployment(ctx, d, out.platform, opts.Deploy, cfg)
 	deploy.set(ctx, "in_progress", "sloguard is watching the canary")
+	v := newVerdict(d, out.platform, opts.Verdict, cfg)
+	v.start(ctx)
+	defer v.abort(context.WithoutCancel(ctx), errNoVerdict) // a check run left in progress, if any
 
 	progress := ci.NewProgress(d.stderr, out.platform.Name() == "local")
 	w := &rollout.Watch{
@@ -99,22 +128,22 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 	progress.Done()
 	if err != nil {
 		deploy.set(context.WithoutCancel(ctx), "error", err.Error())
+		v.abort(context.WithoutCancel(ctx), err)
 		return err
 	}
+	// From here on there is a decision: the rollback actions run and the
+	// exit code is the decision's, whatever happens to the outputs.
 	dec.Config = cfg.Source
 	// A signal may have cancelled ctx: what follows must still finish.
 	ctx = context.WithoutCancel(ctx)
 	roll := dec.Decision == report.Fail || (dec.Canary.Interrupted && opts.RollbackOnInterrupt)
 	if roll {
-		if err := out.rollback(ctx, dec, cfg.Rollback, opts.NoRollback, deploy.reporter()); err != nil {
-			return err
-		}
+		out.rollback(ctx, dec, cfg.Rollback, opts.NoRollback, deploy.reporter())
 	}
 	deploy.finish(ctx, dec)
 	dec.FinishedAt = d.now().UTC()
-	if err := out.emit(dec); err != nil {
-		return err
-	}
+	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
+	out.emit(dec)
 	return &exitError{Code: decisionCode(dec)}
 }
 
@@ -142,6 +171,51 @@ func watchable(slos []slo.SLO, pol slo.CanaryPolicy) error {
 	// have outgrown the offset the config checked against canary.duration.
 	if b := pol.Baseline; b != nil && b.Offset > 0 && pol.Duration > b.Offset {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("duration %s is longer than canary.baseline.offset %s: the baseline would overlap the period after the deploy; watch at most %s or lengthen the offset", slo.FormatDuration(pol.Duration), slo.FormatDuration(b.Offset), slo.FormatDuration(b.Offset))}
+	}
+	return nil
+}
+
+// sinceSkew is how far in the future --since may be: the clocks of the
+// machine that deployed and of the one that watches may differ a little.
+const sinceSkew = time.Minute
+
+// checkSince refuses a --since in the future (beyond a little clock skew,
+// which it absorbs): the backend would be asked about events that have not
+// happened, and answer in riddles.
+func checkSince(since, now time.Time) (time.Time, error) {
+	switch {
+	case since.IsZero() || !since.After(now):
+		return since, nil
+	case since.After(now.Add(sinceSkew)):
+		return since, &exitError{Code: exitUsage, Err: fmt.Errorf("--since %s is in the future (it is %s here, %s of clock skew allowed): pass the time the canary was deployed",
+			since.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), sinceSkew)}
+	}
+	return now, nil
+}
+
+// preflightWatch checks the queries offline as validate does, then reads
+// the canary and the baseline once, before the watch waits its first
+// interval: a query that is itself wrong (a misspelt metric among them)
+// stops the watch now with exit 2, not after the canary was deployed and
+// watched for nothing; a track whose labels match nothing yet is a
+// warning, since a canary may still be starting.
+func preflightWatch(ctx context.Context, d *deps, cfg *slo.Config, slos []slo.SLO, provs map[string]providers.Provider, at time.Time) error {
+	if err := preflight.Offline(ctx, cfg, slos, providerEnv(cfg, d.getenv, d.log)); err != nil {
+		return err
+	}
+	var bad []error
+	for _, r := range preflight.Online(ctx, cfg, slos, provs, at.UTC(), false) {
+		switch r.Status() {
+		case "error":
+			bad = append(bad, fmt.Errorf("slo %q, read as the %s: %w", r.SLO, r.Scope, r.Err))
+		case "empty":
+			if hint := r.Hint(); hint != "" {
+				d.log.Warn("no series for the "+r.Scope+" yet: it may not be deployed yet, or its labels are wrong", "slo", r.SLO, "hint", hint)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return &exitError{Code: exitUsage, Err: errors.Join(bad...)}
 	}
 	return nil
 }

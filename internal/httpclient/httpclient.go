@@ -13,16 +13,31 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/sloguard/sloguard/internal/redact"
 )
+
+// DefaultMaxResponseBytes bounds an answer when the config sets no
+// max_response_bytes: far above any sane query result, far below what
+// would exhaust a CI runner's memory.
+const DefaultMaxResponseBytes = 50 << 20
 
 // Options configure a client. Secrets are values already read from the
 // environment by the caller.
 type Options struct {
+	// Name is who the client talks for in errors and logs: the provider's
+	// name, or the action's.
+	Name string
+	// MaxResponseBytes bounds a response body (0: the default): a larger
+	// one fails with a *TooLargeError, read no further.
+	MaxResponseBytes   int64
 	Retries            int
 	RetryWaitMin       time.Duration // default 250ms
 	RetryWaitMax       time.Duration // default 5s
@@ -62,18 +77,25 @@ func New(o Options) (*retryablehttp.Client, error) {
 		}
 		base.TLSClientConfig = tc
 	}
+	limit := o.MaxResponseBytes
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
 	c := retryablehttp.NewClient()
-	c.HTTPClient = &http.Client{Transport: &decorate{next: base, o: o}}
+	c.HTTPClient = &http.Client{Transport: &decorate{next: &limitBody{next: base, name: o.Name, limit: limit}, o: o}}
 	c.RetryMax = o.Retries
 	c.RetryWaitMin = orDefault(o.RetryWaitMin, 250*time.Millisecond)
 	c.RetryWaitMax = orDefault(o.RetryWaitMax, 5*time.Second)
 	c.CheckRetry = checkRetry
 	c.Backoff = backoff
-	c.ErrorHandler = passLastResponse
-	c.Logger = nil
-	if o.Logger != nil {
-		c.Logger = leveled{o.Logger}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
+	c.ErrorHandler = passLastResponse(log)
+	// Each attempt is a debug line; the request's final failure is one
+	// warning (passLastResponse), not one per attempt.
+	c.Logger = leveled{log}
 	return c, nil
 }
 
@@ -136,6 +158,10 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
+	var tl *TooLargeError
+	if errors.As(err, &tl) {
+		return false, tl // the next answer would be as large
+	}
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if wait, ok := RetryAfter(resp.Header, time.Now()); ok {
 			if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
@@ -177,9 +203,18 @@ func RetryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 
 // passLastResponse hands the last response to the caller after the final
 // retry, so that it can read the server's own error message, and returns
-// the error instead when there is one.
-func passLastResponse(resp *http.Response, err error, attempts int) (*http.Response, error) {
-	if err != nil {
+// the error instead when there is one: its cause without the URL (which
+// may hold a token, and which the caller's own client or message names
+// once), with the number of attempts. It logs the failure once, as a
+// warning naming the redacted URL; each attempt was a debug line.
+func passLastResponse(log *slog.Logger) retryablehttp.ErrorHandler {
+	return func(resp *http.Response, err error, attempts int) (*http.Response, error) {
+		if err == nil {
+			if resp != nil && resp.Request != nil && resp.StatusCode >= 500 {
+				log.Warn("request failed", "url", redact.URL(resp.Request.URL.String()), "status", resp.StatusCode, "attempts", attempts)
+			}
+			return resp, nil
+		}
 		if resp != nil {
 			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
 			resp.Body.Close()
@@ -188,19 +223,101 @@ func passLastResponse(resp *http.Response, err error, attempts int) (*http.Respo
 		if errors.As(err, &ra) || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
 			return nil, err
 		}
+		target := ""
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			target, err = redact.URL(ue.URL), ue.Err
+		}
+		log.Warn("request failed", "url", target, "attempts", attempts, "error", err)
 		if attempts > 1 {
 			return nil, fmt.Errorf("%w (after %d attempts)", err, attempts)
 		}
 		return nil, err
 	}
+}
+
+// TooLargeError says an answer exceeded the response size limit.
+type TooLargeError struct {
+	Name  string // the provider or action
+	Limit int64
+}
+
+func (e *TooLargeError) Error() string {
+	who := ""
+	if e.Name != "" {
+		who = fmt.Sprintf(" of %q", e.Name)
+	}
+	return fmt.Sprintf("the answer is larger than max_response_bytes%s (%d bytes, %s): narrow the query, or raise max_response_bytes", who, e.Limit, mib(e.Limit))
+}
+
+func mib(n int64) string {
+	if n >= 1<<20 {
+		return strconv.FormatFloat(float64(n)/(1<<20), 'f', -1, 64) + " MiB"
+	}
+	return strconv.FormatFloat(float64(n)/(1<<10), 'f', -1, 64) + " KiB"
+}
+
+// limitBody fails an answer larger than limit: at once when its
+// Content-Length says so, else as soon as the reader passes the limit, so
+// that memory stays bounded whatever the server streams.
+type limitBody struct {
+	next  http.RoundTripper
+	name  string
+	limit int64
+}
+
+func (l *limitBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.next.RoundTrip(r)
+	if err != nil {
+		return resp, err
+	}
+	if resp.ContentLength > l.limit {
+		resp.Body.Close()
+		return nil, &TooLargeError{Name: l.name, Limit: l.limit}
+	}
+	resp.Body = &limitedReader{rc: resp.Body, left: l.limit, err: &TooLargeError{Name: l.name, Limit: l.limit}}
 	return resp, nil
 }
 
-// leveled adapts slog to retryablehttp. A failed attempt is a warning: the
-// caller decides whether the final outcome is an error.
+type limitedReader struct {
+	rc   io.ReadCloser
+	left int64
+	err  *TooLargeError
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.left < 0 {
+		return 0, l.err
+	}
+	if int64(len(p)) > l.left+1 {
+		p = p[:l.left+1]
+	}
+	n, err := l.rc.Read(p)
+	l.left -= int64(n)
+	if l.left < 0 {
+		return n + int(l.left), l.err // the byte past the limit is not passed on
+	}
+	return n, err
+}
+
+func (l *limitedReader) Close() error { return l.rc.Close() }
+
+// leveled adapts slog to retryablehttp: every attempt is a debug line.
 type leveled struct{ l *slog.Logger }
 
-func (l leveled) Error(msg string, kv ...any) { l.l.Warn(msg, kv...) }
-func (l leveled) Warn(msg string, kv ...any)  { l.l.Warn(msg, kv...) }
-func (l leveled) Info(msg string, kv ...any)  { l.l.Debug(msg, kv...) }
-func (l leveled) Debug(msg string, kv ...any) { l.l.Debug(msg, kv...) }
+func (l leveled) Error(msg string, kv ...any) { l.l.Debug(msg, redactKV(kv)...) }
+func (l leveled) Warn(msg string, kv ...any)  { l.l.Debug(msg, redactKV(kv)...) }
+func (l leveled) Info(msg string, kv ...any)  { l.l.Debug(msg, redactKV(kv)...) }
+func (l leveled) Debug(msg string, kv ...any) { l.l.Debug(msg, redactKV(kv)...) }
+
+// redactKV shows the client's URLs without credentials.
+func redactKV(kv []any) []any {
+	out := make([]any, len(kv))
+	for i, v := range kv {
+		if s, ok := v.(string); ok && i%2 == 1 && strings.Contains(s, "://") {
+			v = redact.Patterns(s)
+		}
+		out[i] = v
+	}
+	return out
+}

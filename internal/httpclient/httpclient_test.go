@@ -275,14 +275,24 @@ func TestCredentialsHeadersAndParametersOnEveryAttempt(t *testing.T) {
 	}
 }
 
-func TestLogsGoThroughSlogWithoutCredentials(t *testing.T) {
+// captureLog is a logger at level whose lines logs returns.
+func captureLog(level slog.Level) (log *slog.Logger, logs func() string) {
 	var buf bytes.Buffer
 	var mu sync.Mutex
-	log := slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
+	log = slog.New(slog.NewTextHandler(writerFunc(func(b []byte) (int, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return buf.Write(b)
-	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}), &slog.HandlerOptions{Level: level}))
+	return log, func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.String()
+	}
+}
+
+func TestLogsGoThroughSlogWithoutCredentials(t *testing.T) {
+	log, logs := captureLog(slog.LevelDebug)
 	o := fast(Options{Retries: 1, BearerToken: secret, Headers: map[string]string{"X-Api-Key": secret}, Logger: log})
 
 	s := newServer(t, answer{status: 503}, answer{status: 200})
@@ -294,9 +304,7 @@ func TestLogsGoThroughSlogWithoutCredentials(t *testing.T) {
 	if _, _, err := get(t, o, context.Background(), closed.URL); err == nil {
 		t.Fatal("no error from a closed server")
 	}
-	mu.Lock()
-	out := buf.String()
-	mu.Unlock()
+	out := logs()
 	for _, want := range []string{"level=DEBUG msg=\"retrying request\"", "level=WARN msg=\"request failed\""} {
 		if !strings.Contains(out, want) {
 			t.Errorf("logs lack %s:\n%s", want, out)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -24,9 +25,11 @@ type actionYAML struct {
 	Inputs   map[string]map[string]any    `yaml:"inputs"`
 	Outputs  map[string]map[string]string `yaml:"outputs"`
 	Runs     struct {
-		Using string    `yaml:"using"`
-		Image string    `yaml:"image"`
-		Args  yaml.Node `yaml:"args"`
+		Using string `yaml:"using"`
+		Steps []struct {
+			ID  string `yaml:"id"`
+			Run string `yaml:"run"`
+		} `yaml:"steps"`
 	} `yaml:"runs"`
 }
 
@@ -39,6 +42,7 @@ type taskJSON struct {
 	Inputs          []struct{ Name, Type, DefaultValue string }
 	OutputVariables []struct{ Name string }
 	Execution       map[string]struct{ Target string }
+	Groups          []struct{ Name string }
 }
 
 func readYAML(t *testing.T, path string, v any) {
@@ -109,20 +113,28 @@ func published(t *testing.T, platform string) []string {
 func TestActionMetadata(t *testing.T) {
 	var a actionYAML
 	readYAML(t, "action.yml", &a)
-	if a.Runs.Using != "docker" || a.Runs.Image != "Dockerfile" {
-		t.Errorf("runs: using %q, image %q; want a Docker action built from the Dockerfile", a.Runs.Using, a.Runs.Image)
+	// A composite action: it installs the released binary and runs it on
+	// the runner, on Linux, macOS and Windows (action/install_test.go runs
+	// its steps).
+	if a.Runs.Using != "composite" || len(a.Runs.Steps) != 2 || a.Runs.Steps[0].ID != "install" || a.Runs.Steps[1].ID != "run" {
+		t.Errorf("runs: using %q with %d steps; want a composite action: install, then run", a.Runs.Using, len(a.Runs.Steps))
 	}
-	// Without args, the runner passes the `args` input as the container's
-	// arguments, and sloguard would not read its inputs.
-	if a.Runs.Args.Kind != yaml.SequenceNode || len(a.Runs.Args.Content) != 0 {
-		t.Errorf("runs.args must be [] (an empty list, present)")
+	if _, err := os.Stat(filepath.Join(root, "action", "install.sh")); err != nil || !strings.Contains(a.Runs.Steps[0].Run, "$GITHUB_ACTION_PATH/action/install.sh") {
+		t.Errorf("the install step does not run action/install.sh from the action's path: %v", err)
+	}
+	for name, o := range a.Outputs {
+		if name != "version" && o["value"] != "${{ steps.run.outputs."+name+" }}" {
+			t.Errorf("output %s: value %q, want the run step's", name, o["value"])
+		}
 	}
 	if a.Branding["icon"] == "" || a.Branding["color"] == "" {
 		t.Errorf("branding %v: want an icon and a color", a.Branding)
 	}
 	var outputs []string
 	for name := range a.Outputs {
-		outputs = append(outputs, name)
+		if name != "version" { // the install step's
+			outputs = append(outputs, name)
+		}
 	}
 	sort.Strings(outputs)
 	if got := published(t, "github"); !slices.Equal(outputs, got) {
@@ -145,8 +157,10 @@ func TestAzureTask(t *testing.T) {
 	if task.Name != "SloGuard" || task.Version.Major != 1 || task.Category != "Deploy" {
 		t.Errorf("name %q, major %d, category %q: want SloGuard@1 in Deploy", task.Name, task.Version.Major, task.Category)
 	}
-	if e, ok := task.Execution["Node20_1"]; !ok || e.Target != "dist/src/index.js" {
-		t.Errorf("execution %v: want Node20_1 running dist/src/index.js (tsc's output for src/index.ts)", task.Execution)
+	for _, handler := range []string{"Node20_1", "Node24"} {
+		if e, ok := task.Execution[handler]; !ok || e.Target != "dist/src/index.js" {
+			t.Errorf("execution %v: want %s running dist/src/index.js (tsc's output for src/index.ts)", task.Execution, handler)
+		}
 	}
 	if _, err := os.Stat(filepath.Join(root, "azure-devops/task/src/index.ts")); err != nil {
 		t.Error(err)
@@ -163,9 +177,15 @@ func TestAzureTask(t *testing.T) {
 	t.Run("the inputs mirror the action's", func(t *testing.T) {
 		var a actionYAML
 		readYAML(t, "action.yml", &a)
-		want := map[string]bool{"workingDirectory": true, "sloguardPath": true} // the agent's own
+		// The agent's own, and the service connections.
+		want := map[string]bool{"workingDirectory": true, "sloguardPath": true, "metricsConnection": true, "azureSubscription": true, "githubConnection": true}
 		for name := range a.Inputs {
-			want[camel(name)] = true
+			switch name {
+			case "version", "releases-url": // the task bundles its binaries
+			case "check-run", "check-name", "comment": // GitHub Actions only
+			default:
+				want[camel(name)] = true
+			}
 		}
 		got := map[string]bool{}
 		for _, in := range task.Inputs {
@@ -210,9 +230,42 @@ func TestExtensionManifest(t *testing.T) {
 	for _, f := range ext.Files {
 		packaged[f.Path] = true
 	}
-	for _, want := range []string{"task/task.json", "task/dist/src", "task/bin", "task/node_modules"} {
+	for _, want := range []string{"task/task.json", "task/dist/src", "task/bin", "task/node_modules", "task/icon.png", "images"} {
 		if !packaged[want] {
 			t.Errorf("the package leaves out %s", want)
+		}
+	}
+	var icons struct {
+		Icons map[string]string `json:"icons"`
+	}
+	readJSON(t, "azure-devops/vss-extension.json", &icons)
+	if icons.Icons["default"] != "images/icon.png" {
+		t.Errorf("icons %v: want default images/icon.png", icons.Icons)
+	}
+}
+
+// TestExtensionPublisher: `make azure-extension PUBLISHER=…` packages the
+// extension under that Marketplace publisher, and darwin-x64 is bundled.
+func TestExtensionPublisher(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Fatal("make is not installed: apt-get install -y make")
+	}
+	for publisher, want := range map[string]string{"": `--publisher "sloguard"`, "acme-sre": `--publisher "acme-sre"`} {
+		args := []string{"-s", "-n", "azure-extension"}
+		if publisher != "" {
+			args = append(args, "PUBLISHER="+publisher)
+		}
+		cmd := exec.Command("make", args...)
+		cmd.Dir = root
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("make -n azure-extension: %v", err)
+		}
+		if !strings.Contains(string(out), "tfx-cli@0.23.1 extension create --manifest-globs vss-extension.json "+want) {
+			t.Errorf("PUBLISHER=%q: tfx is not given %s:\n%s", publisher, want, out)
+		}
+		if !strings.Contains(string(out), "GOOS=darwin  GOARCH=amd64") || !strings.Contains(string(out), "bin/darwin-x64/sloguard") {
+			t.Errorf("make azure-extension builds no darwin-x64 binary:\n%s", out)
 		}
 	}
 }

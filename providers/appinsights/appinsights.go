@@ -93,6 +93,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ..
 		return nil, fmt.Errorf("provider %q: set app_id (Application Insights) or workspace_id (Log Analytics)", cfg.Name)
 	}
 	rc, err := httpclient.New(httpclient.Options{
+		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
 		Retries: cfg.Retries, Headers: cfg.Headers, CAFile: cfg.CAFile,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
 	})

@@ -190,6 +190,16 @@ func TestAnswers(t *testing.T) {
 			body:    `{"error":{"message":"The request had some invalid properties","code":"BadArgumentError","correlationId":"x","innererror":{"code":"SyntaxError","message":"A recognition error occurred in the query.","innererror":{"code":"SYN0002","message":"Query could not be parsed at '|' on line [1,9]","line":1,"pos":9,"token":"|"}}}}`,
 			wantErr: providers.ErrBadQuery, msg: "BadArgumentError: The request had some invalid properties / SyntaxError: A recognition error occurred in the query. / SYN0002: Query could not be parsed at '|' on line [1,9]",
 		},
+		"an unknown table is a bad query, not no data": {
+			sli: slo.SLI{ErrorQuery: `requestz | where success == false | summarize sum(itemCount)`, TotalQuery: `requestz | summarize sum(itemCount)`}, status: 400,
+			body:    `{"error":{"message":"The request had some invalid properties","code":"BadArgumentError","correlationId":"x","innererror":{"code":"SemanticError","message":"A semantic error occurred.","innererror":{"code":"SEM0100","message":"'summarize' operator: Failed to resolve table or column expression named 'requestz'"}}}}`,
+			wantErr: providers.ErrBadQuery, msg: "Failed to resolve table or column expression named 'requestz'",
+		},
+		"an unknown column is a bad query, not no data": {
+			sli: slo.SLI{ErrorQuery: `requests | where sucess == false | summarize sum(itemCount)`, TotalQuery: `requests | summarize sum(itemCount)`}, status: 400,
+			body:    `{"error":{"message":"The request had some invalid properties","code":"BadArgumentError","correlationId":"x","innererror":{"code":"SemanticError","message":"A semantic error occurred.","innererror":{"code":"SEM0100","message":"'where' operator: Failed to resolve column or scalar expression named 'sucess'"}}}}`,
+			wantErr: providers.ErrBadQuery, msg: "Failed to resolve column or scalar expression named 'sucess'",
+		},
 		"a 404 names the app": {
 			sli: eventsSLI(), status: 404, body: azureError("PathNotFoundError", "The requested path does not exist"),
 			msg: "not found (404): PathNotFoundError: The requested path does not exist: check app_id 6f1b2c3d-aaaa-bbbb-cccc-0123456789ab",

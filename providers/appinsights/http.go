@@ -15,10 +15,9 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
 )
-
-const maxBody = 32 << 20
 
 // queryResponse is the query API's answer: tables of columns and rows,
 // and an error object, which a 200 may carry too (a partial result).
@@ -160,7 +159,7 @@ func (p *Provider) post(ctx context.Context, rq string, from, to time.Time, out 
 		return p.queryErr(rq, p.transportErr(ctx, qctx, err))
 	}
 	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	data, err := io.ReadAll(resp.Body) // bounded by max_response_bytes
 	if err != nil {
 		return p.queryErr(rq, p.transportErr(ctx, qctx, fmt.Errorf("read the answer: %w", err)))
 	}
@@ -185,12 +184,9 @@ func (p *Provider) statusErr(code int, body []byte) error {
 	var env struct {
 		Error *apiError `json:"error"`
 	}
-	msg := strings.TrimSpace(string(body))
+	msg := redact.Excerpt(body)
 	if json.Unmarshal(body, &env) == nil && env.Error != nil {
-		msg = env.Error.String()
-	}
-	if r := []rune(msg); len(r) > 400 {
-		msg = string(r[:400]) + "…"
+		msg = redact.Excerpt([]byte(env.Error.String()))
 	}
 	switch code {
 	case http.StatusBadRequest:

@@ -11,6 +11,13 @@ import (
 	"github.com/sloguard/sloguard/slo"
 )
 
+// ResolveQuery returns query as Counts sends it for q (window, scope
+// filter) without sending anything: validate checks every query and scope
+// with it.
+func ResolveQuery(query string, q providers.Query) (string, error) {
+	return resolve(query, q.Window, q.Scope)
+}
+
 // resolve turns an SLI query into the KQL sent: {{.window}} replaced by a
 // KQL timespan literal, and the scope's filter inserted after the first
 // table reference.
@@ -55,7 +62,7 @@ func scopeKQL(q string, scope providers.Scope) (string, error) {
 	keys := make([]string, 0, len(scope.Labels))
 	for k := range scope.Labels {
 		if !column.MatchString(k) {
-			return q, providers.BadQuery("scope label %q is not a KQL column name (letters, digits and _, dotted for dynamic fields such as customDimensions.version)", k)
+			return q, &providers.ScopeError{Scope: scope.Name, Label: k, Msg: "not a KQL column name: use letters, digits and _, dotted for dynamic fields such as customDimensions.version"}
 		}
 		keys = append(keys, k)
 	}

@@ -60,7 +60,7 @@ func TestScopeKQL(t *testing.T) {
 			query: `let x = 1 requests | count`, scope: canary, bad: "end each with ;",
 		},
 		"a label that is not a column is a bad query": {
-			query: allQ, scope: providers.Scope{Name: "canary", Labels: map[string]string{"role name": "x"}}, bad: `"role name" is not a KQL column name`,
+			query: allQ, scope: providers.Scope{Name: "canary", Labels: map[string]string{"role name": "x"}}, bad: `canary label "role name": not a KQL column name`,
 		},
 	}
 	for name, tc := range tests {

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -34,6 +35,9 @@ type Provider struct {
 	client            *retryablehttp.Client
 	lim               *providers.Limiter
 	log               *slog.Logger
+
+	mu    sync.Mutex
+	known map[string]bool // metric names Diagnose found
 }
 
 // New builds a provider from its config; getenv reads the keys it names.
@@ -41,7 +45,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	p := &Provider{name: cfg.Name, site: cfg.Site, apiKeyEnv: cfg.APIKeyEnv, appEnv: cfg.AppKeyEnv, log: log}
+	p := &Provider{name: cfg.Name, site: cfg.Site, apiKeyEnv: cfg.APIKeyEnv, appEnv: cfg.AppKeyEnv, log: log, known: map[string]bool{}}
 	if p.site == "" {
 		p.site = "datadoghq.com"
 	}
@@ -72,6 +76,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		headers[k] = v
 	}
 	rc, err := httpclient.New(httpclient.Options{
+		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
 		Retries: cfg.Retries, Headers: headers, CAFile: cfg.CAFile,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
 	})
@@ -117,6 +122,9 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 			return c, err
 		}
 		pts, err := p.points(ctx, rq, c.Start, at)
+		if errors.Is(err, errNoSeries) {
+			c.Unmatched = []string{rq}
+		}
 		if err != nil {
 			return c, err
 		}
@@ -137,10 +145,25 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 	if err := errors.Join(errT, errP); err != nil {
 		return c, err
 	}
-	var err error
+	var (
+		mu    sync.Mutex
+		empty = map[string]bool{}
+		err   error
+	)
 	c.Good, c.Total, err = providers.ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
-		return p.count(ctx, rq, c.Start, at)
+		v, err := p.count(ctx, rq, c.Start, at)
+		if errors.Is(err, errNoSeries) {
+			mu.Lock()
+			empty[rq] = true
+			mu.Unlock()
+		}
+		return v, err
 	})
+	for _, rq := range []string{rqT, rqP} { // the total first: its emptiness is the one to explain
+		if empty[rq] {
+			c.Unmatched = append(c.Unmatched, rq)
+		}
+	}
 	return c, err
 }
 

@@ -12,11 +12,9 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
 )
-
-// maxBody bounds what sloguard reads of an answer.
-const maxBody = 32 << 20
 
 // queryResponse is the metrics query API's answer (v1).
 type queryResponse struct {
@@ -62,7 +60,7 @@ func (p *Provider) points(ctx context.Context, rq string, from, to time.Time) ([
 	}
 	switch len(resp.Series) {
 	case 0:
-		return nil, p.queryErr(rq, fmt.Errorf("%w: no series matched (no traffic, or a scope that matches nothing)", providers.ErrNoData))
+		return nil, p.queryErr(rq, errNoSeries)
 	case 1:
 	default:
 		names := make([]string, 0, 3)
@@ -100,7 +98,7 @@ func (p *Provider) get(ctx context.Context, rq, u string, out any) error {
 		return p.queryErr(rq, p.transportErr(ctx, qctx, err))
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	body, err := io.ReadAll(resp.Body) // bounded by max_response_bytes
 	if err != nil {
 		return p.queryErr(rq, p.transportErr(ctx, qctx, fmt.Errorf("read the answer: %w", err)))
 	}
@@ -128,14 +126,9 @@ func (p *Provider) statusErr(code int, body []byte) error {
 	var env struct {
 		Errors []string `json:"errors"`
 	}
-	msg := ""
+	msg := redact.Excerpt(body)
 	if json.Unmarshal(body, &env) == nil && len(env.Errors) > 0 {
-		msg = strings.Join(env.Errors, "; ")
-	} else {
-		msg = strings.TrimSpace(string(body))
-	}
-	if r := []rune(msg); len(r) > 300 {
-		msg = string(r[:300]) + "…"
+		msg = redact.Excerpt([]byte(strings.Join(env.Errors, "; ")))
 	}
 	switch {
 	case code == http.StatusBadRequest:

@@ -37,7 +37,16 @@ func rollupFor(window time.Duration) int {
 // that has no rollup of its own.
 func resolve(query string, window time.Duration, agg string, rollup int, scope providers.Scope) (string, error) {
 	q := slo.WindowVar().ReplaceAllLiteralString(query, strconv.Itoa(int(window/time.Second)))
-	return rewrite(q, scopeTags(scope), agg, rollup)
+	tags := scopeTags(scope)
+	for _, t := range tags {
+		if !tagKey.MatchString(t[0]) {
+			return q, &providers.ScopeError{Scope: scope.Name, Label: t[0], Msg: "not a Datadog tag key: start with a letter and use letters, digits and _ . / -"}
+		}
+		if !tagValue.MatchString(t[1]) {
+			return q, &providers.ScopeError{Scope: scope.Name, Label: t[0], Msg: fmt.Sprintf("the value %q is not a Datadog tag value: use letters, digits and _ . / : -", t[1])}
+		}
+	}
+	return rewrite(q, tags, agg, rollup)
 }
 
 func scopeTags(scope providers.Scope) [][2]string {
@@ -65,14 +74,6 @@ var (
 // rollup goes at the end of its function chain when it has none (agg ""
 // adds none). A by {…} group is never taken for a scope.
 func rewrite(q string, tags [][2]string, agg string, rollup int) (string, error) {
-	for _, t := range tags {
-		if !tagKey.MatchString(t[0]) {
-			return q, providers.BadQuery("scope tag key %q: Datadog tag keys start with a letter and hold letters, digits and _ . / -", t[0])
-		}
-		if !tagValue.MatchString(t[1]) {
-			return q, providers.BadQuery("scope tag %s:%s: the value may hold letters, digits and _ . / : - only", t[0], t[1])
-		}
-	}
 	var b strings.Builder
 	terms := 0
 	i := 0

@@ -71,7 +71,7 @@ func TestResolve(t *testing.T) {
 		},
 		"a scope tag value with a space is a bad query": {
 			query: errorsQ, scope: providers.Scope{Name: "canary", Labels: map[string]string{"version": "v 2"}},
-			bad: `scope tag version:v 2: the value may hold`,
+			bad: `canary label "version": the value "v 2" is not a Datadog tag value`,
 		},
 		"an unclosed scope is a bad query": {
 			query: `sum:requests{env:prod.as_count()`, bad: `unbalanced {`,

@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
+	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
 )
 
@@ -28,7 +30,8 @@ var errNativeHistogram = providers.BadQuery("returned a native histogram, want o
 func (p *Provider) classify(parent, ctx context.Context, err error) error {
 	var apiErr *v1.Error
 	if errors.As(err, &apiErr) {
-		msg, detail := apiErr.Msg, serverMessage(apiErr.Detail)
+		// The server's own words: one capped line, as for any body.
+		msg, detail := redact.Excerpt([]byte(apiErr.Msg)), serverMessage(apiErr.Detail)
 		if msg == "" {
 			msg = "the server answered status error without a message"
 		}
@@ -54,6 +57,12 @@ func (p *Provider) classify(parent, ctx context.Context, err error) error {
 	if parent.Err() != nil {
 		return err // the caller gave up: its deadline, not ours
 	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// Once, without what the URL may carry: the client names it, and
+		// the retrying client's error beneath does not repeat it.
+		err = fmt.Errorf("%s %s: %w", strings.ToUpper(ue.Op), redact.URL(ue.URL), ue.Err)
+	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, err)
 	}
@@ -76,9 +85,5 @@ func serverMessage(body string) string {
 	if json.Unmarshal([]byte(body), &env) == nil && env.Status == "error" && env.Error != "" {
 		body = env.ErrorType + ": " + env.Error
 	}
-	body = strings.TrimSpace(body)
-	if r := []rune(body); len(r) > 200 {
-		body = string(r[:200]) + "…"
-	}
-	return body
+	return redact.Excerpt([]byte(body))
 }

@@ -4,11 +4,13 @@ package prometheus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
@@ -29,6 +31,9 @@ type Provider struct {
 	api  v1.API
 	lim  *providers.Limiter
 	log  *slog.Logger
+
+	mu    sync.Mutex
+	known map[string]bool // metric names Diagnose found series for
 }
 
 // New builds a provider from its config; getenv reads the secrets it names.
@@ -37,6 +42,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		log = slog.New(slog.DiscardHandler)
 	}
 	o := httpclient.Options{
+		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
 		Retries: cfg.Retries, Headers: cfg.Headers, CAFile: cfg.CAFile,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
 	}
@@ -62,7 +68,7 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}
-	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: providers.NewLimiter(cfg), log: log}, nil
+	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: providers.NewLimiter(cfg), log: log, known: map[string]bool{}}, nil
 }
 
 // Counts implements providers.Provider.
@@ -79,6 +85,9 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		// NaN is "no observations" for a threshold and 0/0 (no traffic) for a
 		// raw error ratio: no data, which the policy decides, not a bad query.
 		v, err := p.instant(ctx, rq, at, true)
+		if errors.Is(err, errNoSeries) {
+			c.Unmatched = []string{rq}
+		}
 		if err != nil {
 			return c, err
 		}
@@ -94,14 +103,28 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 		return c, err
 	}
 	perSec := map[string]bool{rqT: perSecT, rqP: perSecP}
-	var err error
+	var (
+		mu    sync.Mutex
+		empty = map[string]bool{}
+		err   error
+	)
 	c.Good, c.Total, err = providers.ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
 		v, err := p.instant(ctx, rq, at, false)
+		if errors.Is(err, errNoSeries) {
+			mu.Lock()
+			empty[rq] = true
+			mu.Unlock()
+		}
 		if err != nil {
 			return 0, err
 		}
 		return p.count(rq, v, perSec[rq], q.Window)
 	})
+	for _, rq := range []string{rqT, rqP} { // the total first: its emptiness is the one to explain
+		if empty[rq] {
+			c.Unmatched = append(c.Unmatched, rq)
+		}
+	}
 	return c, err
 }
 

@@ -2,14 +2,25 @@ package prometheus
 
 import (
 	"sort"
+	"strings"
 	"time"
 
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/slo"
 )
+
+// ResolveQuery returns query as Counts sends it for q (window filled in,
+// counters wrapped, q.Scope's labels added to every selector) without
+// sending anything: validate checks every query and scope with it, so that
+// what it accepts is exactly what check and watch will send.
+func ResolveQuery(query string, q providers.Query) (string, error) {
+	rq, _, err := resolve(query, q.Window, q.SLI.Counter, q.Scope)
+	return rq, err
+}
 
 // resolve turns an SLI query into the PromQL sent to the server: the window
 // filled in, raw counters wrapped in increase() when asked, the scope's
@@ -64,6 +75,9 @@ func injectLabels(e parser.Expr, scope providers.Scope) error {
 	}
 	names := make([]string, 0, len(scope.Labels))
 	for k := range scope.Labels {
+		if !model.LegacyValidation.IsValidLabelName(k) || strings.HasPrefix(k, "__") {
+			return &providers.ScopeError{Scope: scope.Name, Label: k, Msg: "not a Prometheus label name: use letters, digits and _, not starting with a digit or __"}
+		}
 		names = append(names, k)
 	}
 	sort.Strings(names)

@@ -87,8 +87,10 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 		go func() { defer wg.Done(); total, errT = p.eventSeries(ctx, rqT, perSecT, r.Step, out) }()
 		go func() { defer wg.Done(); part, errP = p.eventSeries(ctx, rqP, perSecP, r.Step, out) }()
 		wg.Wait()
+		var unmatched []string
 		if errors.Is(errP, providers.ErrNoData) {
 			part, errP = nil, nil // no error series at all: no errors
+			unmatched = []string{rqP}
 		}
 		if err := providers.JoinErrors(errT, errP); err != nil {
 			return nil, err
@@ -103,6 +105,9 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 			}
 			out[i].Total = t
 			out[i].Good = providers.GoodEvents(pv, t, good)
+		}
+		for i := range out {
+			out[i].Unmatched = unmatched
 		}
 	}
 	for i := range out {

@@ -27,6 +27,10 @@ type Env struct {
 	ConfigDir string
 	// Log receives the backends' warnings and debug logs; nil discards.
 	Log *slog.Logger
+	// SLOs are the config's SLOs. When set, a static provider's values
+	// recorded for a name that none of its SLOs has are an error: a
+	// misspelt key would read as no data and pass under on_no_data: pass.
+	SLOs []slo.SLO
 }
 
 // Types lists the provider types New builds.
@@ -57,9 +61,41 @@ func New(ctx context.Context, cfg slo.Provider, env Env) (providers.Provider, er
 	case "scrape":
 		return scrape.New(cfg, getenv, log)
 	case "static":
-		return static.New(cfg, env.ConfigDir)
+		p, err := static.New(cfg, env.ConfigDir)
+		if err != nil || env.SLOs == nil {
+			return p, err
+		}
+		var names []string
+		for _, s := range env.SLOs {
+			if s.Provider == cfg.Name {
+				names = append(names, s.Name)
+			}
+		}
+		if err := p.CheckNames(names); err != nil {
+			return nil, err
+		}
+		return p, nil
 	case "":
 		return nil, fmt.Errorf("provider %q: type is empty: use one of prometheus, datadog, appinsights, scrape, static", cfg.Name)
 	}
 	return nil, fmt.Errorf("provider %q: unknown type %q: use one of prometheus, datadog, appinsights, scrape, static", cfg.Name, cfg.Type)
+}
+
+// ResolveQuery returns query as the backend cfg describes sends it for q
+// (window filled in, q.Scope's labels applied) without sending anything or
+// reading a secret, or the error the backend would stop on: validate
+// checks every query for every scope with it, so that what validate
+// accepts is what check and watch send. A static provider has no queries.
+func ResolveQuery(cfg slo.Provider, query string, q providers.Query) (string, error) {
+	switch cfg.Type {
+	case "prometheus":
+		return prometheus.ResolveQuery(query, q)
+	case "datadog":
+		return datadog.ResolveQuery(query, q)
+	case "appinsights":
+		return appinsights.ResolveQuery(query, q)
+	case "scrape":
+		return scrape.ResolveQuery(cfg.Targets, query, q)
+	}
+	return query, nil
 }

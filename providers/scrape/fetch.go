@@ -8,17 +8,15 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
 )
-
-// maxBody bounds one scrape.
-const maxBody = 64 << 20
 
 // scrapeAll scrapes, concurrently, every target whose newest snapshot is
 // older than at, and stamps the snapshots with at. A target that fails
@@ -47,10 +45,10 @@ func (p *Provider) scrapeIfOlder(ctx context.Context, target string, at time.Tim
 	}
 	series, err := p.fetch(ctx, target)
 	if err != nil {
-		return &providers.QueryError{Provider: p.name, Query: "scrape " + redact(target), Err: err}
+		return &providers.QueryError{Provider: p.name, Query: "scrape " + redact.URL(target), Err: err}
 	}
 	h.add(snapshot{at: at, series: series}, p.keep())
-	p.log.Debug("scraped", "provider", p.name, "target", redact(target), "series", len(series), "at", at)
+	p.log.Debug("scraped", "provider", p.name, "target", redact.URL(target), "series", len(series), "at", at)
 	return nil
 }
 
@@ -77,14 +75,18 @@ func (p *Provider) fetch(ctx context.Context, target string) (map[string]sample,
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return nil, fmt.Errorf("authentication failed (%d %s): check %s", resp.StatusCode, http.StatusText(resp.StatusCode), p.authFor)
 	case resp.StatusCode != http.StatusOK:
-		body, _ := io.ReadAll(io.LimitReader(resp.Body, 300))
-		return nil, fmt.Errorf("server error: %d %s: %s", resp.StatusCode, http.StatusText(resp.StatusCode), strings.TrimSpace(string(body)))
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return nil, fmt.Errorf("server error: %d %s: %s", resp.StatusCode, http.StatusText(resp.StatusCode), redact.Excerpt(body))
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "" && mt != "text/plain" {
 		return nil, fmt.Errorf("the target answered %s, not the Prometheus text format (text/plain): is this its /metrics URL?", mt)
 	}
-	series, err := parse(io.LimitReader(resp.Body, maxBody))
+	series, err := parse(resp.Body) // bounded by max_response_bytes
 	if err != nil {
+		var tl *httpclient.TooLargeError
+		if errors.As(err, &tl) {
+			return nil, tl
+		}
 		if ctx.Err() == nil && qctx.Err() != nil {
 			return nil, fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, qctx.Err())
 		}
@@ -93,20 +95,10 @@ func (p *Provider) fetch(ctx context.Context, target string) (map[string]sample,
 	return series, nil
 }
 
-// redact drops credentials and query strings from a URL for messages.
-func redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User, u.RawQuery, u.Fragment = nil, "", ""
-	return u.String()
-}
-
 func redactAll(urls []string) []string {
 	out := make([]string, len(urls))
 	for i, u := range urls {
-		out[i] = redact(u)
+		out[i] = redact.URL(u)
 	}
 	return out
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -64,13 +65,14 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		}
 		for _, u := range urls {
 			if pu, err := url.Parse(u); err != nil || (pu.Scheme != "http" && pu.Scheme != "https") || pu.Host == "" {
-				return nil, fmt.Errorf("provider %q: targets.%s: %q is not an http(s) URL", cfg.Name, scope, redact(u))
+				return nil, fmt.Errorf("provider %q: targets.%s: %q is not an http(s) URL", cfg.Name, scope, redact.URL(u))
 			}
 			p.hist[u] = &history{}
 		}
 		p.targets[scope] = append([]string(nil), urls...)
 	}
 	o := httpclient.Options{
+		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
 		Retries: cfg.Retries, Headers: map[string]string{"Accept": "text/plain;version=0.0.4"}, CAFile: cfg.CAFile,
 		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
 	}
@@ -180,8 +182,8 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 // read scrapes the scope's targets for at and fills each reading from the
 // history over its own (Start, End], window long.
 func (p *Provider) read(ctx context.Context, q providers.Query, at time.Time, window time.Duration, readings []*providers.Counts) ([]string, error) {
-	if q.SLI.Kind() != slo.KindEvents && q.SLI.Kind() != slo.KindRatio || q.SLI.DatadogSLOID != "" {
-		return nil, &providers.QueryError{Provider: p.name, Query: q.SLI.Query, Err: providers.BadQuery("the scrape provider reads event SLIs (error_query or good_query, with total_query) and error ratios: thresholds such as latency quantiles need a Prometheus")}
+	if err := checkKind(q.SLI); err != nil {
+		return nil, &providers.QueryError{Provider: p.name, Query: q.SLI.Query, Err: err}
 	}
 	targets, err := p.scopeTargets(q.Scope.Name)
 	if err != nil {
@@ -221,6 +223,9 @@ func (p *Provider) read(ctx context.Context, q providers.Query, at time.Time, wi
 		for i := len(parts) - 1; i >= 0; i-- { // the total first: its failure is the one to name
 			pt := parts[i]
 			v, err := p.evaluate(pt.expr, targets, c.End, window)
+			if errors.Is(err, errNoSeries) {
+				c.Unmatched = append(c.Unmatched, pt.query)
+			}
 			switch {
 			case errors.Is(err, providers.ErrNoData) && pt.noDataOK && errors.Is(err, errNoSeries):
 				v = 0
@@ -245,6 +250,14 @@ func (p *Provider) read(ctx context.Context, q providers.Query, at time.Time, wi
 		}
 	}
 	return resolved, nil
+}
+
+// checkKind rejects the SLI shapes scrape cannot evaluate.
+func checkKind(s slo.SLI) error {
+	if s.Kind() != slo.KindEvents && s.Kind() != slo.KindRatio || s.DatadogSLOID != "" {
+		return providers.BadQuery("the scrape provider reads event SLIs (error_query or good_query, with total_query) and error ratios: thresholds such as latency quantiles need a Prometheus")
+	}
+	return nil
 }
 
 // fill turns the evaluated parts into a reading.
@@ -284,12 +297,13 @@ var (
 func (p *Provider) evaluate(e parser.Expr, targets []string, end time.Time, window time.Duration) (float64, error) {
 	return eval(e, window, func(ms []*labels.Matcher, rng time.Duration) (float64, error) {
 		match := matcher(ms)
-		total, matched, covered := 0.0, 0, false
+		total, matched, seen, covered := 0.0, 0, 0, false
 		for _, t := range targets {
 			h := p.hist[t]
 			h.mu.Lock()
 			inc, n, ok := h.increase(match, end.Add(-rng), end)
 			h.mu.Unlock()
+			seen += n
 			if ok {
 				covered = true
 				total += inc
@@ -297,8 +311,10 @@ func (p *Provider) evaluate(e parser.Expr, targets []string, end time.Time, wind
 			}
 		}
 		switch {
-		case !covered:
+		case !covered && seen > 0:
 			return 0, errNoCoverage
+		case !covered:
+			return 0, errNoSeries // not even in the one scrape there is
 		case matched == 0:
 			return 0, errNoSeries
 		}

@@ -60,7 +60,8 @@ func (h *history) add(s snapshot, keep time.Duration) {
 // a restart). The base is the latest snapshot at or before from; without
 // one, the first snapshot inside the window, so that counting starts at
 // sloguard's first scrape. covered is false when fewer than two snapshots
-// bound the window; matched counts the series that matched.
+// bound the window; matched counts the series that matched (in the one
+// snapshot there is, when not covered).
 func (h *history) increase(match func(labels.Labels) bool, from, to time.Time) (inc float64, matched int, covered bool) {
 	lo := sort.Search(len(h.snaps), func(i int) bool { return h.snaps[i].at.After(from) }) // first inside
 	hi := sort.Search(len(h.snaps), func(i int) bool { return h.snaps[i].at.After(to) })   // past the last inside
@@ -71,8 +72,13 @@ func (h *history) increase(match func(labels.Labels) bool, from, to time.Time) (
 	if base < 0 {
 		base, lo = lo, lo+1
 	}
-	if lo >= hi {
-		return 0, 0, false
+	if lo >= hi { // one snapshot: nothing to count yet, but what matches is known
+		for _, smp := range h.snaps[base].series {
+			if match(smp.labels) {
+				matched++
+			}
+		}
+		return 0, matched, false
 	}
 	span := h.snaps[base:hi]
 	keys := map[string]bool{}

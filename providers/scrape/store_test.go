@@ -58,9 +58,9 @@ func TestIncrease(t *testing.T) {
 			snaps: []snapshot{snap(10, map[string]float64{"200": 100}), snap(20, map[string]float64{"200": 130})},
 			match: all, from: 0, to: 20, want: 30, matched: 1, covered: true,
 		},
-		"one snapshot covers nothing": {
+		"one snapshot covers nothing, but says what matches": {
 			snaps: []snapshot{snap(10, map[string]float64{"200": 100})},
-			match: all, from: 0, to: 20, covered: false,
+			match: all, from: 0, to: 20, matched: 1, covered: false,
 		},
 		"snapshots after the window are left out": {
 			snaps: []snapshot{snap(0, map[string]float64{"200": 1}), snap(10, map[string]float64{"200": 2}), snap(20, map[string]float64{"200": 50})},

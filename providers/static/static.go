@@ -8,8 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -18,6 +18,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sloguard/sloguard/internal/safefile"
+	"github.com/sloguard/sloguard/internal/suggest"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -39,9 +41,9 @@ func New(cfg slo.Provider, configDir string) (*Provider, error) {
 		if !filepath.IsAbs(path) {
 			path = filepath.Join(configDir, path)
 		}
-		data, err := os.ReadFile(path)
+		data, err := safefile.Read(path, slo.MaxConfigSize)
 		if err != nil {
-			return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+			return nil, fmt.Errorf("provider %q: file %s: %w", cfg.Name, path, unwrapPath(err))
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(data)) // YAML is a superset of JSON
 		dec.KnownFields(true)
@@ -88,6 +90,16 @@ func New(cfg slo.Provider, configDir string) (*Provider, error) {
 		return nil, errors.Join(errs...)
 	}
 	return &Provider{name: cfg.Name, values: values}, nil
+}
+
+// unwrapPath drops the operation and path that *fs.PathError adds: the
+// message names the file already.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 var scopes = []string{providers.ScopeService, providers.ScopeCanary, providers.ScopeBaseline}
@@ -215,6 +227,30 @@ func failing(s slo.SLI) float64 {
 		return s.Value + 1
 	}
 	return s.Value - 1
+}
+
+// CheckNames rejects values recorded for a name that none of slos (the
+// SLOs this provider answers for) has: a misspelt key would otherwise read
+// as "no data" and let a gate through under on_no_data: pass.
+func (p *Provider) CheckNames(slos []string) error {
+	known := map[string]bool{}
+	for _, n := range slos {
+		known[n] = true
+	}
+	var errs []error
+	for _, n := range p.Names() {
+		if known[n] {
+			continue
+		}
+		msg := fmt.Sprintf("provider %q: values.%s: no SLO of this provider has that name", p.name, n)
+		if near := suggest.Closest(n, slos, 3); len(near) > 0 {
+			msg += ": did you mean " + suggest.Phrase(near) + "?"
+		} else if len(slos) > 0 {
+			msg += ": its SLOs are " + strings.Join(slos, ", ")
+		}
+		errs = append(errs, errors.New(msg))
+	}
+	return errors.Join(errs...)
 }
 
 // Names lists the SLOs with recorded values, for messages.

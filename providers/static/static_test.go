@@ -279,7 +279,8 @@ func TestFiles(t *testing.T) {
 	}
 
 	for file, want := range map[string]string{
-		"missing.yaml": `provider "recorded": open ` + filepath.Join(dir, "missing.yaml") + ": no such file or directory",
+		"missing.yaml": `provider "recorded": file ` + filepath.Join(dir, "missing.yaml") + ": no such file or directory",
+		"/dev/zero":    `provider "recorded": file /dev/zero: not a regular file: it is a character device`,
 		"typo.yaml":    `provider "recorded": file ` + filepath.Join(dir, "typo.yaml") + ": yaml: unmarshal errors:\n  line 3: field goood not found in type slo.StaticValue",
 	} {
 		if _, err := New(slo.Provider{Name: "recorded", File: file}, dir); err == nil || err.Error() != want {
@@ -297,5 +298,23 @@ func TestNewDoesNotShareTheConfigsMaps(t *testing.T) {
 	delete(c.Values["s"]["service"], "5m")
 	if _, err := p.Counts(context.Background(), providers.Query{SLO: "s", SLI: threshold, Window: 5 * time.Minute}, at); err != nil {
 		t.Errorf("changing the config changed the provider: %v", err)
+	}
+}
+
+func TestCheckNamesRejectsValuesForNoSLO(t *testing.T) {
+	p, err := New(cfg(t, `checkout-availability: {service: {30d: {good: 5, total: 10}}}
+chekout-latency: {service: {30d: {value: 1}}}
+orphan: {service: {30d: {value: 1}}}`), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CheckNames([]string{"checkout-availability", "chekout-latency", "orphan"}); err != nil {
+		t.Errorf("values for known SLOs: %v", err)
+	}
+	err = p.CheckNames([]string{"checkout-availability", "checkout-latency"})
+	want := `provider "recorded": values.chekout-latency: no SLO of this provider has that name: did you mean checkout-latency?` + "\n" +
+		`provider "recorded": values.orphan: no SLO of this provider has that name: its SLOs are checkout-availability, checkout-latency`
+	if err == nil || err.Error() != want {
+		t.Errorf("CheckNames error:\n%v\nwant:\n%s", err, want)
 	}
 }

@@ -13,6 +13,7 @@ export interface Inputs {
     duration: string;
     interval: string;
     environment: string;
+    environmentUrl: string;
     deploymentId: string;
     dryRun: string;
     overrideReason: string;
@@ -29,6 +30,7 @@ const flags: { input: keyof Inputs; flag: string; commands: string[] }[] = [
     { input: 'duration', flag: '--duration', commands: ['watch'] },
     { input: 'interval', flag: '--interval', commands: ['watch'] },
     { input: 'environment', flag: '--environment', commands: ['watch', 'rollback'] },
+    { input: 'environmentUrl', flag: '--environment-url', commands: ['watch', 'rollback'] },
     { input: 'deploymentId', flag: '--deployment-id', commands: ['watch', 'rollback'] },
     { input: 'dryRun', flag: '--no-rollback', commands: ['watch', 'rollback'] },
     { input: 'overrideReason', flag: '--override', commands: ['check'] },
@@ -143,6 +145,7 @@ export const bundled: Record<string, string> = {
     'linux/x64': 'linux-x64',
     'linux/arm64': 'linux-arm64',
     'win32/x64': 'windows-x64',
+    'darwin/x64': 'darwin-x64',
     'darwin/arm64': 'darwin-arm64',
 };
 
@@ -174,19 +177,22 @@ const hidden = /^(INPUT_|SECRET_|ENDPOINT_AUTH_|SECUREFILE_TICKET_|VSTS_TASKVARI
 /**
  * childEnv is the binary's environment: the task's own, without what the
  * task library hides (INPUT_*, SECRET_*, ENDPOINT_AUTH_*: it removes those
- * with a value, this removes the blank rest), plus the GitHub token, passed
- * explicitly. Nothing else is added: secrets the config reads
- * (bearer_token_env, secret_env) come from the step's env: mapping.
+ * with a value, this removes the blank rest), plus what the task hands over
+ * explicitly: the GitHub token, the service connections' URL, token and
+ * federated identity. Secrets the config reads itself (bearer_token_env,
+ * secret_env) come from the step's env: mapping.
  */
-export function childEnv(env: NodeJS.ProcessEnv, githubToken: string): Record<string, string> {
+export function childEnv(env: NodeJS.ProcessEnv, extra: Record<string, string>): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(env)) {
         if (v !== undefined && !hidden.test(k)) {
             out[k] = v;
         }
     }
-    if (githubToken !== '') {
-        out['GITHUB_TOKEN'] = githubToken;
+    for (const [k, v] of Object.entries(extra)) {
+        if (v !== '') {
+            out[k] = v;
+        }
     }
     return out;
 }

@@ -1,0 +1,65 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+func testApp(stdout io.Writer) *cli.App {
+	return newApp(newDeps(stdout, io.Discard, func(string) string { return "" }, time.Now))
+}
+
+func TestEveryFlagHasACategory(t *testing.T) {
+	cats := flagCategories()
+	for _, c := range testApp(io.Discard).Commands {
+		for _, f := range c.Flags {
+			if cats[f.Names()[0]] == "" {
+				t.Errorf("sloguard %s --%s has no category: add it to flagCategories", c.Name, f.Names()[0])
+			}
+		}
+	}
+}
+
+// TestHelpSaysEachDefaultOnce renders every command's help: a default is
+// said by DefaultText or the value, never in the usage text as well, and a
+// switch shows none.
+func TestHelpSaysEachDefaultOnce(t *testing.T) {
+	app := testApp(io.Discard)
+	var names []string
+	for _, c := range app.Commands {
+		names = append(names, c.Name)
+	}
+	for _, name := range names {
+		var out bytes.Buffer
+		if err := testApp(&out).Run([]string{"sloguard", name, "--help"}); err != nil {
+			t.Fatalf("%s --help: %v", name, err)
+		}
+		for _, line := range strings.Split(out.String(), "\n") {
+			if strings.Count(line, "default:") > 1 || strings.Contains(line, "(default: false)") || strings.Contains(line, "(default: 0)") {
+				t.Errorf("sloguard %s --help: %s", name, strings.TrimSpace(line))
+			}
+		}
+		gating := name == "check" || name == "watch" || name == "rollback" || name == "validate"
+		if gating != strings.Contains(out.String(), "EXIT CODES:\n   0  pass") {
+			t.Errorf("sloguard %s --help: exit codes listed %v, want %v:\n%s", name, !gating, gating, out.String())
+		}
+	}
+}
+
+func TestSuggest(t *testing.T) {
+	names := []string{"check", "watch", "rollback", "validate", "demo", "version", "completion", "help", "h"}
+	tests := map[string]string{
+		"chek": "check", "wacth": "watch", "rolback": "rollback", "valid": "validate", "comp": "completion",
+		"deploy": "", "x": "", "frobnicate": "", "": "",
+	}
+	for word, want := range tests {
+		if got := suggest(word, names); got != want {
+			t.Errorf("suggest(%q) = %q, want %q", word, got, want)
+		}
+	}
+}

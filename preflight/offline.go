@@ -1,0 +1,203 @@
+// Package preflight checks a config against what the backends will do
+// with it, before anything is evaluated. `validate` runs it, and `watch`
+// runs it before it waits for the canary, so that a broken query or a
+// misspelt metric stops a release at once, not after the canary is
+// deployed and the watch's first interval has passed.
+package preflight
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/registry"
+	"github.com/sloguard/sloguard/rollout"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// field is one query of an SLI and its key under sli.
+type field struct{ key, query string }
+
+// fields lists an SLI's queries in the order a config writes them.
+func fields(s slo.SLI) []field {
+	var out []field
+	for _, f := range []field{
+		{"error_query", s.ErrorQuery}, {"good_query", s.GoodQuery}, {"total_query", s.TotalQuery},
+		{"error_ratio_query", s.ErrorRatioQuery}, {"query", s.Query},
+	} {
+		if f.query != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Scopes lists the scopes watch reads s in, as rollout.Scopes builds them:
+// the canary (the whole service without canary labels) and, when
+// configured, the baseline (live, or from the past with an offset). None
+// for an SLO watch cannot judge (a raw error ratio, a Datadog SLO object)
+// or a static provider, whose values are recorded per scope rather than
+// queried. A scrape provider is scoped by its target lists: only the
+// scopes it lists targets for (a config for check alone needs none).
+func Scopes(cfg *slo.Config, s slo.SLO) []providers.Scope {
+	p, ok := cfg.ProviderByName(s.Provider)
+	if !ok || s.SLI.Kind() == slo.KindRatio || p.Type == "static" {
+		return nil
+	}
+	var out []providers.Scope
+	for _, sc := range rollout.Scopes(cfg.Canary) {
+		if _, listed := p.Targets[sc.Name]; p.Type != "scrape" || listed {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// Offline checks every query of slos as check and watch send it: parsed
+// and windowed for the service, and scoped to the canary and the baseline
+// with the very functions the backends scope with (a query that already
+// selects a scope label is an error there, not after the canary is
+// deployed). It reads static providers' values as check reads them. It
+// sends nothing and reads no secret. Every problem comes back at once in a
+// *slo.ConfigError, each with its file, line and field.
+func Offline(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env registry.Env) error {
+	var ps []slo.Problem
+	seen := map[slo.Problem]bool{}
+	add := func(p slo.Problem) {
+		if !seen[p] {
+			seen[p] = true
+			ps = append(ps, p)
+		}
+	}
+	for _, s := range slos {
+		pc, ok := cfg.ProviderByName(s.Provider)
+		if !ok {
+			continue // Load reported it
+		}
+		base := sliPath(cfg, s)
+		for _, f := range fields(s.SLI) {
+			for _, sc := range append([]providers.Scope{{Name: providers.ScopeService}}, Scopes(cfg, s)...) {
+				window := s.Window
+				if sc.Name != providers.ScopeService {
+					window = cfg.Canary.Duration
+				}
+				q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: sc, Window: window}
+				_, err := registry.ResolveQuery(pc, f.query, q)
+				var se *providers.ScopeError
+				switch {
+				case err == nil:
+					continue
+				case errors.As(err, &se):
+					add(cfg.Problem(fmt.Sprintf("canary.%s.labels.%s", se.Scope, se.Label), "%s (provider %q, type %s)", se.Msg, pc.Name, pc.Type))
+					continue
+				case sc.Name == providers.ScopeService:
+					add(cfg.Problem(base+"."+f.key, "%s", reason(err)))
+				default:
+					add(cfg.Problem(base+"."+f.key, "scoped to the %s as watch reads it: %s", sc.Name, reason(err)))
+				}
+				break // one problem per query: the others would repeat it
+			}
+		}
+	}
+	ps = append(ps, staticValues(ctx, cfg, slos, env)...)
+	return cfg.Errors(ps)
+}
+
+// staticValues builds the static providers slos use (no secrets, only
+// their values) and reads each SLO through check, so that validate
+// rejects what check rejects: values for an SLO that does not exist, a
+// value where events are expected, slices of the wrong count.
+func staticValues(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env registry.Env) []slo.Problem {
+	env.SLOs = nil // names are checked below, with the values' shapes
+	var ps []slo.Problem
+	provs := map[string]providers.Provider{}
+	where := map[string]string{} // provider name -> path of its values
+	for j, pc := range cfg.Providers {
+		if pc.Type != "static" || len(names(slos, pc.Name)) == 0 {
+			continue
+		}
+		where[pc.Name] = fmt.Sprintf("providers[%d].values", j)
+		if pc.Values == nil && pc.File != "" {
+			where[pc.Name] = fmt.Sprintf("providers[%d].file", j)
+		}
+		prefix := fmt.Sprintf("provider %q: ", pc.Name)
+		p, err := registry.New(ctx, pc, env)
+		if err == nil {
+			provs[pc.Name] = p
+			if nc, ok := p.(interface{ CheckNames([]string) error }); ok {
+				err = nc.CheckNames(names(cfg.SLOs, pc.Name))
+			}
+		}
+		if err != nil {
+			for _, e := range split(err) {
+				ps = append(ps, staticProblem(cfg, where[pc.Name], strings.TrimPrefix(e.Error(), prefix)))
+			}
+		}
+	}
+	for _, s := range slos {
+		if provs[s.Provider] == nil {
+			continue
+		}
+		_, err := gate.Check(ctx, cfg, provs, gate.Options{SLOs: []string{s.Name}, At: time.Unix(0, 0).UTC()})
+		var qe *providers.QueryError
+		if errors.As(err, &qe) {
+			ps = append(ps, staticProblem(cfg, where[s.Provider], qe.Query+": "+reason(qe.Err)))
+		} else if err != nil {
+			ps = append(ps, cfg.Problem(sliPath(cfg, s), "%s", reason(err)))
+		}
+	}
+	return ps
+}
+
+// staticProblem places a static provider's problem "values.web.service.30d:
+// …" at that value when the values are inline, else at the file.
+func staticProblem(cfg *slo.Config, where, msg string) slo.Problem {
+	if key, rest, ok := strings.Cut(msg, ": "); ok && strings.HasSuffix(where, ".values") && strings.HasPrefix(key, "values.") {
+		return cfg.Problem(where+strings.TrimPrefix(key, "values"), "%s", rest)
+	}
+	return cfg.Problem(where, "%s", msg)
+}
+
+// names lists the SLOs that read provider.
+func names(slos []slo.SLO, provider string) []string {
+	var out []string
+	for _, s := range slos {
+		if s.Provider == provider {
+			out = append(out, s.Name)
+		}
+	}
+	return out
+}
+
+// split lists the errors an errors.Join holds, or err alone.
+func split(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
+}
+
+// sliPath is where an SLO's SLI sits in the config, as a native path.
+func sliPath(cfg *slo.Config, s slo.SLO) string {
+	for i, c := range cfg.SLOs {
+		if c.Name == s.Name {
+			return fmt.Sprintf("slos[%d].sli", i)
+		}
+	}
+	return "slos"
+}
+
+// reason is an error's message without the "bad query: " every backend
+// puts first: in a list of config problems, that goes without saying.
+func reason(err error) string {
+	msg := err.Error()
+	var qe *providers.QueryError
+	if errors.As(err, &qe) {
+		msg = qe.Err.Error()
+	}
+	return strings.TrimPrefix(msg, providers.ErrBadQuery.Error()+": ")
+}
