@@ -109,6 +109,15 @@ func canaryLines(add func(label, format string, args ...any), c report.CanarySLO
 	if c.BadIntervals > 0 {
 		add("bad intervals in a row", "%d", c.BadIntervals)
 	}
+	if c.Intervals != nil {
+		add("bad intervals", "%d of %d", c.Intervals.Bad, c.Intervals.Total)
+	}
+	if c.Dispersion != nil {
+		add("dispersion", "%s assumed (history: %s, from %s)", num(c.Dispersion.Assumed), num(c.Dispersion.FromHistory), c.Dispersion.Source)
+	}
+	if c.BaselineBurning {
+		add("baseline burning", "yes: the canary breached the SLO while the baseline burned as fast")
+	}
 	if c.Statistic != nil {
 		add("statistic", "%s", num(*c.Statistic))
 	}

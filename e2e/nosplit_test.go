@@ -11,7 +11,7 @@ import (
 )
 
 // TestNoSplitAgainstThePast deploys to the whole service at once (no
-// canary) and watches it for a minute every 5 s against the same queries a
+// canary) and watches it for a minute every 2 s against the same queries a
 // minute earlier, through a real Prometheus scraping two services at 200
 // requests/s and 0.15 % errors under an SLO of 99 %: one whose errors turn
 // five times worse at the deploy (0.75 %, still under the 1 % the SLO
@@ -94,7 +94,7 @@ slos:
       total_query: sum(rate(http_requests_total{track=%q}[{{.window}}]))
 canary:
   duration: 1m
-  interval: 5s
+  interval: 2s
   baseline: {offset: 1m}
 rollback:
   timeout: 10s

@@ -123,7 +123,7 @@ type CanarySLO struct {
 	BaselineRatio *float64   `json:"baseline_error_ratio,omitempty"`
 	AllowedRatio  float64    `json:"allowed_error_ratio,omitempty"`
 	Tests         []Test     `json:"tests,omitempty"`
-	Statistic     *float64   `json:"statistic,omitempty"` // log of the combined evidence; rolls back at the tests' reject boundary
+	Statistic     *float64   `json:"statistic,omitempty"` // log of the absolute question's evidence; each test in Tests has its own boundary
 	Value         *float64   `json:"value,omitempty"`
 	BaselineValue *float64   `json:"baseline_value,omitempty"`
 	Threshold     string     `json:"threshold,omitempty"`
@@ -132,6 +132,31 @@ type CanarySLO struct {
 	Reason        string     `json:"reason,omitempty"`
 	DecidedAt     *time.Time `json:"decided_at,omitempty"`
 	Queries       []string   `json:"queries,omitempty"`
+	// Intervals counts a threshold SLI's intervals with a value, and the
+	// bad ones among them.
+	Intervals *Intervals `json:"intervals,omitempty"`
+	// Dispersion is what the events test assumes about error bursts.
+	Dispersion *Dispersion `json:"dispersion,omitempty"`
+	// BaselineBurning: the canary breached the SLO while the baseline
+	// burned as fast (on_baseline_breach decides).
+	BaselineBurning bool `json:"baseline_burning,omitempty"`
+	// Error is the SLO's latest reading error, while its readings fail.
+	Error string `json:"error,omitempty"`
+}
+
+// Intervals counts a threshold SLI's intervals.
+type Intervals struct {
+	Bad   int `json:"bad"`
+	Total int `json:"total"`
+}
+
+// Dispersion is the variance over the mean of error counts that the
+// events test assumes (1: Poisson), as estimated from history at the start
+// and raised during the watch when the baseline shows more.
+type Dispersion struct {
+	Assumed     float64 `json:"assumed"`
+	FromHistory float64 `json:"history"`
+	Source      string  `json:"source"`
 }
 
 // Test is one sequential test's state. Statistic is the log of its mixture
@@ -165,6 +190,7 @@ type TickSLO struct {
 	BaselineValue *float64 `json:"baseline_value,omitempty"`
 	CanaryTotal   float64  `json:"canary_total,omitempty"`
 	Statistic     float64  `json:"statistic,omitempty"`
+	Error         string   `json:"error,omitempty"` // this SLO's reading failed at this tick
 }
 
 // Action is the outcome of one rollback action.

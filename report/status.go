@@ -26,9 +26,11 @@ func StatusLines(elapsed, remaining time.Duration, slos []CanarySLO, errText str
 			} else {
 				b.WriteString(" no value")
 			}
-			if s.BadIntervals > 0 {
-				fmt.Fprintf(&b, ", %d bad in a row", s.BadIntervals)
+			if s.Intervals != nil {
+				fmt.Fprintf(&b, ", %d bad of %d intervals", s.Intervals.Bad, s.Intervals.Total)
 			}
+			rollback, _ := progress(s)
+			fmt.Fprintf(&b, " | rollback %.0f%%", rollback*100)
 		} else {
 			fmt.Fprintf(&b, " canary %s", ratioText(s.CanaryRatio, s.Canary))
 			if s.Baseline != nil {
@@ -39,6 +41,9 @@ func StatusLines(elapsed, remaining time.Duration, slos []CanarySLO, errText str
 		}
 		if s.Decision == Fail {
 			b.WriteString(" | BREACH")
+		}
+		if s.Error != "" {
+			b.WriteString(" | read failed: " + firstLine(s.Error, 80))
 		}
 		lines = append(lines, b.String())
 	}
@@ -52,21 +57,26 @@ func ratioText(r *float64, e *Events) string {
 	return fmt.Sprintf("%.3f%% of %s", *r*100, humanCount(e.Total))
 }
 
-// progress is how far the evidence is towards each boundary, 0 to 1:
-// the combined statistic towards the rollback boundary, and the slowest
-// test's effect statistic towards the clearing one.
+// progress is how far the evidence is towards each boundary, 0 to 1: the
+// test nearest its rollback boundary, and the slowest test's effect
+// statistic towards the clearing one.
 func progress(s CanarySLO) (rollback, clear float64) {
 	if len(s.Tests) == 0 {
 		return 0, 0
 	}
-	if s.Statistic != nil && s.Tests[0].Reject > 0 {
-		rollback = *s.Statistic / s.Tests[0].Reject
+	for _, t := range s.Tests {
+		if t.Reject > 0 {
+			rollback = math.Max(rollback, t.Statistic/t.Reject)
+		}
 	}
 	clear = 1
 	for _, t := range s.Tests {
 		if t.Accept < 0 {
 			clear = math.Min(clear, t.EffectStatistic/t.Accept)
 		}
+	}
+	if s.Kind == "threshold" {
+		clear = 0
 	}
 	return clamp01(rollback), clamp01(clear)
 }

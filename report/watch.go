@@ -26,11 +26,20 @@ func watchText(b *strings.Builder, d *Decision) error {
 		rollback, clear := progress(s)
 		rb, cl := fmt.Sprintf("%.0f%%", rollback*100), fmt.Sprintf("%.0f%%", clear*100)
 		if s.Kind == "threshold" {
-			rb, cl = fmt.Sprintf("%d bad in a row", s.BadIntervals), "-"
+			rb, cl = thresholdProgress(s, rollback, "%"), "-"
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", oneLine(s.Name), canary, base, allowed, rb, cl, s.Decision, oneLine(s.Reason))
 	}
 	return tw.Flush()
+}
+
+// thresholdProgress shows a threshold SLI's bad intervals and how far its
+// evidence went; records without interval counts show the run of bad ones.
+func thresholdProgress(s CanarySLO, rollback float64, pct string) string {
+	if s.Intervals == nil {
+		return fmt.Sprintf("%d bad in a row", s.BadIntervals)
+	}
+	return fmt.Sprintf("%.0f%s (%d of %d bad)", rollback*100, pct, s.Intervals.Bad, s.Intervals.Total)
 }
 
 // scopeLine says what was judged and against what, when the record says.
@@ -101,7 +110,7 @@ func watchMarkdown(b *strings.Builder, d *Decision) {
 		rollback, clear := progress(s)
 		rb, cl := fmt.Sprintf("%.0f %%", rollback*100), fmt.Sprintf("%.0f %%", clear*100)
 		if s.Kind == "threshold" {
-			rb, cl = fmt.Sprintf("%d bad in a row", s.BadIntervals), "–"
+			rb, cl = thresholdProgress(s, rollback, " %"), "–"
 		}
 		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s | %s | %s %s | %s |\n", s.Name, escapeMD(canary), escapeMD(base), escapeMD(allowed), rb, cl, icons[s.Decision], s.Decision, escapeMD(s.Reason))
 	}

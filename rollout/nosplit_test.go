@@ -2,7 +2,6 @@ package rollout
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -27,9 +26,13 @@ func (p *pastProvider) Counts(_ context.Context, q providers.Query, at time.Time
 	p.mu.Lock()
 	p.seen = append(p.seen, q)
 	p.mu.Unlock()
-	end := q.Scope.Shift(at)
-	start := end.Add(-q.Window)
-	tracks := []string{q.Scope.Labels["track"]}
+	return p.count(q.Scope, at, q.Window), nil
+}
+
+func (p *pastProvider) count(scope providers.Scope, at time.Time, window time.Duration) providers.Counts {
+	end := scope.Shift(at)
+	start := end.Add(-window)
+	tracks := []string{scope.Labels["track"]}
 	if tracks[0] == "" {
 		tracks = []string{"canary", "stable"}
 	}
@@ -40,11 +43,18 @@ func (p *pastProvider) Counts(_ context.Context, q providers.Query, at time.Time
 			bad += p.rps[tr] * p.ratio(tr, t)
 		}
 	}
-	return providers.Counts{Good: total - bad, Total: total, Start: start, End: end}, nil
+	return providers.Counts{Good: total - bad, Total: total, Start: start, End: end}
 }
 
-func (p *pastProvider) Slices(context.Context, providers.Query, providers.Range) ([]providers.Counts, error) {
-	return nil, errors.New("not used by watch")
+// Slices answers the history the watch reads before it starts (to learn
+// how bursty errors are): steady counts, Poisson-like.
+func (p *pastProvider) Slices(_ context.Context, q providers.Query, r providers.Range) ([]providers.Counts, error) {
+	n := int(r.End.Sub(r.Start) / r.Step)
+	out := make([]providers.Counts, n)
+	for i := range out {
+		out[i] = p.count(q.Scope, r.End.Add(-time.Duration(n-1-i)*r.Step), r.Step)
+	}
+	return out, nil
 }
 
 // The deploy of these tests: 200 requests/s, an SLO of 99 % (1 % errors

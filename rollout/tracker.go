@@ -3,65 +3,90 @@ package rollout
 import (
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/rollout/sequential"
 	"github.com/sloguard/sloguard/slo"
 )
 
 // tracker follows one SLO through a watch.
 type tracker struct {
-	slo slo.SLO
-	pol slo.CanaryPolicy
+	slo   slo.SLO
+	pol   slo.CanaryPolicy
+	alpha float64 // this SLO's share of max_false_rollback
 
-	// events SLIs
-	ev                 *Evidence
-	lastC, lastB       [2]float64 // cumulative bad, total seen so far
-	canaryOK, baseSeen bool
+	// events SLIs: the test starts at the first reading, once the
+	// history's dispersion is known
+	ev           *sequential.Evidence
+	disp         dispersion
+	lastC, lastB [2]float64 // cumulative bad, total seen so far
 
 	// threshold SLIs
+	th               *sequential.Intervals
 	value, baseValue *float64
-	badRun, need     int
+	badRun           int
 
 	breached  bool
 	reason    string
 	decidedAt *time.Time
 	queries   []string
+
+	errorsInRow int    // readings failed in a row
+	lastError   string // the latest failed reading's error
+	gaveUp      bool   // errorsInRow reached consecutive_error_limit
 }
 
-func newTracker(s slo.SLO, pol slo.CanaryPolicy, ratioSLOs int) *tracker {
-	t := &tracker{slo: s, pol: pol, need: pol.Consecutive}
-	if s.SLI.Consecutive > 0 {
-		t.need = s.SLI.Consecutive
-	}
-	if s.SLI.Kind() == slo.KindEvents {
-		t.ev = NewEvidence(testConfig(s, pol, ratioSLOs))
+func newTracker(s slo.SLO, pol slo.CanaryPolicy, alpha float64) *tracker {
+	t := &tracker{slo: s, pol: pol, alpha: alpha}
+	if s.SLI.Kind() == slo.KindThreshold {
+		minBad := pol.Consecutive
+		if s.SLI.Consecutive > 0 {
+			minBad = s.SLI.Consecutive
+		}
+		t.th = sequential.NewIntervals(alpha, pol.HealthyBurnRate*s.Budget(), minBad)
 	}
 	return t
 }
 
-// testConfig splits the false-rollback budget evenly across the events
-// SLOs (Bonferroni), so that the bound holds for the watch as a whole.
-func testConfig(s slo.SLO, pol slo.CanaryPolicy, ratioSLOs int) TestConfig {
-	return TestConfig{
-		Alpha: pol.MaxFalseRollback / float64(max(ratioSLOs, 1)), Power: pol.Power, Budget: s.Budget(),
-		HealthyBurnRate: pol.HealthyBurnRate, BreachBurnRate: pol.BreachBurnRate,
-		Baseline: pol.Baseline != nil, RelativeTolerance: pol.RelativeTolerance, BreachRelative: pol.BreachRelative,
+// start begins the events test with the dispersion the history showed.
+func (t *tracker) start(d dispersion) {
+	if t.slo.SLI.Kind() != slo.KindEvents || t.ev != nil {
+		return
+	}
+	t.disp = d
+	t.ev = sequential.New(sequential.Config{
+		Alpha: t.alpha, Power: t.pol.Power, Budget: t.slo.Budget(),
+		HealthyBurnRate: t.pol.HealthyBurnRate, BreachBurnRate: t.pol.BreachBurnRate,
+		Baseline: t.pol.Baseline != nil, RelativeTolerance: t.pol.RelativeTolerance, BreachRelative: t.pol.BreachRelative,
+		BaselineBreachFails: t.pol.OnBaselineBreach == slo.PolicyFail, Dispersion: d.value, NoHistory: !d.fromData,
+	})
+}
+
+// done reports whether the tracker needs no more readings.
+func (t *tracker) done() bool { return t.breached || t.gaveUp }
+
+// failed counts a reading that could not be taken.
+func (t *tracker) failed(err error) {
+	t.errorsInRow++
+	t.lastError = err.Error()
+	if t.errorsInRow >= t.pol.ConsecutiveErrorLimit {
+		t.gaveUp = true
 	}
 }
 
 // observe takes one tick's readings. Event counts are cumulative since the
 // watch started; their increments feed the test.
 func (t *tracker) observe(c providers.Counts, cOK bool, b providers.Counts, bOK bool, at time.Time) {
-	if t.breached {
+	t.errorsInRow = 0
+	if t.done() {
 		return
 	}
 	if len(c.Resolved) > 0 {
 		t.queries = append(c.Resolved[:len(c.Resolved):len(c.Resolved)], b.Resolved...)
 	}
-	if t.ev == nil {
+	if t.th != nil {
 		t.observeThreshold(c, cOK, b, bOK, at)
 		return
 	}
@@ -75,11 +100,12 @@ func (t *tracker) observe(c providers.Counts, cOK bool, b providers.Counts, bOK 
 	}
 	cb, ct := inc(&t.lastC, c, cOK)
 	bb, bt := inc(&t.lastB, b, bOK)
-	t.canaryOK = t.canaryOK || cOK
-	t.baseSeen = t.baseSeen || (bOK && t.lastB[1] > 0)
 	t.ev.Observe(cb, ct, bb, bt)
-	if t.ev.Breached() {
-		t.decide(at, t.breachReason())
+	switch t.ev.Verdict() {
+	case sequential.BreachAbsolute:
+		t.decide(at, t.absoluteReason())
+	case sequential.BreachRelative:
+		t.decide(at, t.relativeReason())
 	}
 }
 
@@ -93,13 +119,17 @@ func (t *tracker) observeThreshold(c providers.Counts, cOK bool, b providers.Cou
 	}
 	v := c.Value
 	t.value = &v
-	if t.slo.SLI.Good(v) {
+	good := t.slo.SLI.Good(v)
+	t.th.Observe(!good)
+	if good {
 		t.badRun = 0
 		return
 	}
 	t.badRun++
-	if t.badRun >= t.need {
-		t.decide(at, fmt.Sprintf("%s was %g, not %s %g, for %d intervals in a row", t.slo.Name, v, t.slo.SLI.Op, t.slo.SLI.Value, t.badRun))
+	if t.th.Breached() {
+		bad, n := t.th.Counts()
+		t.decide(at, fmt.Sprintf("%s was %g, not %s %g, in %d of %d intervals, more often than the %.3g%% the SLO allows: evidence %.1f crossed the rollback boundary %.1f",
+			t.slo.Name, v, t.slo.SLI.Op, t.slo.SLI.Value, bad, n, 100*t.th.HealthyShare(), t.th.LogE(), t.th.Boundary()))
 	}
 }
 
@@ -108,93 +138,66 @@ func (t *tracker) decide(at time.Time, reason string) {
 	t.decidedAt = &at
 }
 
-// breachReason says which question the evidence answered, in numbers.
-func (t *tracker) breachReason() string {
+// absoluteReason says, in numbers, that the canary burns faster than the
+// SLO allows.
+func (t *tracker) absoluteReason() string {
 	cb, ct, bb, bt := t.ev.Totals()
-	cr := cb / ct
-	var b strings.Builder
-	fmt.Fprintf(&b, "canary error ratio %.3f%% (%g of %g requests)", 100*cr, math.Round(cb), math.Round(ct))
-	if t.ev.cfg.Baseline && bt > 0 && bb > 0 && t.ev.RelativeLogE() > t.ev.AbsoluteLogE() {
-		fmt.Fprintf(&b, " is %.1f× the baseline's %.3f%% (tolerated: %g×)", cr/(bb/bt), 100*bb/bt, t.pol.RelativeTolerance)
-	} else {
-		fmt.Fprintf(&b, " is %.1f× the %.3f%% the SLO allows", cr/t.ev.p0, 100*t.ev.p0)
+	cr, p0 := cb/ct, t.ev.HealthyRatio()
+	s := fmt.Sprintf("canary error ratio %.3f%% (%g of %g requests) is %.1f× the %.3f%% the SLO allows", 100*cr, math.Round(cb), math.Round(ct), cr/p0, 100*p0)
+	if t.ev.Baseline() && bt > 0 {
+		s += fmt.Sprintf(", the baseline's is %.3f%%", 100*bb/bt)
 	}
-	fmt.Fprintf(&b, ": evidence %.1f crossed the rollback boundary %.1f", t.ev.LogE(), t.ev.RejectBoundary())
-	return b.String()
+	return s + fmt.Sprintf(": evidence %.1f crossed the rollback boundary %.1f", t.ev.AbsoluteLogE(), t.ev.AbsoluteBoundary())
 }
 
-// final decides an SLO that did not breach, at the end of the watch.
-func (t *tracker) final() (decision, reason string) {
-	if t.breached {
+// relativeReason says, in numbers, that the canary is worse than the
+// baseline.
+func (t *tracker) relativeReason() string {
+	cb, ct, bb, bt := t.ev.Totals()
+	cr, br := cb/ct, bb/bt
+	return fmt.Sprintf("canary error ratio %.3f%% (%g of %g requests) is %.1f× the baseline's %.3f%% (tolerated: %g×): evidence %.1f crossed the rollback boundary %.1f",
+		100*cr, math.Round(cb), math.Round(ct), cr/br, 100*br, t.pol.RelativeTolerance, t.ev.RelativeLogE(), t.ev.RelativeBoundary())
+}
+
+// noData marks an SLO whose verdict the on_no_data policy decides.
+const noData = "no-data"
+
+// final decides an SLO at the end of the watch.
+func (t *tracker) final(interrupted bool) (decision, reason string) {
+	switch {
+	case t.breached:
 		return report.Fail, t.reason
-	}
-	if t.ev == nil {
+	case t.gaveUp:
+		return t.pol.OnError, fmt.Sprintf("%d intervals in a row without readings, the last: %s (on_error: %s)", t.errorsInRow, t.lastError, t.pol.OnError)
+	case interrupted:
+		return report.Inconclusive, "interrupted before the evidence decided"
+	case t.th != nil:
 		if t.value == nil {
 			return noData, fmt.Sprintf("the canary reported no %s value during the watch", t.slo.Name)
 		}
-		return report.Pass, fmt.Sprintf("never %d bad intervals in a row (last value %g)", t.need, *t.value)
+		bad, n := t.th.Counts()
+		return report.Pass, fmt.Sprintf("%d of %d intervals missed %s %g, within what the SLO allows (last value %g)", bad, n, t.slo.SLI.Op, t.slo.SLI.Value, *t.value)
+	case t.ev == nil:
+		return noData, "the canary served no requests during the watch"
 	}
-	_, ct, _, _ := t.ev.Totals()
+	cb, ct, bb, bt := t.ev.Totals()
 	switch {
 	case ct == 0:
 		return noData, "the canary served no requests during the watch"
+	case t.ev.BaselineBreached():
+		return report.Inconclusive, fmt.Sprintf("canary error ratio %.3f%% and baseline error ratio %.3f%% (the SLO allows %.3f%%): the canary breached the SLO, but the baseline is burning too, so the trouble is not the canary's alone (on_baseline_breach: inconclusive)",
+			100*cb/ct, 100*ratio(bb, bt), 100*t.ev.HealthyRatio())
 	case t.ev.Cleared():
 		return report.Pass, fmt.Sprintf("%g canary requests rule out a burn rate of %gx or worse", math.Round(ct), t.pol.BreachBurnRate)
 	}
 	return report.Inconclusive, fmt.Sprintf("%g canary requests are too few to rule out a burn rate of %gx (or %gx the baseline's errors): watch longer or send more traffic", math.Round(ct), t.pol.BreachBurnRate, t.pol.BreachRelative)
 }
 
-// noData marks an SLO whose verdict the on_no_data policy decides.
-const noData = "no-data"
-
-func (t *tracker) summary() report.CanarySLO {
-	s := report.CanarySLO{Name: t.slo.Name, Decision: "watching", Queries: t.queries, DecidedAt: t.decidedAt}
-	if t.breached {
-		s.Decision, s.Reason = report.Fail, t.reason
+func ratio(bad, total float64) float64 {
+	if total <= 0 {
+		return 0
 	}
-	if t.ev == nil {
-		s.Kind = "threshold"
-		s.Value, s.Threshold = t.value, fmt.Sprintf("%s %g", t.slo.SLI.Op, t.slo.SLI.Value)
-		s.BaselineValue = t.baseValue
-		s.BadIntervals = t.badRun
-		return s
-	}
-	s.Kind = "events"
-	cb, ct, bb, bt := t.ev.Totals()
-	s.Canary = &report.Events{Good: ct - cb, Total: ct}
-	s.CanaryRatio = ratioPtr(cb, ct)
-	s.AllowedRatio = t.ev.p0
-	if t.ev.cfg.Baseline {
-		s.Baseline = &report.Events{Good: bt - bb, Total: bt}
-		s.BaselineRatio = ratioPtr(bb, bt)
-	}
-	stat := t.ev.LogE()
-	s.Statistic = &stat
-	s.Tests = []report.Test{{
-		Name: "absolute", Statistic: t.ev.AbsoluteLogE(), Reject: t.ev.RejectBoundary(),
-		EffectStatistic: t.ev.AbsoluteEffectLLR(), Accept: t.ev.AcceptBoundary(), Alpha: t.ev.cfg.Alpha,
-		Hypothesis: fmt.Sprintf("healthy: canary error ratio ≤ %.4g%% (burn rate %g); breach: burn rate %g", 100*t.ev.p0, t.pol.HealthyBurnRate, t.pol.BreachBurnRate),
-	}}
-	if t.ev.cfg.Baseline {
-		s.Tests = append(s.Tests, report.Test{
-			Name: "relative", Statistic: t.ev.RelativeLogE(), Reject: t.ev.RejectBoundary(),
-			EffectStatistic: t.ev.RelativeEffectLLR(), Accept: t.ev.AcceptBoundary(), Alpha: t.ev.cfg.Alpha,
-			Hypothesis: fmt.Sprintf("healthy: canary error ratio ≤ %g × the baseline's; breach: %g ×", t.pol.RelativeTolerance, t.pol.BreachRelative),
-		})
-	}
-	return s
-}
-
-func (t *tracker) tickSummary() report.TickSLO {
-	if t.ev == nil {
-		return report.TickSLO{Value: t.value, BaselineValue: t.baseValue}
-	}
-	cb, ct, bb, bt := t.ev.Totals()
-	ts := report.TickSLO{CanaryRatio: ratioPtr(cb, ct), CanaryTotal: ct, Statistic: t.ev.LogE()}
-	if t.ev.cfg.Baseline {
-		ts.BaselineRatio = ratioPtr(bb, bt)
-	}
-	return ts
+	return bad / total
 }
 
 func ratioPtr(bad, total float64) *float64 {
@@ -203,54 +206,4 @@ func ratioPtr(bad, total float64) *float64 {
 	}
 	r := bad / total
 	return &r
-}
-
-// decide sets the watch's decision from its trackers.
-func decide(d *report.Decision, ts []*tracker, pol slo.CanaryPolicy, errorsInRow int) {
-	var failed, unsure, passed []string
-	for _, t := range ts {
-		s := t.summary()
-		dec, why := t.final()
-		if dec == noData {
-			dec = pol.OnNoData
-			why += fmt.Sprintf(" (on_no_data: %s)", pol.OnNoData)
-		}
-		if !t.breached && d.Canary.Interrupted {
-			dec, why = report.Inconclusive, "interrupted before the evidence decided"
-		}
-		if !t.breached && errorsInRow >= pol.ConsecutiveErrorLimit {
-			dec, why = pol.OnError, fmt.Sprintf("%d intervals in a row without readings (on_error: %s)", errorsInRow, pol.OnError)
-		}
-		s.Decision, s.Reason = dec, why
-		d.Canary.SLOs = append(d.Canary.SLOs, s)
-		d.SLOs = append(d.SLOs, report.SLO{
-			Name: t.slo.Name, Service: t.slo.Service, Objective: t.slo.Objective, Window: d.Canary.Elapsed,
-			Budgeting: t.slo.Budgeting, BurnRates: map[string]float64{}, Decision: dec, Reasons: []string{why}, Queries: t.queries,
-		})
-		line := t.slo.Name + ": " + why
-		switch dec {
-		case report.Fail:
-			failed = append(failed, line)
-		case report.Inconclusive:
-			unsure = append(unsure, line)
-		default:
-			passed = append(passed, line)
-		}
-	}
-	switch {
-	case len(failed) > 0:
-		d.Decision, d.Reason = report.Fail, "canary breached: "+strings.Join(failed, " | ")
-		for _, t := range ts {
-			if t.decidedAt != nil {
-				d.Canary.DecidedAt = t.decidedAt
-				break
-			}
-		}
-	case d.Canary.Interrupted:
-		d.Decision, d.Reason = report.Inconclusive, "interrupted after "+d.Canary.Elapsed+": no decision"
-	case len(unsure) > 0:
-		d.Decision, d.Reason = report.Inconclusive, "cannot tell yet: "+strings.Join(unsure, " | ")
-	default:
-		d.Decision, d.Reason = report.Pass, fmt.Sprintf("canary healthy after %s: %s", d.Canary.Elapsed, strings.Join(passed, " | "))
-	}
 }

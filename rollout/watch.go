@@ -1,5 +1,6 @@
 // Package rollout implements `watch` and `rollback`: the canary loop, its
-// sequential statistics, and the actions that undo a bad release.
+// sequential statistics (package sequential), and the actions that undo a
+// bad release.
 package rollout
 
 import (
@@ -7,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/sloguard/sloguard/providers"
@@ -16,7 +16,7 @@ import (
 )
 
 // Clock is time as the watch sees it, so that tests can run a ten-minute
-// watch in milliseconds.
+// watch in milliseconds and a backtest can replay history.
 type Clock interface {
 	Now() time.Time
 	// Sleep waits until t or until ctx is done.
@@ -65,10 +65,26 @@ type Status struct {
 	Error              string
 }
 
-// Run watches until the canary breaches, the duration ends, errors pile
-// up, or ctx is cancelled (then the decision is inconclusive, interrupted).
-// It returns an error only for a query that is itself wrong.
+// Watchable rejects SLOs a canary cannot be judged on: a raw error ratio
+// has no event counts, so neither the sequential test nor a threshold
+// applies.
+func Watchable(slos []slo.SLO) error {
+	for _, s := range slos {
+		if s.SLI.Kind() == slo.KindRatio {
+			return fmt.Errorf("slo %q: watch needs event counts, not a ratio: write its SLI as error_query (or good_query) with total_query", s.Name)
+		}
+	}
+	return nil
+}
+
+// Run watches until the canary breaches, the duration ends, every SLO's
+// readings keep failing, or ctx is cancelled (then the decision is
+// inconclusive, interrupted). It returns an error only for a query or an
+// SLO that is itself wrong.
 func (w *Watch) Run(ctx context.Context) (*report.Decision, error) {
+	if err := Watchable(w.SLOs); err != nil {
+		return nil, err
+	}
 	clock := w.Clock
 	if clock == nil {
 		clock = RealClock{}
@@ -87,57 +103,72 @@ func (w *Watch) Run(ctx context.Context) (*report.Decision, error) {
 	if !end.After(start) {
 		end = start // started late: one evaluation decides
 	}
+	// Every SLO spends an equal share of max_false_rollback (Bonferroni),
+	// so the bound holds for the watch as a whole.
 	trackers := make([]*tracker, len(w.SLOs))
-	ratioSLOs := 0
-	for _, s := range w.SLOs {
-		if s.SLI.Kind() == slo.KindEvents {
-			ratioSLOs++
-		}
-	}
 	for i, s := range w.SLOs {
-		trackers[i] = newTracker(s, pol, ratioSLOs)
+		trackers[i] = newTracker(s, pol, pol.MaxFalseRollback/float64(len(w.SLOs)))
 	}
 	c := newCanaryRecord(pol, since)
 	d := &report.Decision{Schema: report.Schema, Command: "watch", StartedAt: start, Canary: c}
+	history := w.readHistory(ctx, since, log)
 	w.prime(ctx, start, log)
 
-	errorsInRow := 0
-	var at time.Time
+	at := start
 	for tick := 1; ; tick++ {
-		at = start.Add(time.Duration(tick) * pol.Interval)
-		if at.After(end) {
-			at = end
+		next := start.Add(time.Duration(tick) * pol.Interval)
+		if next.After(end) {
+			next = end
 		}
-		if err := clock.Sleep(ctx, at); err != nil {
+		if err := clock.Sleep(ctx, next); err != nil {
 			c.Interrupted = true
 			break
 		}
-		tk, err := w.tick(ctx, trackers, since, at)
-		if errors.Is(err, providers.ErrBadQuery) {
+		if tick == 1 {
+			for _, t := range trackers {
+				t.start(history()[t.slo.Name])
+			}
+		}
+		at = next
+		tk, err := w.tick(ctx, trackers, since, at, log)
+		if err != nil {
 			return nil, err
 		}
-		tk.Elapsed = slo.FormatDuration(at.Sub(since))
-		if err != nil {
-			if ctx.Err() != nil {
-				c.Interrupted = true
-				break
-			}
-			errorsInRow++
-			tk.Error = err.Error()
-			log.Warn("cannot read the canary's SLIs", "error", err, "errors_in_a_row", errorsInRow)
-		} else {
-			errorsInRow = 0
+		if ctx.Err() != nil {
+			c.Interrupted = true
+			break
 		}
+		tk.Elapsed = slo.FormatDuration(at.Sub(since))
 		c.Timeline = append(c.Timeline, tk)
 		w.progress(trackers, at.Sub(since), end.Sub(at), tk.Error)
-		if breached(trackers) || errorsInRow >= pol.ConsecutiveErrorLimit || !at.Before(end) {
+		if finished(trackers, pol) || !at.Before(end) {
 			break
 		}
 	}
 	d.EvaluatedAt = at
-	c.Elapsed = slo.FormatDuration(at.Sub(since))
-	decide(d, trackers, pol, errorsInRow)
+	elapsed := at.Sub(since)
+	if c.Interrupted {
+		// the real time watched, not the tick that never came
+		elapsed = max(clock.Now().Sub(since), 0).Truncate(time.Second)
+	}
+	c.Elapsed = slo.FormatDuration(elapsed)
+	decide(d, trackers, pol)
 	return d, nil
+}
+
+// finished reports whether the watch can stop before its end: an SLO
+// breached, or an SLO's readings failed for good under on_error: fail
+// (the decision is fail either way), or every SLO's readings failed for
+// good.
+func finished(ts []*tracker, pol slo.CanaryPolicy) bool {
+	all := true
+	for _, t := range ts {
+		if t.breached || (t.gaveUp && pol.OnError == slo.PolicyFail) {
+			return true
+		}
+		all = all && t.done()
+	}
+	return all
 }
 
 // primer is a backend that must see the counters at the start to count
@@ -167,67 +198,9 @@ func (w *Watch) progress(ts []*tracker, elapsed, remaining time.Duration, errTex
 	w.Progress(st)
 }
 
-// tick reads every SLO for the canary (and baseline) at once and feeds the
-// trackers. Readings of a failed tick are dropped: the next tick's
-// cumulative counts include what this one missed.
-func (w *Watch) tick(ctx context.Context, ts []*tracker, since, at time.Time) (report.Tick, error) {
-	tk := report.Tick{At: at, SLOs: map[string]report.TickSLO{}}
-	type job struct {
-		t     *tracker
-		scope providers.Scope
-		out   *providers.Counts
-		err   *error
-	}
-	readings := make([]struct {
-		canary, base       providers.Counts
-		canaryErr, baseErr error
-	}, len(ts))
-	var jobs []job
-	for i, t := range ts {
-		jobs = append(jobs, job{t, canaryScope(w.Policy), &readings[i].canary, &readings[i].canaryErr})
-		if w.Policy.Baseline != nil {
-			jobs = append(jobs, job{t, baselineScope(w.Policy), &readings[i].base, &readings[i].baseErr})
-		}
-	}
-	var wg sync.WaitGroup
-	for _, j := range jobs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			window := at.Sub(since)
-			if j.t.slo.SLI.Kind() == slo.KindThreshold {
-				window = w.Policy.Interval // a threshold is judged on the latest interval
-			}
-			q := providers.Query{SLO: j.t.slo.Name, SLI: j.t.slo.SLI, Scope: j.scope, Window: window}
-			*j.out, *j.err = w.Providers[j.t.slo.Provider].Counts(ctx, q, at)
-		}()
-	}
-	wg.Wait()
-	var errs []error
-	for i := range ts {
-		r := readings[i]
-		for _, err := range []error{r.canaryErr, r.baseErr} {
-			if err != nil && !errors.Is(err, providers.ErrNoData) {
-				errs = append(errs, fmt.Errorf("slo %q: %w", ts[i].slo.Name, err))
-			}
-		}
-	}
+func errorText(errs []error) string {
 	if err := errors.Join(errs...); err != nil {
-		return tk, err
+		return err.Error()
 	}
-	for i, t := range ts {
-		r := readings[i]
-		t.observe(r.canary, r.canaryErr == nil, r.base, r.baseErr == nil && w.Policy.Baseline != nil, at)
-		tk.SLOs[t.slo.Name] = t.tickSummary()
-	}
-	return tk, nil
-}
-
-func breached(ts []*tracker) bool {
-	for _, t := range ts {
-		if t.breached {
-			return true
-		}
-	}
-	return false
+	return ""
 }

@@ -3,9 +3,9 @@ package rollout
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,7 +15,7 @@ import (
 )
 
 // fakeClock jumps to whatever time the watch sleeps until; cancel, when
-// set, cancels the watch at that tick.
+// set, cancels the watch at cancelAt, which is then the time.
 type fakeClock struct {
 	mu       sync.Mutex
 	now      time.Time
@@ -27,11 +27,13 @@ func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c
 
 func (c *fakeClock) Sleep(ctx context.Context, t time.Time) error {
 	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.cancel != nil && !t.Before(c.cancelAt) {
+		c.now = c.cancelAt
 		c.cancel()
+		return ctx.Err()
 	}
 	c.now = t
-	c.mu.Unlock()
 	return ctx.Err()
 }
 
@@ -43,9 +45,14 @@ type fakeProvider struct {
 	events func(scope string, elapsed time.Duration) (bad, total float64)
 	value  func(elapsed time.Duration) (float64, bool)
 	errAt  func(elapsed time.Duration) error
+	// history answers Slices; nil: steady slices of 1,000 requests with one
+	// error each (dispersion 1).
+	history func(r providers.Range) ([]providers.Counts, error)
+	reads   atomic.Int64
 }
 
 func (f *fakeProvider) Counts(_ context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
+	f.reads.Add(1)
 	el := at.Sub(f.start)
 	if f.errAt != nil {
 		if err := f.errAt(el); err != nil {
@@ -63,17 +70,31 @@ func (f *fakeProvider) Counts(_ context.Context, q providers.Query, at time.Time
 	return providers.Counts{Good: total - bad, Total: total, Resolved: []string{q.Scope.Name}}, nil
 }
 
-func (f *fakeProvider) Slices(context.Context, providers.Query, providers.Range) ([]providers.Counts, error) {
-	return nil, errors.New("not used by watch")
+func (f *fakeProvider) Slices(_ context.Context, q providers.Query, r providers.Range) ([]providers.Counts, error) {
+	if f.history != nil {
+		return f.history(r)
+	}
+	n := int(r.End.Sub(r.Start) / r.Step)
+	out := make([]providers.Counts, n)
+	for i := range out {
+		out[i] = providers.Counts{Good: 999, Total: 1000}
+	}
+	return out, nil
 }
 
 // steady is traffic at rps with an error ratio on the canary and 0.1 % on
 // the baseline.
 func steady(rps, canaryRatio float64) func(string, time.Duration) (float64, float64) {
+	return tracks(rps, canaryRatio, 0.001)
+}
+
+// tracks is traffic at rps on the canary and 9 × rps on the baseline, with
+// their error ratios.
+func tracks(rps, canaryRatio, baseRatio float64) func(string, time.Duration) (float64, float64) {
 	return func(scope string, el time.Duration) (float64, float64) {
 		n := rps * el.Seconds()
 		if scope == providers.ScopeBaseline {
-			return 9 * n * 0.001, 9 * n
+			return 9 * n * baseRatio, 9 * n
 		}
 		return n * canaryRatio, n
 	}
@@ -112,43 +133,63 @@ func runWatch(t *testing.T, s slo.SLO, pol slo.CanaryPolicy, fp *fakeProvider, c
 	return d
 }
 
+// slowAt is a threshold SLI's value: bad (0.5) at the listed intervals,
+// none at those listed as missing, good (0.1) otherwise.
+func slowAt(bad []int, missing ...int) func(time.Duration) (float64, bool) {
+	return func(el time.Duration) (float64, bool) {
+		i := int(el / (10 * time.Second))
+		for _, m := range missing {
+			if i == m {
+				return 0, false
+			}
+		}
+		for _, b := range bad {
+			if i == b {
+				return 0.5, true
+			}
+		}
+		return 0.1, true
+	}
+}
+
 func TestWatchDecisions(t *testing.T) {
 	tests := map[string]struct {
 		slo      slo.SLO
 		pol      func(*slo.CanaryPolicy)
-		fp       fakeProvider
+		fp       *fakeProvider
 		cancelAt time.Duration
 		decision string
 		ticks    int // intervals evaluated
 		reason   string
+		elapsed  string
 	}{
 		"a bad canary is rolled back at the first interval the evidence allows": {
-			slo: eventsSLO(), fp: fakeProvider{events: steady(100, 0.02)},
+			slo: eventsSLO(), fp: &fakeProvider{events: steady(100, 0.02)},
 			decision: report.Fail, ticks: 1, reason: "crossed the rollback boundary",
 		},
 		"a healthy canary with plenty of traffic passes after the full duration": {
-			slo: eventsSLO(), fp: fakeProvider{events: steady(100, 0.0005)},
-			decision: report.Pass, ticks: 60, reason: "rule out a burn rate of 3x",
+			slo: eventsSLO(), fp: &fakeProvider{events: steady(100, 0.0005)},
+			decision: report.Pass, ticks: 60, reason: "rule out a burn rate of 3x", elapsed: "10m",
 		},
 		"a canary with too little traffic is inconclusive": {
-			slo: eventsSLO(), fp: fakeProvider{events: steady(0.5, 0.0005)},
+			slo: eventsSLO(), fp: &fakeProvider{events: steady(0.5, 0.0005)},
 			decision: report.Inconclusive, ticks: 60, reason: "too few",
 		},
 		"no canary traffic follows on_no_data (inconclusive)": {
-			slo: eventsSLO(), fp: fakeProvider{events: steady(0, 0)},
+			slo: eventsSLO(), fp: &fakeProvider{events: steady(0, 0)},
 			decision: report.Inconclusive, ticks: 60, reason: "served no requests",
 		},
 		"no canary traffic follows on_no_data (pass)": {
-			slo: eventsSLO(), pol: func(p *slo.CanaryPolicy) { p.OnNoData = slo.PolicyPass }, fp: fakeProvider{events: steady(0, 0)},
+			slo: eventsSLO(), pol: func(p *slo.CanaryPolicy) { p.OnNoData = slo.PolicyPass }, fp: &fakeProvider{events: steady(0, 0)},
 			decision: report.Pass, ticks: 60, reason: "on_no_data: pass",
 		},
 		"a backend down for good ends the watch after consecutive_error_limit intervals": {
-			slo: eventsSLO(), fp: fakeProvider{events: steady(100, 0.0005), errAt: func(time.Duration) error { return errors.New("connection refused") }},
-			decision: report.Inconclusive, ticks: 4, reason: "4 intervals in a row without readings (on_error: inconclusive)",
+			slo: eventsSLO(), fp: &fakeProvider{events: steady(100, 0.0005), errAt: func(time.Duration) error { return errors.New("connection refused") }},
+			decision: report.Inconclusive, ticks: 4, reason: "4 intervals in a row without readings, the last: connection refused (on_error: inconclusive)",
 		},
 		"a backend that comes back is survived": {
 			slo: eventsSLO(),
-			fp: fakeProvider{events: steady(100, 0.0005), errAt: func(el time.Duration) error {
+			fp: &fakeProvider{events: steady(100, 0.0005), errAt: func(el time.Duration) error {
 				if el >= 20*time.Second && el <= 40*time.Second { // 3 failed reads, under the limit of 4
 					return errors.New("connection refused")
 				}
@@ -156,36 +197,41 @@ func TestWatchDecisions(t *testing.T) {
 			}},
 			decision: report.Pass, ticks: 60,
 		},
-		"a signal stops the watch with no decision": {
-			slo: eventsSLO(), fp: fakeProvider{events: steady(100, 0.0005)}, cancelAt: 30 * time.Second,
-			decision: report.Inconclusive, ticks: 2, reason: "interrupted",
+		"a signal stops the watch with no decision, after the time it really ran": {
+			slo: eventsSLO(), fp: &fakeProvider{events: steady(100, 0.0005)}, cancelAt: 25 * time.Second,
+			decision: report.Inconclusive, ticks: 2, reason: "interrupted after 25s", elapsed: "25s",
 		},
-		"a threshold SLI fails after two bad intervals in a row, not on one blip": {
-			slo: thresholdSLO(),
-			fp: fakeProvider{value: func(el time.Duration) (float64, bool) {
-				switch el / (10 * time.Second) {
-				case 2, 4, 5:
-					return 0.5, true
-				}
-				return 0.1, true
-			}},
-			decision: report.Fail, ticks: 5, reason: "for 2 intervals in a row",
+		"both tracks burning alike is not the canary's fault (on_baseline_breach: inconclusive)": {
+			slo: eventsSLO(), fp: &fakeProvider{events: tracks(100, 0.008, 0.008)},
+			decision: report.Inconclusive, ticks: 60, reason: "the baseline is burning too",
 		},
-		"a threshold SLI without values neither counts nor resets a run": {
-			slo: thresholdSLO(),
-			fp: fakeProvider{value: func(el time.Duration) (float64, bool) {
-				switch el / (10 * time.Second) {
-				case 2, 4:
-					return 0.5, true
-				case 3:
-					return 0, false
-				}
-				return 0.1, true
-			}},
+		"both tracks burning alike rolls back under on_baseline_breach: fail": {
+			slo: eventsSLO(), pol: func(p *slo.CanaryPolicy) { p.OnBaselineBreach = slo.PolicyFail },
+			fp:       &fakeProvider{events: tracks(100, 0.008, 0.008)},
+			decision: report.Fail, ticks: 1, reason: "the baseline's is 0.800%",
+		},
+		"a canary much worse than a burning baseline is rolled back": {
+			slo: eventsSLO(), fp: &fakeProvider{events: tracks(100, 0.08, 0.008)},
+			decision: report.Fail, ticks: 1, reason: "the baseline's",
+		},
+		"a threshold SLI fails on repeated bad intervals, not on one blip": {
+			slo: thresholdSLO(), fp: &fakeProvider{value: slowAt([]int{2, 4, 5})},
+			decision: report.Fail, ticks: 4, reason: "in 2 of 4 intervals",
+		},
+		"a threshold SLI with one blip passes": {
+			slo: thresholdSLO(), fp: &fakeProvider{value: slowAt([]int{7})},
+			decision: report.Pass, ticks: 60, reason: "1 of 60 intervals missed < 0.3",
+		},
+		"a threshold SLI bad every fifth interval fails though never twice in a row": {
+			slo: thresholdSLO(), fp: &fakeProvider{value: slowAt([]int{5, 10, 15, 20, 25, 30})},
+			decision: report.Fail, ticks: 15, reason: "in 3 of 15 intervals",
+		},
+		"a threshold SLI without values neither counts nor resets": {
+			slo: thresholdSLO(), fp: &fakeProvider{value: slowAt([]int{2, 4}, 3)},
 			decision: report.Fail, ticks: 4,
 		},
 		"a threshold SLI that never reports is on_no_data": {
-			slo: thresholdSLO(), fp: fakeProvider{value: func(time.Duration) (float64, bool) { return 0, false }},
+			slo: thresholdSLO(), fp: &fakeProvider{value: func(time.Duration) (float64, bool) { return 0, false }},
 			decision: report.Inconclusive, ticks: 60, reason: "no latency value",
 		},
 	}
@@ -201,8 +247,7 @@ func TestWatchDecisions(t *testing.T) {
 			if tc.pol != nil {
 				tc.pol(&pol)
 			}
-			fp := tc.fp
-			d := runWatch(t, tc.slo, pol, &fp, clock, ctx)
+			d := runWatch(t, tc.slo, pol, tc.fp, clock, ctx)
 			if d.Decision != tc.decision {
 				t.Errorf("decision %s (%s), want %s", d.Decision, d.Reason, tc.decision)
 			}
@@ -211,6 +256,9 @@ func TestWatchDecisions(t *testing.T) {
 			}
 			if tc.reason != "" && !strings.Contains(d.Reason, tc.reason) {
 				t.Errorf("reason %q does not say %q", d.Reason, tc.reason)
+			}
+			if tc.elapsed != "" && d.Canary.Elapsed != tc.elapsed {
+				t.Errorf("elapsed %s, want %s", d.Canary.Elapsed, tc.elapsed)
 			}
 		})
 	}
@@ -224,6 +272,22 @@ func TestWatchStopsAtABadQuery(t *testing.T) {
 	w := &Watch{SLOs: []slo.SLO{eventsSLO()}, Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(false), Clock: &fakeClock{now: t0}}
 	if _, err := w.Run(t.Context()); !errors.Is(err, providers.ErrBadQuery) {
 		t.Fatalf("err = %v, want ErrBadQuery", err)
+	}
+}
+
+// TestWatchRejectsARatioSLI: a raw error ratio has no counts to test; the
+// engine itself refuses it, before reading anything (it used to judge a
+// healthy ratio as a failing threshold with no operator).
+func TestWatchRejectsARatioSLI(t *testing.T) {
+	fp := &fakeProvider{events: steady(100, 0), value: func(time.Duration) (float64, bool) { return 0.0001, true }}
+	ratio := slo.SLO{Name: "search", Provider: "fake", Objective: 99.5, SLI: slo.SLI{ErrorRatioQuery: "r"}}
+	w := &Watch{SLOs: []slo.SLO{eventsSLO(), ratio}, Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(true), Clock: &fakeClock{now: t0}}
+	d, err := w.Run(t.Context())
+	if err == nil || !strings.Contains(err.Error(), `slo "search": watch needs event counts, not a ratio`) {
+		t.Fatalf("Run = %v, %v; want the ratio SLI rejected", d, err)
+	}
+	if n := fp.reads.Load(); n != 0 {
+		t.Errorf("%d readings taken before rejecting the SLO, want none", n)
 	}
 }
 
@@ -244,9 +308,24 @@ func TestWatchSinceInThePastShortensTheWatch(t *testing.T) {
 	}
 }
 
-func TestAlphaIsSplitAcrossEventSLOs(t *testing.T) {
-	pol := policy(true)
-	if got := testConfig(eventsSLO(), pol, 4).Alpha; fmt.Sprint(got) != "0.0025" {
-		t.Errorf("alpha per SLO %v, want 0.01/4", got)
+func TestAlphaIsSplitAcrossAllSLOs(t *testing.T) {
+	fp := &fakeProvider{events: steady(100, 0.0005), value: slowAt(nil)}
+	fp.start = t0
+	other := eventsSLO()
+	other.Name = "availability-eu"
+	w := &Watch{SLOs: []slo.SLO{eventsSLO(), other, thresholdSLO(), {Name: "cpu", Provider: "fake", Objective: 99, SLI: slo.SLI{Query: "c", Op: "<", Value: 1}}},
+		Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(true), Clock: &fakeClock{now: t0}}
+	d, err := w.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range d.Canary.SLOs {
+		sum := 0.0
+		for _, ts := range s.Tests {
+			sum += ts.Alpha
+		}
+		if diff := sum - 0.01/4; diff > 1e-12 || diff < -1e-12 {
+			t.Errorf("slo %s spends α %g over its tests %v, want 0.01/4", s.Name, sum, s.Tests)
+		}
 	}
 }

@@ -247,10 +247,14 @@ type CanaryPolicy struct {
 	BreachBurnRate        float64 // absolute test: the effect size a pass must rule out, as a burn rate
 	RelativeTolerance     float64 // relative test: a canary with at most this × the baseline's error ratio is healthy
 	BreachRelative        float64 // relative test: the effect size a pass must rule out, × the baseline's error ratio
-	Consecutive           int     // threshold SLIs: bad intervals in a row before failing
+	Consecutive           int     // threshold SLIs: never a breach on fewer bad intervals
 	OnNoData              string
 	OnError               string
-	ConsecutiveErrorLimit int
+	ConsecutiveErrorLimit int // per SLO: intervals in a row without readings before its verdict is OnError
+	// OnBaselineBreach is what the absolute question's rollback becomes
+	// while the baseline burns as fast as the canary: inconclusive (the
+	// default: the trouble is not the canary's) or fail.
+	OnBaselineBreach string
 }
 
 // Rollback lists the actions run, in this order, when a canary breaches.

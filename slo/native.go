@@ -130,6 +130,7 @@ type rawCanary struct {
 	OnNoData              string    `yaml:"on_no_data"`
 	OnError               string    `yaml:"on_error"`
 	ConsecutiveErrorLimit *int      `yaml:"consecutive_error_limit"`
+	OnBaselineBreach      string    `yaml:"on_baseline_breach"`
 }
 
 type rawRollback struct {

@@ -264,6 +264,10 @@ func TestBuildPolicyProblems(t *testing.T) {
 			func(c *rawConfig) { c.Canary = &rawCanary{Consecutive: ptr(0), ConsecutiveErrorLimit: ptr(0)} },
 			[]string{"canary.consecutive: must be at least 1, got 0", "canary.consecutive_error_limit: must be at least 1, got 0"},
 		},
+		"an unknown on_baseline_breach": {
+			func(c *rawConfig) { c.Canary = &rawCanary{OnBaselineBreach: "pass"} },
+			[]string{`canary.on_baseline_breach: "pass": use inconclusive (the canary is not rolled back while the baseline burns as fast) or fail (roll back anyway)`},
+		},
 		"an empty rollback command": {
 			func(c *rawConfig) { c.Rollback = &rawRollback{Command: []string{}} },
 			[]string{"rollback.command: needs a program: an argv list such as [kubectl, rollout, undo, deployment/checkout]"},
@@ -329,7 +333,7 @@ func TestBuildPolicies(t *testing.T) {
 	raw := goodRaw()
 	raw.Gate = &rawGate{MinBudgetRemaining: ptr(10.0), BurnRateAlerts: []rawBurnAlert{{Long: "1d", Short: "2h", Factor: ptr(3.0)}}, OnNoData: "fail"}
 	raw.Canary = &rawCanary{Duration: "20m", Interval: "1m", Canary: &rawScope{Labels: map[string]string{"track": "canary"}},
-		Baseline: &rawScope{Labels: map[string]string{"track": "stable"}}, MaxFalseRollback: ptr(0.05), OnNoData: "pass"}
+		Baseline: &rawScope{Labels: map[string]string{"track": "stable"}}, MaxFalseRollback: ptr(0.05), OnNoData: "pass", OnBaselineBreach: "fail"}
 	raw.Rollback = &rawRollback{Command: []string{"kubectl", "rollout", "undo", "deployment/checkout"},
 		Webhook: &rawWebhook{URL: "https://hooks.example/rollback", SecretEnv: "HOOK_SECRET"},
 		GitHub:  &rawGitHubAction{DeploymentStatus: true}}
@@ -345,7 +349,7 @@ func TestBuildPolicies(t *testing.T) {
 	wantCanary.Duration, wantCanary.Interval = 20*time.Minute, time.Minute
 	wantCanary.Canary = Scope{Labels: map[string]string{"track": "canary"}}
 	wantCanary.Baseline = &Scope{Labels: map[string]string{"track": "stable"}}
-	wantCanary.MaxFalseRollback, wantCanary.OnNoData = 0.05, PolicyPass
+	wantCanary.MaxFalseRollback, wantCanary.OnNoData, wantCanary.OnBaselineBreach = 0.05, PolicyPass, PolicyFail
 	if !reflect.DeepEqual(cfg.Canary, wantCanary) {
 		t.Errorf("canary\n%+v\nwant\n%+v", cfg.Canary, wantCanary)
 	}

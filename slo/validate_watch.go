@@ -13,7 +13,7 @@ func DefaultCanary() CanaryPolicy {
 		MaxFalseRollback: 0.01, Power: 0.95,
 		HealthyBurnRate: 1, BreachBurnRate: 3, RelativeTolerance: 1.5, BreachRelative: 3,
 		Consecutive: 2, OnNoData: PolicyInconclusive, OnError: PolicyInconclusive,
-		ConsecutiveErrorLimit: 4,
+		ConsecutiveErrorLimit: 4, OnBaselineBreach: PolicyInconclusive,
 	}
 }
 
@@ -82,6 +82,13 @@ func buildCanary(r *rawCanary, ps *problems) CanaryPolicy {
 	}
 	c.OnNoData = policy(r.OnNoData, c.OnNoData, "canary.on_no_data", ps)
 	c.OnError = policy(r.OnError, c.OnError, "canary.on_error", ps)
+	switch r.OnBaselineBreach {
+	case "":
+	case PolicyInconclusive, PolicyFail:
+		c.OnBaselineBreach = r.OnBaselineBreach
+	default:
+		ps.add("canary.on_baseline_breach", "%q: use inconclusive (the canary is not rolled back while the baseline burns as fast) or fail (roll back anyway)", r.OnBaselineBreach)
+	}
 	return c
 }
 

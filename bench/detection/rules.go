@@ -4,24 +4,8 @@ import (
 	"math"
 	"sort"
 
-	"github.com/sloguard/sloguard/rollout"
+	"github.com/sloguard/sloguard/rollout/sequential"
 )
-
-// run is one simulated canary: per-second bad and total requests of the
-// canary and the baseline.
-type run struct {
-	canaryBad, canaryTotal []int
-	baseBad, baseTotal     []int
-}
-
-// sum adds up s[from:to].
-func sum(s []int, from, to int) float64 {
-	t := 0
-	for _, v := range s[from:to] {
-		t += v
-	}
-	return float64(t)
-}
 
 // outcome of one rule on one run.
 type outcome struct {
@@ -36,9 +20,9 @@ type rule interface {
 }
 
 // sloguardRule replays the run through sloguard's own sequential test,
-// looking every interval.
+// looking every interval, deciding at the end as `watch` does.
 type sloguardRule struct {
-	cfg      rollout.TestConfig
+	cfg      sequential.Config
 	interval int
 	label    string
 }
@@ -46,16 +30,32 @@ type sloguardRule struct {
 func (s sloguardRule) name() string { return s.label }
 
 func (s sloguardRule) judge(r run) outcome {
-	ev := rollout.NewEvidence(s.cfg)
-	n := len(r.canaryTotal)
+	cfg := s.cfg
+	cfg.Dispersion, cfg.NoHistory = sequential.DefaultDispersion, true // watch's default without history
+	if r.histTotal != nil {
+		cfg.NoHistory = false
+		var p sequential.Pearson
+		for i := range r.histBad {
+			p.Add(r.histBad[i], r.histTotal[i])
+		}
+		if d, ok := p.Estimate(); ok {
+			cfg.Dispersion = d
+		}
+	}
+	ev := sequential.New(cfg)
+	n := r.seconds()
 	for t := s.interval; t <= n; t += s.interval {
 		from := t - s.interval
-		ev.Observe(sum(r.canaryBad, from, t), sum(r.canaryTotal, from, t), sum(r.baseBad, from, t), sum(r.baseTotal, from, t))
-		if ev.Breached() {
+		var bb, bt float64
+		if cfg.Baseline {
+			bb, bt = sum(r.baseBad, from, t), sum(r.baseTotal, from, t)
+		}
+		ev.Observe(sum(r.canaryBad, from, t), sum(r.canaryTotal, from, t), bb, bt)
+		if ev.Verdict() != sequential.Watching {
 			return outcome{verdict: "rollback", at: t}
 		}
 	}
-	if ev.Cleared() {
+	if !ev.BaselineBreached() && ev.Cleared() {
 		return outcome{verdict: "pass"}
 	}
 	return outcome{verdict: "inconclusive"}
@@ -74,7 +74,7 @@ func (a argoRule) name() string { return a.label }
 
 func (a argoRule) judge(r run) outcome {
 	failures := 0
-	for t := 60; t <= len(r.canaryTotal); t += 60 {
+	for t := 60; t <= r.seconds(); t += 60 {
 		total := sum(r.canaryTotal, t-60, t)
 		if total > 0 && sum(r.canaryBad, t-60, t)/total > a.threshold {
 			failures++
@@ -100,7 +100,7 @@ func (f flaggerRule) name() string { return f.label }
 
 func (f flaggerRule) judge(r run) outcome {
 	failed := 0
-	for tick, t := 1, 60; t <= len(r.canaryTotal); tick, t = tick+1, t+60 {
+	for tick, t := 1, 60; t <= r.seconds(); tick, t = tick+1, t+60 {
 		if failed >= f.threshold {
 			return outcome{verdict: "rollback", at: t}
 		}
@@ -124,12 +124,12 @@ func (k kayentaRule) name() string { return k.label }
 
 func (k kayentaRule) judge(r run) outcome {
 	var c, b []float64
-	for t := 60; t <= len(r.canaryTotal); t += 60 {
+	for t := 60; t <= r.seconds(); t += 60 {
 		c = append(c, ratio(sum(r.canaryBad, t-60, t), sum(r.canaryTotal, t-60, t)))
 		b = append(b, ratio(sum(r.baseBad, t-60, t), sum(r.baseTotal, t-60, t)))
 	}
 	if z := mannWhitneyZ(c, b); z > 2.326 { // one-sided 98 %
-		return outcome{verdict: "rollback", at: len(r.canaryTotal)}
+		return outcome{verdict: "rollback", at: r.seconds()}
 	}
 	return outcome{verdict: "pass"}
 }
@@ -182,27 +182,31 @@ func mannWhitneyZ(x, y []float64) float64 {
 	return (u - n1*n2/2) / sd
 }
 
-// oracleRule is Wald's SPRT with the true error ratios known, looking at
-// the same intervals as sloguard: the yardstick for detection speed.
+// oracleRule is the one-sided SPRT that knows the truth: the canary's
+// error ratio is r times p0 and its errors come in geometric bursts of
+// the true dispersion (1: Poisson). It rolls back when the log likelihood
+// ratio (the exponential tilt for r, under bursts) reaches log(1/α), and
+// never passes early: the yardstick for time to rollback.
 type oracleRule struct {
-	p0, p1      float64
-	alpha, beta float64
-	interval    int
+	p0, r, dispersion, alpha float64
+	interval                 int
 }
 
-func (o oracleRule) name() string { return "oracle SPRT (true rates known)" }
+func (o oracleRule) name() string {
+	if o.dispersion > 1 {
+		return "oracle (knows r and the dispersion)"
+	}
+	return "oracle SPRT (knows r)"
+}
 
 func (o oracleRule) judge(r run) outcome {
-	upper, lower := math.Log((1-o.beta)/o.alpha), math.Log(o.beta/(1-o.alpha))
+	th, phi := sequential.Tilt(o.dispersion, o.r)
 	llr := 0.0
-	for t := o.interval; t <= len(r.canaryTotal); t += o.interval {
+	for t := o.interval; t <= r.seconds(); t += o.interval {
 		bad, total := sum(r.canaryBad, t-o.interval, t), sum(r.canaryTotal, t-o.interval, t)
-		llr += bad*math.Log(o.p1/o.p0) + (total-bad)*math.Log((1-o.p1)/(1-o.p0))
-		switch {
-		case llr >= upper:
+		llr += th*bad - phi*o.p0*total
+		if llr >= -math.Log(o.alpha) {
 			return outcome{verdict: "rollback", at: t}
-		case llr <= lower:
-			return outcome{verdict: "pass"}
 		}
 	}
 	return outcome{verdict: "inconclusive"}

@@ -38,14 +38,18 @@ const (
 )
 
 // watchConfig is a canary of 3000 requests per 30 s, with bad of them
-// failing, watched for a minute.
+// failing, watched for a minute, after two steady hours (the history
+// watch reads to learn how bursty errors are: 60 slices of 2 minutes).
 func watchConfig(bad, rollback string) string {
+	history := "[" + strings.Repeat("true, ", 50) + strings.Repeat("false, ", 9) + "false]"
 	return `version: 1
 providers:
   - name: recorded
     type: static
     values:
       api:
+        service:
+          2h: {slices: ` + history + `}
         canary:
           30s: {bad: ` + bad + `, total: 3000}
           1m: {bad: ` + bad + `, total: 6000}

@@ -164,10 +164,8 @@ func canaryTargets(ctx context.Context, d *deps, cfg *slo.Config, names []string
 // watchable rejects SLOs a canary cannot be judged on, before any waiting.
 // Without canary labels the whole service is judged (no split).
 func watchable(slos []slo.SLO, pol slo.CanaryPolicy) error {
-	for _, s := range slos {
-		if s.SLI.Kind() == slo.KindRatio {
-			return &exitError{Code: exitUsage, Err: fmt.Errorf("slo %q: watch needs event counts, not a ratio: write its SLI as error_query (or good_query) with total_query", s.Name)}
-		}
+	if err := rollout.Watchable(slos); err != nil {
+		return &exitError{Code: exitUsage, Err: err}
 	}
 	// A baseline from the past must end before the deploy: --duration may
 	// have outgrown the offset the config checked against canary.duration.

@@ -8,12 +8,13 @@ import (
 )
 
 // Poisson draws from a Poisson distribution with mean lambda: Knuth's
-// product method for small means, Hörmann's PTRS rejection for large ones.
+// product method for small means, Hörmann's PTRS rejection (valid from 10
+// on) for large ones.
 func Poisson(rng *rand.Rand, lambda float64) int {
 	switch {
 	case lambda <= 0:
 		return 0
-	case lambda < 30:
+	case lambda < 10:
 		l, k, p := math.Exp(-lambda), 0, 1.0
 		for {
 			p *= rng.Float64()

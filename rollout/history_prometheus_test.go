@@ -1,0 +1,60 @@
+package rollout
+
+import (
+	"testing"
+	"time"
+
+	"github.com/sloguard/sloguard/internal/promtest"
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/prometheus"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// TestTheHistoryComesFromARealPrometheus replays a watch over backfilled
+// data in a real Prometheus (a fake clock in the past, as a backtest
+// does): the watch reads the baseline's two hours before --since in 2m
+// slices, through the provider's range query, and estimates their
+// dispersion. Steady counters are Poisson-like (dispersion 1); a baseline
+// whose error ratio jumped for ten minutes of those two hours looks bursty.
+func TestTheHistoryComesFromARealPrometheus(t *testing.T) {
+	end := time.Now().UTC().Truncate(time.Minute)
+	h := promtest.New(end,
+		promtest.Service{Name: "steady", Rate: 50, ErrorRatio: 0.001},
+		promtest.Service{Name: "jumpy", Rate: 50, ErrorRatio: 0.001, Segments: []promtest.Segment{{From: 70 * time.Minute, To: 60 * time.Minute, ErrorRatio: 0.02}}},
+		promtest.Service{Name: "new", Rate: 50, ErrorRatio: 0.001},
+	)
+	h.Span = 3 * time.Hour
+	srv := promtest.Start(t, h)
+	prov, err := prometheus.New(slo.Provider{Name: "prom", Type: "prometheus", URL: srv.URL, Timeout: 10 * time.Second, Retries: 1, MaxConcurrency: 4}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := end.Add(-10 * time.Minute)
+	for _, tc := range []struct {
+		baseline string
+		min, max float64
+	}{{"steady", 1, 1}, {"jumpy", 10, 1e6}} {
+		t.Run(tc.baseline, func(t *testing.T) {
+			pol := slo.DefaultCanary()
+			pol.Duration, pol.Interval = 10*time.Minute, time.Minute
+			pol.Canary = slo.Scope{Labels: map[string]string{"service": "new"}}
+			pol.Baseline = &slo.Scope{Labels: map[string]string{"service": tc.baseline}}
+			s := slo.SLO{Name: "availability", Provider: "prom", Objective: 99.9, Window: 30 * 24 * time.Hour, SLI: slo.SLI{
+				ErrorQuery: `sum(rate(http_requests_total{code="500"}[{{.window}}]))`,
+				TotalQuery: `sum(rate(http_requests_total[{{.window}}]))`,
+			}}
+			w := &Watch{SLOs: []slo.SLO{s}, Providers: map[string]providers.Provider{"prom": prov}, Policy: pol, Since: since, Clock: &fakeClock{now: since}}
+			d, err := w.Run(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			disp := d.Canary.SLOs[0].Dispersion
+			if disp == nil || disp.Source != "the baseline's last 2h" || disp.FromHistory < tc.min || disp.FromHistory > tc.max {
+				t.Errorf("dispersion %+v, want %g–%g from the baseline's last 2h", disp, tc.min, tc.max)
+			}
+			if c := d.Canary.SLOs[0].Canary; c == nil || c.Total < 29000 || c.Total > 31000 {
+				t.Errorf("canary events %+v, want the 30,000 requests of the 10 minutes watched", c)
+			}
+		})
+	}
+}
