@@ -3,7 +3,7 @@ package slo
 import (
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // The native format's YAML shape. Every struct is decoded strictly: a key
