@@ -54,6 +54,10 @@ type Options struct {
 	// Retries bounds the retries of one call to GitHub or Azure DevOps
 	// (default 3); the runner retries failed answers for minutes more.
 	Retries int
+	// Secrets are the values the caller knows to be secret (the
+	// providers', as their backends tell them): masked in every text
+	// serve sends, like its own.
+	Secrets []string
 }
 
 // Server is the running service.
@@ -139,7 +143,7 @@ func New(o Options) (*Server, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.redact = sec.replacer(o.Config.SecretEnvs())
+	s.redact = sec.replacer(o.Config.SecretEnvs(), o.Secrets)
 	return s, nil
 }
 

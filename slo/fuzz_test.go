@@ -1,10 +1,14 @@
-package slo
+package slo_test
 
 import (
 	"math"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/sloguard/sloguard/providers/all"
+	"github.com/sloguard/sloguard/providers/prometheus"
+	"github.com/sloguard/sloguard/slo"
 )
 
 // FuzzParse feeds Parse arbitrary bytes: it never panics, fails only with a
@@ -28,10 +32,11 @@ func FuzzParse(f *testing.F) {
 		f.Add(data)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, opts := range []Options{{}, {PrometheusURL: "http://127.0.0.1:9090"}} {
-			cfg, err := Parse("fuzz.yaml", data, opts)
+		types := all.Backends().Types()
+		for _, opts := range []slo.Options{{Types: types}, {Types: types, Default: prometheus.Default("http://127.0.0.1:9090")}} {
+			cfg, err := slo.Parse("fuzz.yaml", data, opts)
 			if err != nil {
-				ce, ok := err.(*ConfigError)
+				ce, ok := err.(*slo.ConfigError)
 				if !ok {
 					t.Fatalf("error %q is a %T, not a *ConfigError", err, err)
 				}
@@ -64,7 +69,7 @@ func FuzzParse(f *testing.F) {
 				if _, ok := cfg.ProviderByName(s.Provider); !ok {
 					t.Fatalf("accepted SLO %q of an undefined provider %q", s.Name, s.Provider)
 				}
-				if s.Budgeting == Timeslices && (s.Timeslice.Window <= 0 || s.Window%s.Timeslice.Window != 0) {
+				if s.Budgeting == slo.Timeslices && (s.Timeslice.Window <= 0 || s.Window%s.Timeslice.Window != 0) {
 					t.Fatalf("accepted SLO %q with time slices of %v in %v", s.Name, s.Timeslice.Window, s.Window)
 				}
 				if b := s.Budget(); !(b > 0 && b < 1) {

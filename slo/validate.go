@@ -11,10 +11,9 @@ import (
 )
 
 var (
-	namePattern   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
-	envPattern    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	windowVar     = regexp.MustCompile(`\{\{\s*\.window\s*\}\}`)
-	providerTypes = []string{"prometheus", "datadog", "appinsights", "scrape", "static"}
+	namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:-]*$`)
+	envPattern  = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+	windowVar   = regexp.MustCompile(`\{\{\s*\.window\s*\}\}`)
 )
 
 // WindowVar matches {{.window}} in a query, spaces allowed.
@@ -28,18 +27,8 @@ func ExpandWindow(q string, w time.Duration) string {
 // build turns the raw native shape into a Config, reporting every problem.
 func build(raw *rawConfig, ps *problems, opts Options) *Config {
 	cfg := &Config{where: ps}
-	names := map[string]bool{}
-	for i, rp := range raw.Providers {
-		p := buildProvider(rp, fmt.Sprintf("providers[%d]", i), ps)
-		if p.Name != "" && names[p.Name] {
-			ps.add(fmt.Sprintf("providers[%d].name", i), "duplicate provider name %q: SLOs refer to providers by name, so names must be unique", p.Name)
-		}
-		names[p.Name] = true
-		cfg.Providers = append(cfg.Providers, p)
-	}
-	if len(cfg.Providers) == 0 && opts.PrometheusURL != "" {
-		cfg.Providers = append(cfg.Providers, Provider{Name: "default", Type: "prometheus", URL: opts.PrometheusURL, Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10})
-	}
+	ts := newTypes(opts.Types)
+	cfg.Providers = buildProviders(raw, ts, ps, opts)
 	if len(cfg.Providers) == 0 && len(raw.Providers) == 0 && len(raw.SLOs) > 0 {
 		msg := raw.noProvider
 		if msg == "" {
@@ -54,7 +43,7 @@ func build(raw *rawConfig, ps *problems, opts Options) *Config {
 	sloNames := map[string]bool{}
 	for i, rs := range raw.SLOs {
 		path := fmt.Sprintf("slos[%d]", i)
-		s := buildSLO(rs, path, cfg.Providers, ps)
+		s := buildSLO(rs, path, cfg.Providers, ts, ps)
 		if s.Name != "" && sloNames[s.Name] {
 			ps.add(path+".name", "duplicate SLO name %q: --slo and the decision record refer to SLOs by name, so names must be unique", s.Name)
 		}
@@ -63,12 +52,12 @@ func build(raw *rawConfig, ps *problems, opts Options) *Config {
 	}
 	cfg.Gate = buildGate(raw.Gate, ps)
 	cfg.Canary = buildCanary(raw.Canary, ps)
-	checkOffsetBackends(cfg, ps)
+	checkOffsetBackends(cfg, ts, ps)
 	cfg.Rollback = buildRollback(raw.Rollback, ps)
 	return cfg
 }
 
-func buildSLO(rs rawSLO, path string, providers []Provider, ps *problems) SLO {
+func buildSLO(rs rawSLO, path string, providers []Provider, ts *types, ps *problems) SLO {
 	s := SLO{Name: rs.Name, Service: rs.Service, Description: rs.Description, Provider: rs.Provider, Window: 30 * day, Budgeting: Occurrences}
 	if s.Name == "" {
 		ps.add(path+".name", "required: a unique name, e.g. checkout-availability")
@@ -114,7 +103,11 @@ func buildSLO(rs rawSLO, path string, providers []Provider, ps *problems) SLO {
 		ps.add(path+".provider", "required when there are %d providers: one of %s", len(providers), providerNames(providers))
 	}
 
-	s.SLI = buildSLI(rs.SLI, path+".sli", prov.Type, ps)
+	var rules QueryRules
+	if pt, ok := ts.byName[prov.Type]; ok {
+		rules = pt.Queries
+	}
+	s.SLI = buildSLI(rs.SLI, path+".sli", rules, ps)
 	// A threshold SLI, even one whose op is missing or wrong: it is
 	// budgeted in time slices either way.
 	threshold := s.SLI.Kind() == KindThreshold ||
@@ -165,7 +158,7 @@ func buildSLO(rs rawSLO, path string, providers []Provider, ps *problems) SLO {
 	return s
 }
 
-func buildSLI(r rawSLI, path, providerType string, ps *problems) SLI {
+func buildSLI(r rawSLI, path string, rules QueryRules, ps *problems) SLI {
 	s := SLI{ErrorQuery: r.ErrorQuery, GoodQuery: r.GoodQuery, TotalQuery: r.TotalQuery, ErrorRatioQuery: r.ErrorRatioQuery, Query: r.Query, Op: r.Op, Counter: r.counter}
 	events := r.ErrorQuery != "" || r.GoodQuery != "" || r.TotalQuery != ""
 	ratio := r.ErrorRatioQuery != ""
@@ -176,10 +169,10 @@ func buildSLI(r rawSLI, path, providerType string, ps *problems) SLI {
 			shapes++
 		}
 	}
-	needsQueries := providerType != "static"
+	needsQueries := !rules.Recorded
 	if r.DatadogSLOID != "" {
 		s.DatadogSLOID = r.DatadogSLOID
-		if providerType != "datadog" {
+		if !rules.SLOObject {
 			ps.add(path+".datadog_slo_id", "only used with a datadog provider")
 		}
 		if shapes > 0 || r.Consecutive != nil {
@@ -205,9 +198,9 @@ func buildSLI(r rawSLI, path, providerType string, ps *problems) SLI {
 		}
 		s.Consecutive = *r.Consecutive
 	}
-	// Datadog, Application Insights and Log Analytics take the window from
-	// the request's time range, so {{.window}} is optional there.
-	windowed := providerType == "prometheus" || providerType == "scrape"
+	// Backends that take the window from the request's time range
+	// (Datadog, Application Insights) need no {{.window}}.
+	windowed := rules.Windowed
 	checkQuery := func(key, q string, needWindow bool) {
 		if q == "" {
 			return

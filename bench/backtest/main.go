@@ -33,7 +33,7 @@ import (
 	"github.com/sloguard/sloguard/gate"
 	"github.com/sloguard/sloguard/internal/promtest"
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/providers/registry"
+	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -171,7 +171,8 @@ type pointOnly struct{ providers.Provider }
 
 // pointReplay runs the backtest in-process with point reads only.
 func pointReplay(ctx context.Context, cfgPath string, from, to time.Time, every time.Duration) (time.Duration, *report.Backtest, error) {
-	cfg, err := slo.Load(cfgPath, slo.Options{})
+	bs := all.Backends()
+	cfg, err := slo.Load(cfgPath, slo.Options{Types: bs.Types()})
 	if err != nil {
 		return 0, nil, err
 	}
@@ -179,7 +180,7 @@ func pointReplay(ctx context.Context, cfgPath string, from, to time.Time, every 
 	if err != nil {
 		return 0, nil, err
 	}
-	p, err := registry.New(ctx, cfg.Providers[0], registry.Env{})
+	p, err := bs.New(ctx, cfg.Providers[0], providers.Env{})
 	if err != nil {
 		return 0, nil, err
 	}

@@ -34,7 +34,7 @@ import (
 	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/promtest"
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/providers/prometheus"
+	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -120,7 +120,7 @@ func run(ctx context.Context, w io.Writer, n, reps int) error {
 	if err := os.WriteFile(cfgPath, []byte(config(srv.URL, h.Services)), 0o644); err != nil {
 		return err
 	}
-	cfg, err := slo.Load(cfgPath, slo.Options{})
+	cfg, err := slo.Load(cfgPath, slo.Options{Types: all.Backends().Types()})
 	if err != nil {
 		return err
 	}
@@ -303,7 +303,7 @@ type inProcess struct {
 
 func (p *inProcess) run(ctx context.Context) (time.Duration, error) {
 	t0 := time.Now()
-	prov, err := prometheus.New(p.cfg.Providers[0], os.Getenv, nil)
+	prov, err := all.Backends().New(ctx, p.cfg.Providers[0], providers.Env{Getenv: os.Getenv})
 	if err != nil {
 		return 0, err
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/internal/redact"
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/all"
 )
 
 // Set by the build: -ldflags "-X main.version=v1.2.3 -X main.commit=abc".
@@ -40,6 +42,7 @@ type deps struct {
 	now            func() time.Time
 	log            *slog.Logger
 	flush          []*redact.Writer
+	backends       providers.Backends
 }
 
 // newDeps wraps the process's streams in the redaction layer. It knows the
@@ -47,8 +50,8 @@ type deps struct {
 // secrets once it has loaded it (output.secure).
 func newDeps(stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) *deps {
 	r := redact.New()
-	d := &deps{rawOut: stdout, rawErr: stderr, redact: r, getenv: getenv, now: now}
-	for _, n := range ambientSecrets() {
+	d := &deps{rawOut: stdout, rawErr: stderr, redact: r, getenv: getenv, now: now, backends: all.Backends()}
+	for _, n := range ambientSecrets(d.backends) {
 		r.Add(getenv(n))
 	}
 	neutralize := ci.Neutralizer(getenv)

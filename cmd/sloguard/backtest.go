@@ -14,7 +14,6 @@ import (
 	"github.com/sloguard/sloguard/backtest"
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/report"
-	"github.com/sloguard/sloguard/slo"
 )
 
 // BacktestOptions are the flags of `sloguard backtest`.
@@ -86,7 +85,7 @@ func runBacktest(ctx context.Context, d *deps, opts BacktestOptions) error {
 	if err := checkOutput(opts.Output); err != nil {
 		return err
 	}
-	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
+	cfg, err := loadConfig(d, opts.Config, opts.PrometheusURL)
 	if err != nil {
 		return err
 	}

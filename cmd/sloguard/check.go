@@ -8,7 +8,6 @@ import (
 
 	"github.com/sloguard/sloguard/gate"
 	"github.com/sloguard/sloguard/report"
-	"github.com/sloguard/sloguard/slo"
 )
 
 // CheckOptions are the flags of `sloguard check`.
@@ -64,7 +63,7 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) (err error) {
 	out := newOutput(d, "check", opts.Output, opts.Report)
 	out.config = opts.Config
 	defer func() { out.abort(err, started) }()
-	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
+	cfg, err := loadConfig(d, opts.Config, opts.PrometheusURL)
 	if err != nil {
 		return err
 	}
@@ -73,7 +72,7 @@ func runCheck(ctx context.Context, d *deps, opts CheckOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
+	provs, err := newProviders(ctx, d, cfg, slos, d.log)
 	if err != nil {
 		return err
 	}

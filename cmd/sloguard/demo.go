@@ -47,7 +47,7 @@ func demoCommand(d *deps) *cli.Command {
 // tests. The demo succeeds (exit 0) when the story ran, whatever the
 // canary did; the watch's own exit code is printed.
 func runDemo(ctx context.Context, d *deps, opts DemoOptions, clock rollout.Clock) error {
-	cfg, err := slo.Parse("demo.yaml", demoConfig, slo.Options{})
+	cfg, err := slo.Parse("demo.yaml", demoConfig, slo.Options{Types: d.backends.Types()})
 	if err != nil {
 		return err
 	}

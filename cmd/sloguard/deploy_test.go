@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/internal/ghtest"
+	"github.com/sloguard/sloguard/providers/httpconf"
+	"github.com/sloguard/sloguard/providers/prometheus"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -246,7 +248,7 @@ func TestTheDeploymentStatusDescriptionIsRedacted(t *testing.T) {
 	}
 	var stdout, stderr bytes.Buffer
 	d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
-	cfg := &slo.Config{Providers: []slo.Provider{{Name: "prom", Type: "prometheus", BearerTokenEnv: "PROM_TOKEN"}}}
+	cfg := &slo.Config{Providers: []slo.Provider{{Name: "prom", Type: "prometheus", Settings: &prometheus.Config{HTTP: httpconf.HTTP{Auth: httpconf.Auth{BearerTokenEnv: "PROM_TOKEN"}}}}}}
 	out := newOutput(d, "watch", "text", "")
 	out.secure(cfg)
 	dep := newDeployment(t.Context(), d, out.platform, deployOptions{Environment: "production", DeploymentID: 42}, cfg)

@@ -61,7 +61,7 @@ func newOutput(d *deps, command, format, reportFlag string) *output {
 // printed.
 func (o *output) secure(cfg *slo.Config) {
 	o.config = cfg.Source
-	addSecrets(o.d.redact, cfg, o.d.getenv)
+	addSecrets(o.d, cfg)
 	o.platform.Mask(o.d.redact.Masks())
 }
 

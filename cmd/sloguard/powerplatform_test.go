@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/internal/aitest"
+	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -108,7 +109,7 @@ func TestPowerPlatformRecipeThroughTheTask(t *testing.T) {
 
 			// The rollback: pac, with the example's arguments, in the
 			// working directory where the previous solution was downloaded.
-			cfg, err := slo.Load(filepath.Join(work, "sloguard.yaml"), slo.Options{})
+			cfg, err := slo.Load(filepath.Join(work, "sloguard.yaml"), slo.Options{Types: all.Backends().Types()})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/rollout"
-	"github.com/sloguard/sloguard/slo"
 )
 
 // RollbackOptions are the flags of `sloguard rollback`.
@@ -53,7 +52,7 @@ func runRollback(ctx context.Context, d *deps, opts RollbackOptions) (err error)
 	if opts.Reason == "" {
 		return &exitError{Code: exitUsage, Err: errors.New("--reason is required: say why the release is rolled back")}
 	}
-	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
+	cfg, err := loadConfig(d, opts.Config, opts.PrometheusURL)
 	if err != nil {
 		return err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/sloguard/sloguard/serve"
 	"github.com/sloguard/sloguard/serve/store"
-	"github.com/sloguard/sloguard/slo"
 )
 
 // ServeOptions are the flags of `sloguard serve`.
@@ -47,7 +46,7 @@ func serveCommand(d *deps) *cli.Command {
 // runServe loads and checks everything, then serves until ctx is done
 // (SIGTERM, SIGINT): a graceful stop is exit 0.
 func runServe(ctx context.Context, d *deps, opts ServeOptions) error {
-	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
+	cfg, err := loadConfig(d, opts.Config, opts.PrometheusURL)
 	if err != nil {
 		return err
 	}
@@ -56,13 +55,13 @@ func runServe(ctx context.Context, d *deps, opts ServeOptions) error {
 		return err
 	}
 	// Its logs go through the redaction layer: tell it the config's secrets.
-	addSecrets(d.redact, cfg, d.getenv)
+	addSecrets(d, cfg)
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(opts.LogLevel)); err != nil {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("--log-level %q: use debug, info, warn or error", opts.LogLevel)}
 	}
 	log := slog.New(slog.NewJSONHandler(d.stderr, &slog.HandlerOptions{Level: l})).With("service", "sloguard")
-	provs, err := newProviders(ctx, cfg, cfg.SLOs, d.getenv, log)
+	provs, err := newProviders(ctx, d, cfg, cfg.SLOs, log)
 	if err != nil {
 		return err
 	}
@@ -71,7 +70,7 @@ func runServe(ctx context.Context, d *deps, opts ServeOptions) error {
 		return &exitError{Code: exitUsage, Err: fmt.Errorf("--state: %w", err)}
 	}
 	defer st.Close()
-	srv, err := serve.New(serve.Options{Config: cfg, Serve: sc, Providers: provs, Store: st, Getenv: d.getenv, Log: log})
+	srv, err := serve.New(serve.Options{Config: cfg, Serve: sc, Providers: provs, Store: st, Getenv: d.getenv, Log: log, Secrets: d.redact.Masks()})
 	if err != nil {
 		return &exitError{Code: exitUsage, Err: err}
 	}

@@ -32,7 +32,7 @@ func validateCommand(d *deps) *cli.Command {
 // reads them), then with --online runs them once and explains what came
 // back empty.
 func runValidate(ctx context.Context, d *deps, path, promURL string, online bool) error {
-	cfg, err := slo.Load(path, slo.Options{PrometheusURL: promURL})
+	cfg, err := loadConfig(d, path, promURL)
 	if err != nil {
 		return err
 	}
@@ -41,24 +41,24 @@ func runValidate(ctx context.Context, d *deps, path, promURL string, online bool
 	}
 	// --online talks to backends with the config's credentials: have the
 	// runner mask them before anything else is printed.
-	addSecrets(d.redact, cfg, d.getenv)
+	addSecrets(d, cfg)
 	ci.New(d.getenv, d.cmdOut, d.rawOut).Mask(d.redact.Masks())
-	if err := preflight.Offline(ctx, cfg, cfg.SLOs, providerEnv(cfg, d.getenv, d.log)); err != nil {
+	if err := preflight.Offline(ctx, cfg, cfg.SLOs, d.backends, providerEnv(d, cfg, d.log)); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
-	for _, line := range watchNotes(cfg) {
+	for _, line := range watchNotes(d, cfg) {
 		fmt.Fprintln(d.stdout, line)
 	}
 	if !online {
 		return nil
 	}
-	provs, err := newProviders(ctx, cfg, cfg.SLOs, d.getenv, d.log)
+	provs, err := newProviders(ctx, d, cfg, cfg.SLOs, d.log)
 	if err != nil {
 		return err
 	}
 	var bad, down int
-	for _, r := range preflight.Online(ctx, cfg, cfg.SLOs, provs, d.now().UTC(), true) {
+	for _, r := range preflight.Online(ctx, cfg, d.backends, cfg.SLOs, provs, d.now().UTC(), true) {
 		name := r.SLO
 		if r.Scope != providers.ScopeService {
 			name += " (" + r.Scope + ")"

@@ -89,7 +89,7 @@ func runWatch(ctx context.Context, d *deps, opts WatchOptions, clock rollout.Clo
 		return err
 	}
 	opts.Since = since
-	cfg, err := slo.Load(opts.Config, slo.Options{PrometheusURL: opts.PrometheusURL})
+	cfg, err := loadConfig(d, opts.Config, opts.PrometheusURL)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ func canaryTargets(ctx context.Context, d *deps, cfg *slo.Config, names []string
 	if err := watchable(slos, pol); err != nil {
 		return nil, nil, err
 	}
-	provs, err := newProviders(ctx, cfg, slos, d.getenv, d.log)
+	provs, err := newProviders(ctx, d, cfg, slos, d.log)
 	return slos, provs, err
 }
 
@@ -200,11 +200,11 @@ func checkSince(since, now time.Time) (time.Time, error) {
 // watched for nothing; a track whose labels match nothing yet is a
 // warning, since a canary may still be starting.
 func preflightWatch(ctx context.Context, d *deps, cfg *slo.Config, slos []slo.SLO, provs map[string]providers.Provider, at time.Time) error {
-	if err := preflight.Offline(ctx, cfg, slos, providerEnv(cfg, d.getenv, d.log)); err != nil {
+	if err := preflight.Offline(ctx, cfg, slos, d.backends, providerEnv(d, cfg, d.log)); err != nil {
 		return err
 	}
 	var bad []error
-	for _, r := range preflight.Online(ctx, cfg, slos, provs, at.UTC(), false) {
+	for _, r := range preflight.Online(ctx, cfg, d.backends, slos, provs, at.UTC(), false) {
 		switch r.Status() {
 		case "error":
 			bad = append(bad, fmt.Errorf("slo %q, read as the %s: %w", r.SLO, r.Scope, r.Err))

@@ -10,10 +10,10 @@ import (
 // that select the canary by target list or recorded scope (scrape, static)
 // never judge "the whole service" by leaving labels out, so a config that
 // uses only those gets no notes.
-func watchNotes(cfg *slo.Config) []string {
+func watchNotes(d *deps, cfg *slo.Config) []string {
 	for _, s := range cfg.SLOs {
 		p, _ := cfg.ProviderByName(s.Provider)
-		if p.Type == "prometheus" || p.Type == "datadog" || p.Type == "appinsights" {
+		if d.backends.Caps(p).ScopesByLabels {
 			return rollout.Explain(cfg.Canary)
 		}
 	}

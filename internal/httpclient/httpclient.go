@@ -49,11 +49,51 @@ type Options struct {
 	InsecureSkipVerify bool
 	Query              map[string]string // parameters added to every request URL (e.g. partial_response)
 	Logger             *slog.Logger
+	// Base is the transport beneath, when the caller builds its own (TLS,
+	// proxy and authentication from Prometheus's HTTP client config):
+	// CAFile and InsecureSkipVerify are then its to apply.
+	Base http.RoundTripper
+	// NoRedirects returns a 3xx as it is instead of following it.
+	NoRedirects bool
 }
 
 // New returns a retrying client. Its StandardClient() suits libraries that
 // want an *http.Client (the Prometheus API client, go-github).
 func New(o Options) (*retryablehttp.Client, error) {
+	base, err := transport(o)
+	if err != nil {
+		return nil, err
+	}
+	limit := o.MaxResponseBytes
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	c := retryablehttp.NewClient()
+	c.HTTPClient = &http.Client{Transport: &decorate{next: &limitBody{next: base, name: o.Name, limit: limit}, o: o}}
+	if o.NoRedirects {
+		c.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	c.RetryMax = o.Retries
+	c.RetryWaitMin = orDefault(o.RetryWaitMin, 250*time.Millisecond)
+	c.RetryWaitMax = orDefault(o.RetryWaitMax, 5*time.Second)
+	c.CheckRetry = checkRetry
+	c.Backoff = backoff
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c.ErrorHandler = passLastResponse(log)
+	// Each attempt is a debug line; the request's final failure is one
+	// warning (passLastResponse), not one per attempt.
+	c.Logger = leveled{log}
+	return c, nil
+}
+
+// transport is o.Base, or a transport of our own with o's CA.
+func transport(o Options) (http.RoundTripper, error) {
+	if o.Base != nil {
+		return o.Base, nil
+	}
 	base := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		MaxIdleConns:        100,
@@ -77,26 +117,7 @@ func New(o Options) (*retryablehttp.Client, error) {
 		}
 		base.TLSClientConfig = tc
 	}
-	limit := o.MaxResponseBytes
-	if limit <= 0 {
-		limit = DefaultMaxResponseBytes
-	}
-	c := retryablehttp.NewClient()
-	c.HTTPClient = &http.Client{Transport: &decorate{next: &limitBody{next: base, name: o.Name, limit: limit}, o: o}}
-	c.RetryMax = o.Retries
-	c.RetryWaitMin = orDefault(o.RetryWaitMin, 250*time.Millisecond)
-	c.RetryWaitMax = orDefault(o.RetryWaitMax, 5*time.Second)
-	c.CheckRetry = checkRetry
-	c.Backoff = backoff
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	c.ErrorHandler = passLastResponse(log)
-	// Each attempt is a debug line; the request's final failure is one
-	// warning (passLastResponse), not one per attempt.
-	c.Logger = leveled{log}
-	return c, nil
+	return base, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

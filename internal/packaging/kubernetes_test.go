@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/serve"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -192,7 +193,7 @@ func TestTheKubernetesManifestRunsServeNonRootWithItsStateAndSecrets(t *testing.
 	if cfgVol.ConfigMap == nil || cfgVol.ConfigMap.Name != cm.Metadata.Name || cm.Data[filepath.Base(cfgPath)] == "" {
 		t.Fatalf("-c %s is not the ConfigMap's %s", cfgPath, filepath.Base(cfgPath))
 	}
-	cfg, err := slo.Parse(cfgPath, []byte(cm.Data[filepath.Base(cfgPath)]), slo.Options{})
+	cfg, err := slo.Parse(cfgPath, []byte(cm.Data[filepath.Base(cfgPath)]), slo.Options{Types: all.Backends().Types()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sloguard/sloguard/ci"
+	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -335,7 +336,7 @@ func checkAzureExample(t *testing.T, path string) {
 }
 
 func TestExampleConfigIsValid(t *testing.T) {
-	cfg, err := slo.Load(filepath.Join(root, "examples/github/sloguard.yaml"), slo.Options{})
+	cfg, err := slo.Load(filepath.Join(root, "examples/github/sloguard.yaml"), slo.Options{Types: all.Backends().Types()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloguard/sloguard/providers/all"
+	"github.com/sloguard/sloguard/providers/appinsights"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -131,14 +133,14 @@ func TestPowerPlatformRecipe(t *testing.T) {
 	}
 
 	// The config the steps name is the example's.
-	cfg, err := slo.Load(filepath.Join(root, "examples/azure-devops/sloguard.yaml"), slo.Options{})
+	cfg, err := slo.Load(filepath.Join(root, "examples/azure-devops/sloguard.yaml"), slo.Options{Types: all.Backends().Types()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	var kql []string
 	for _, s := range cfg.SLOs {
-		if prov, _ := cfg.ProviderByName(s.Provider); prov.Type != "appinsights" || prov.Auth != "environment" {
-			t.Errorf("slo %s reads %s with auth %q, want Application Insights through the mapped service principal", s.Name, prov.Type, prov.Auth)
+		if prov, _ := cfg.ProviderByName(s.Provider); prov.Type != "appinsights" || prov.Settings.(*appinsights.Config).Auth != "environment" {
+			t.Errorf("slo %s reads %s with %+v, want Application Insights through the mapped service principal (auth: environment)", s.Name, prov.Type, prov.Settings)
 		}
 		kql = append(kql, s.SLI.ErrorQuery+s.SLI.GoodQuery)
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -66,10 +66,8 @@ func WithAzureClientOptions(co azcore.ClientOptions) Option {
 
 // New builds a provider from its config; getenv reads the variables it
 // names.
-func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ...Option) (*Provider, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+func New(ctx context.Context, cfg Config, env providers.Env, opts ...Option) (*Provider, error) {
+	log, getenv := env.Logger(), env.Env
 	var o options
 	for _, f := range opts {
 		f(&o)
@@ -92,13 +90,9 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ..
 	default:
 		return nil, fmt.Errorf("provider %q: set app_id (Application Insights) or workspace_id (Log Analytics)", cfg.Name)
 	}
-	rc, err := httpclient.New(httpclient.Options{
-		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
-		Retries: cfg.Retries, Headers: cfg.Headers, CAFile: cfg.CAFile,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
-	})
+	rc, err := httpconf.Client(ctx, cfg.Name, env, nil, cfg.Transport, httpconf.Extra{})
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+		return nil, err
 	}
 	p.client = rc
 	switch {
@@ -123,9 +117,12 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ..
 		}
 		p.tokens, p.authDesc = &tokenCache{cred: cred, scope: scope, now: o.now}, desc
 	}
-	p.lim = providers.NewLimiter(cfg)
+	p.lim = cfg.Limiter()
 	return p, nil
 }
+
+// MaxInFlight implements providers.InFlight.
+func (p *Provider) MaxInFlight() int { return p.lim.MaxInFlight() }
 
 // Counts implements providers.Provider: each query runs over the timespan
 // (at-window, at] and must return one row with one number. A scope's offset

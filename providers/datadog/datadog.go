@@ -15,7 +15,7 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -40,27 +40,16 @@ type Provider struct {
 	known map[string]bool // metric names Diagnose found
 }
 
-// New builds a provider from its config; getenv reads the keys it names.
-func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provider, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	p := &Provider{name: cfg.Name, site: cfg.Site, apiKeyEnv: cfg.APIKeyEnv, appEnv: cfg.AppKeyEnv, log: log, known: map[string]bool{}}
-	if p.site == "" {
-		p.site = "datadoghq.com"
-	}
-	if p.apiKeyEnv == "" {
-		p.apiKeyEnv = DefaultAPIKeyEnv
-	}
-	if p.appEnv == "" {
-		p.appEnv = DefaultAppKeyEnv
-	}
+// New builds a provider from its config; env reads the keys it names.
+func New(ctx context.Context, cfg Config, env providers.Env) (*Provider, error) {
+	cfg.defaults()
+	p := &Provider{name: cfg.Name, site: cfg.Site, apiKeyEnv: cfg.APIKeyEnv, appEnv: cfg.AppKeyEnv, log: env.Logger(), known: map[string]bool{}}
 	base, err := baseURL(cfg.URL, p.site)
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}
 	p.base = base
-	apiKey, appKey := getenv(p.apiKeyEnv), getenv(p.appEnv)
+	apiKey, appKey := env.Env(p.apiKeyEnv), env.Env(p.appEnv)
 	var missing []string
 	if apiKey == "" {
 		missing = append(missing, fmt.Sprintf("%s (api_key_env)", p.apiKeyEnv))
@@ -72,23 +61,19 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		return nil, fmt.Errorf("provider %q: environment variable %s is empty: set the Datadog API and application keys there", cfg.Name, strings.Join(missing, " and "))
 	}
 	headers := map[string]string{"DD-API-KEY": apiKey, "DD-APPLICATION-KEY": appKey, "Accept": "application/json"}
-	for k, v := range cfg.Headers {
-		headers[k] = v
-	}
-	rc, err := httpclient.New(httpclient.Options{
-		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
-		Retries: cfg.Retries, Headers: headers, CAFile: cfg.CAFile,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
-	})
+	rc, err := httpconf.Client(ctx, cfg.Name, env, nil, cfg.Transport, httpconf.Extra{Headers: headers})
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+		return nil, err
 	}
 	// Datadog says how long to wait in X-RateLimit-Reset, not Retry-After.
 	rc.HTTPClient.Transport = rateLimitReset{next: rc.HTTPClient.Transport}
 	p.client = rc
-	p.lim = providers.NewLimiter(cfg)
+	p.lim = cfg.Limiter()
 	return p, nil
 }
+
+// MaxInFlight implements providers.InFlight.
+func (p *Provider) MaxInFlight() int { return p.lim.MaxInFlight() }
 
 // baseURL is url when set (tests, proxies), else https://api.<site>.
 func baseURL(raw, site string) (string, error) {

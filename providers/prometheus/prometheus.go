@@ -17,8 +17,8 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -36,40 +36,27 @@ type Provider struct {
 	known map[string]bool // metric names Diagnose found series for
 }
 
-// New builds a provider from its config; getenv reads the secrets it names.
-func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provider, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	o := httpclient.Options{
-		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
-		Retries: cfg.Retries, Headers: cfg.Headers, CAFile: cfg.CAFile,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
-	}
-	if cfg.BearerTokenEnv != "" {
-		if o.BearerToken = getenv(cfg.BearerTokenEnv); o.BearerToken == "" {
-			return nil, fmt.Errorf("provider %q: environment variable %s (bearer_token_env) is empty", cfg.Name, cfg.BearerTokenEnv)
-		}
-	}
-	if cfg.BasicAuthUserEnv != "" {
-		o.BasicUser, o.BasicPassword = getenv(cfg.BasicAuthUserEnv), getenv(cfg.BasicAuthPasswordEnv)
-		if o.BasicUser == "" || o.BasicPassword == "" {
-			return nil, fmt.Errorf("provider %q: environment variables %s and %s (basic_auth) must both be set", cfg.Name, cfg.BasicAuthUserEnv, cfg.BasicAuthPasswordEnv)
-		}
-	}
+// New builds a provider from its config; env reads the secrets it names.
+func New(ctx context.Context, cfg Config, env providers.Env) (*Provider, error) {
+	log := env.Logger()
+	cfg = cfg.withToken(env)
+	var x httpconf.Extra
 	if cfg.PartialResponse != nil {
-		o.Query = map[string]string{"partial_response": strconv.FormatBool(*cfg.PartialResponse)}
+		x.Query = map[string]string{"partial_response": strconv.FormatBool(*cfg.PartialResponse)}
 	}
-	rc, err := httpclient.New(o)
+	rc, err := httpconf.Client(ctx, cfg.Name, env, &cfg.Auth, cfg.Transport, x)
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+		return nil, err
 	}
 	c, err := api.NewClient(api.Config{Address: cfg.URL, Client: rc.StandardClient()})
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}
-	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: providers.NewLimiter(cfg), log: log, known: map[string]bool{}}, nil
+	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: cfg.Limiter(), log: log, known: map[string]bool{}}, nil
 }
+
+// MaxInFlight implements providers.InFlight.
+func (p *Provider) MaxInFlight() int { return p.lim.MaxInFlight() }
 
 // Counts implements providers.Provider.
 func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {

@@ -1,4 +1,4 @@
-package registry
+package all
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/appinsights"
 	"github.com/sloguard/sloguard/providers/datadog"
 	"github.com/sloguard/sloguard/providers/prometheus"
@@ -89,11 +90,11 @@ func TestNewBuildsEveryType(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "values.yaml"), []byte("recorded-availability:\n  service:\n    30d: {total: 1000, bad: 1}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(config), slo.Options{})
+	cfg, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(config), slo.Options{Types: Backends().Types()})
 	if err != nil {
 		t.Fatalf("the documented config does not load: %v", err)
 	}
-	env := Env{
+	env := providers.Env{
 		Getenv: func(k string) string {
 			return map[string]string{"DD_API_KEY": "a", "DD_APP_KEY": "b", "AI_API_KEY": "c"}[k]
 		},
@@ -104,7 +105,7 @@ func TestNewBuildsEveryType(t *testing.T) {
 		"pods": "*scrape.Provider", "recorded": "*static.Provider",
 	}
 	for _, pc := range cfg.Providers {
-		p, err := New(t.Context(), pc, env)
+		p, err := Backends().New(t.Context(), pc, env)
 		if err != nil {
 			t.Errorf("provider %s: %v", pc.Name, err)
 			continue
@@ -135,26 +136,27 @@ func TestNewBuildsEveryType(t *testing.T) {
 
 func TestNewErrors(t *testing.T) {
 	tests := map[string]struct {
-		cfg slo.Provider
-		ctx func() context.Context
-		msg string
+		block string
+		typ   string // a type no backend has, in place of the block's
+		ctx   func() context.Context
+		msg   string
 	}{
 		"an unknown type names the types there are": {
-			cfg: slo.Provider{Name: "x", Type: "graphite"}, msg: `provider "x": unknown type "graphite": use one of prometheus, datadog, appinsights, scrape, static`,
+			typ: "graphite", msg: `provider "x": unknown type "graphite": use one of prometheus, datadog, appinsights, scrape, static`,
 		},
 		"a missing Datadog key names its variable": {
-			cfg: slo.Provider{Name: "dd", Type: "datadog"}, msg: `provider "dd": environment variable DD_API_KEY (api_key_env) and DD_APP_KEY (app_key_env) is empty`,
+			block: "name: dd\ntype: datadog", msg: `provider "dd": environment variable DD_API_KEY (api_key_env) and DD_APP_KEY (app_key_env) is empty`,
 		},
 		"a missing static file says which": {
-			cfg: slo.Provider{Name: "st", Type: "static", File: "nope.yaml"}, msg: "nope.yaml: no such file",
+			block: "name: st\ntype: static\nfile: nope.yaml", msg: "nope.yaml: no such file",
 		},
 		"scrape without targets says what to list": {
-			cfg: slo.Provider{Name: "sc", Type: "scrape"}, msg: "targets is empty",
+			typ: "scrape", msg: "targets is empty",
 		},
 		"a cancelled context builds nothing": {
-			cfg: slo.Provider{Name: "p", Type: "prometheus", URL: "http://127.0.0.1:9090"},
-			ctx: func() context.Context { ctx, cancel := context.WithCancel(context.Background()); cancel(); return ctx },
-			msg: "context canceled",
+			block: "name: p\ntype: prometheus\nurl: http://127.0.0.1:9090",
+			ctx:   func() context.Context { ctx, cancel := context.WithCancel(context.Background()); cancel(); return ctx },
+			msg:   "context canceled",
 		},
 	}
 	for name, tc := range tests {
@@ -163,7 +165,18 @@ func TestNewErrors(t *testing.T) {
 			if tc.ctx != nil {
 				ctx = tc.ctx()
 			}
-			_, err := New(ctx, tc.cfg, Env{Getenv: func(string) string { return "" }, ConfigDir: t.TempDir()})
+			pc := slo.Provider{Name: "x", Type: tc.typ}
+			if tc.typ == "scrape" { // validation refuses it; New must too
+				pc = slo.Provider{Name: "sc", Type: "scrape", Settings: &scrape.Config{}}
+			}
+			if tc.block != "" {
+				cfg, err := slo.Parse("sloguard.yaml", []byte(oneProvider(tc.block)), slo.Options{Types: Backends().Types()})
+				if err != nil {
+					t.Fatal(err)
+				}
+				pc = cfg.Providers[0]
+			}
+			_, err := Backends().New(ctx, pc, providers.Env{Getenv: func(string) string { return "" }, ConfigDir: t.TempDir()})
 			if err == nil || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("err = %v, want it to say %q", err, tc.msg)
 			}
@@ -188,7 +201,7 @@ func TestDocumentedExamples(t *testing.T) {
 		if !strings.HasPrefix(yaml, "version: 1\n") && !strings.HasPrefix(yaml, "# sloguard.yaml\nversion: 1\n") {
 			continue
 		}
-		if _, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{}); err != nil {
+		if _, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{Types: Backends().Types()}); err != nil {
 			t.Errorf("README yaml block %d does not load: %v\n%s", i+1, err, yaml)
 		}
 	}
@@ -201,16 +214,16 @@ func TestDocumentedExamples(t *testing.T) {
 	if len(blocks) != 5 {
 		t.Fatalf("%d yaml examples, want one per backend (5)", len(blocks))
 	}
-	env := Env{Getenv: func(string) string { return "set" }, ConfigDir: dir}
+	env := providers.Env{Getenv: func(string) string { return "set" }, ConfigDir: dir}
 	for i, b := range blocks {
 		yaml := "version: 1\n" + strings.SplitN(b, "```", 2)[0]
-		cfg, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{})
+		cfg, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{Types: Backends().Types()})
 		if err != nil {
 			t.Errorf("example %d does not load: %v\n%s", i+1, err, yaml)
 			continue
 		}
 		for _, pc := range cfg.Providers {
-			if _, err := New(t.Context(), pc, env); err != nil {
+			if _, err := Backends().New(t.Context(), pc, env); err != nil {
 				t.Errorf("example %d: provider %s: %v", i+1, pc.Name, err)
 			}
 		}
