@@ -20,8 +20,8 @@ func TestOpenSLOLoadsEveryShape(t *testing.T) {
 		p99   = `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="checkout"}[{{.window}}])))`
 	)
 	want := &Config{
-		Source: "testdata/openslo/checkout.yaml",
-		Format: FormatOpenSLO,
+		Source:    "testdata/openslo/checkout.yaml",
+		Format:    FormatOpenSLO,
 		Providers: []Provider{{Name: "prom", Type: "prometheus", Settings: fakeSettings("url", "http://prometheus.monitoring:9090")}},
 		SLOs: []SLO{
 			{

@@ -15,8 +15,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
