@@ -154,12 +154,25 @@ func (d *decorate) RoundTrip(r *http.Request) (*http.Response, error) {
 	return d.next.RoundTrip(r)
 }
 
+// Kinds of failure callers tell apart with errors.Is, whatever the
+// message (package providers names them for the backends).
+var (
+	ErrRateLimited = errors.New("rate limited")
+	ErrUnavailable = errors.New("unavailable")
+)
+
 // RetryAfterError says the server asked for a wait longer than the time
 // left: waiting would only end in a timeout, so we stop now and say why.
 type RetryAfterError struct {
 	Status int
 	Wait   time.Duration
 	Left   time.Duration
+}
+
+// Is makes a 429 ErrRateLimited and a 503 ErrUnavailable.
+func (e *RetryAfterError) Is(target error) bool {
+	return (target == ErrRateLimited && e.Status == http.StatusTooManyRequests) ||
+		(target == ErrUnavailable && e.Status == http.StatusServiceUnavailable)
 }
 
 func (e *RetryAfterError) Error() string {
