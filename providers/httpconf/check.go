@@ -45,6 +45,7 @@ func (t *TLS) check(b *slo.Block) {
 	if t == nil {
 		return
 	}
+	inPlace(b, "tls.key", t.Key, "key_file")
 	if (t.CertFile == "") != (t.KeyFile == "") {
 		b.Problem("tls", "a client certificate needs both cert_file and key_file")
 	}
@@ -56,6 +57,7 @@ func (t *TLS) check(b *slo.Block) {
 // Check reports what is wrong with the authentication keys of b.
 func (a *Auth) Check(b *slo.Block) {
 	slo.CheckEnvName(b, "bearer_token_env", a.BearerTokenEnv)
+	inPlace(b, "bearer_token", a.BearerToken, "bearer_token_env or authorization.credentials_file")
 	a.BasicAuth.check(b)
 	a.Authorization.check(b)
 	a.OAuth2.check(b)
@@ -89,6 +91,7 @@ func (a *BasicAuth) check(b *slo.Block) {
 	users := count(a.Username, a.UsernameEnv, a.UsernameFile)
 	passwords := count(a.PasswordEnv, a.PasswordFile)
 	switch {
+	case inPlace(b, "basic_auth.password", a.Password, "password_env or password_file"):
 	case users == 0 || passwords == 0:
 		b.Problem("basic_auth", "needs both username_env and password_env")
 	case users > 1:
@@ -106,7 +109,7 @@ func (a *Authorization) check(b *slo.Block) {
 	if strings.EqualFold(strings.TrimSpace(a.Type), "basic") {
 		b.Problem("authorization.type", "use basic_auth for Basic authentication")
 	}
-	if count(a.CredentialsEnv, a.CredentialsFile) != 1 {
+	if !inPlace(b, "authorization.credentials", a.Credentials, "credentials_env or credentials_file") && count(a.CredentialsEnv, a.CredentialsFile) != 1 {
 		b.Problem("authorization", "needs credentials_env or credentials_file (one of them): where the credentials are")
 	}
 }
@@ -124,7 +127,7 @@ func (o *OAuth2) check(b *slo.Block) {
 	} else {
 		slo.CheckURL(b, "oauth2.token_url", o.TokenURL)
 	}
-	if count(o.ClientSecretEnv, o.ClientSecretFile) != 1 {
+	if !inPlace(b, "oauth2.client_secret", o.ClientSecret, "client_secret_env or client_secret_file") && count(o.ClientSecretEnv, o.ClientSecretFile) != 1 {
 		b.Problem("oauth2", "needs client_secret_env or client_secret_file (one of them): where the client secret is")
 	}
 }
@@ -135,12 +138,21 @@ func (s *SigV4) check(b *slo.Block) {
 	}
 	slo.CheckEnvName(b, "sigv4.access_key_env", s.AccessKeyEnv)
 	slo.CheckEnvName(b, "sigv4.secret_key_env", s.SecretKeyEnv)
-	if (s.AccessKeyEnv == "") != (s.SecretKeyEnv == "") {
+	if !inPlace(b, "sigv4.secret_key", s.SecretKey, "secret_key_env") && (s.AccessKeyEnv == "") != (s.SecretKeyEnv == "") {
 		b.Problem("sigv4", "needs both access_key_env and secret_key_env, or neither (the AWS default credential chain)")
 	}
 	if s.ExternalID != "" && s.RoleARN == "" {
 		b.Problem("sigv4.external_id", "only used with role_arn")
 	}
+}
+
+// inPlace reports a secret written in the config itself, saying where it
+// goes instead, and tells whether there was one.
+func inPlace(b *slo.Block, key string, set InPlace, instead string) bool {
+	if set {
+		b.Problem(key, "must not hold the secret itself (it would show in the repository): use %s", instead)
+	}
+	return bool(set)
 }
 
 func count(vs ...string) int {
