@@ -29,14 +29,14 @@ var auths = []string{"default", "environment", "workload_identity", "managed_ide
 func Backend() providers.Backend {
 	return providers.Backend{
 		Type: "appinsights", Config: &Config{},
-		Decode: func(b *slo.Block) providers.Settings { return decode(b) },
+		Decode: decode,
 		Caps:   providers.Caps{ScopesByLabels: true},
 		// azidentity reads these on its own (auth: environment, default).
 		AmbientSecrets: []string{"AZURE_CLIENT_SECRET", "AZURE_CLIENT_CERTIFICATE_PASSWORD"},
 	}
 }
 
-func decode(b *slo.Block) *Config {
+func decode(b *slo.Block) providers.Settings {
 	var c Config
 	b.Decode(&c)
 	c.Transport.Check(b)
@@ -62,11 +62,6 @@ func (c *Config) New(ctx context.Context, name string, env providers.Env) (provi
 	cfg := *c
 	cfg.Name = name
 	return New(ctx, cfg, env)
-}
-
-// ResolveQuery implements providers.Settings.
-func (c *Config) ResolveQuery(query string, q providers.Query) (string, error) {
-	return ResolveQuery(query, q)
 }
 
 // Redact implements providers.Settings.

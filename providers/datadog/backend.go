@@ -24,7 +24,7 @@ type Config struct {
 func Backend() providers.Backend {
 	return providers.Backend{
 		Type: "datadog", Config: &Config{},
-		Decode:  func(b *slo.Block) providers.Settings { return decode(b) },
+		Decode:  decode,
 		Queries: slo.QueryRules{SLOObject: true},
 		Caps:    providers.Caps{ScopesByLabels: true},
 		OpenSLO: &slo.OpenSLOSource{Type: "Datadog", Keys: [][2]string{{"site", "site"}}},
@@ -33,7 +33,7 @@ func Backend() providers.Backend {
 	}
 }
 
-func decode(b *slo.Block) *Config {
+func decode(b *slo.Block) providers.Settings {
 	var c Config
 	b.Decode(&c)
 	c.Transport.Check(b)
@@ -61,11 +61,6 @@ func (c *Config) New(ctx context.Context, name string, env providers.Env) (provi
 	cfg := *c
 	cfg.Name = name
 	return New(ctx, cfg, env)
-}
-
-// ResolveQuery implements providers.Settings.
-func (c *Config) ResolveQuery(query string, q providers.Query) (string, error) {
-	return ResolveQuery(query, q)
 }
 
 // Redact implements providers.Settings.

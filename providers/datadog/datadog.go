@@ -99,57 +99,35 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 	if err := checkKind(q.SLI); err != nil {
 		return c, err
 	}
-	rollup := rollupFor(q.Window)
+	agg := "sum"
 	if q.SLI.Kind() == slo.KindThreshold {
-		rq, err := p.resolve(q.SLI.Query, q.Window, "avg", rollup, q.Scope)
-		c.Resolved = []string{rq}
-		if err != nil {
-			return c, err
-		}
-		pts, err := p.points(ctx, rq, c.Start, at)
-		if errors.Is(err, errNoSeries) {
-			c.Unmatched = []string{rq}
-		}
-		if err != nil {
-			return c, err
-		}
-		sum, n := 0.0, 0
-		for _, pt := range inWindow(pts, c.Start, at) {
-			sum, n = sum+pt.v, n+1
-		}
-		if n == 0 {
-			return c, p.queryErr(rq, errNoPoints)
-		}
-		c.Value, c.Total = sum/float64(n), 1
-		return c, nil
+		agg = "avg"
 	}
-	partQuery, good := providers.PartQuery(q.SLI)
-	rqT, errT := p.resolve(q.SLI.TotalQuery, q.Window, "sum", rollup, q.Scope)
-	rqP, errP := p.resolve(partQuery, q.Window, "sum", rollup, q.Scope)
-	c.Resolved = []string{rqP, rqT}
-	if err := errors.Join(errT, errP); err != nil {
-		return c, err
-	}
-	var (
-		mu    sync.Mutex
-		empty = map[string]bool{}
-		err   error
-	)
-	c.Good, c.Total, err = providers.ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
-		v, err := p.count(ctx, rq, c.Start, at)
-		if errors.Is(err, errNoSeries) {
-			mu.Lock()
-			empty[rq] = true
-			mu.Unlock()
-		}
-		return v, err
+	return providers.ReadSLI(ctx, q, c, providers.Reader{
+		Provider: p.name,
+		Resolve: func(query string) (string, error) {
+			return p.resolve(query, q.Window, agg, rollupFor(q.Window), q.Scope)
+		},
+		Value:    func(ctx context.Context, rq string) (float64, error) { return p.average(ctx, rq, c.Start, at) },
+		Count:    func(ctx context.Context, rq string) (float64, error) { return p.count(ctx, rq, c.Start, at) },
+		NoSeries: func(err error) bool { return errors.Is(err, errNoSeries) },
 	})
-	for _, rq := range []string{rqT, rqP} { // the total first: its emptiness is the one to explain
-		if empty[rq] {
-			c.Unmatched = append(c.Unmatched, rq)
-		}
+}
+
+// average averages a threshold query's points over (from, to].
+func (p *Provider) average(ctx context.Context, rq string, from, to time.Time) (float64, error) {
+	pts, err := p.points(ctx, rq, from, to)
+	if err != nil {
+		return 0, err
 	}
-	return c, err
+	sum, n := 0.0, 0
+	for _, pt := range inWindow(pts, from, to) {
+		sum, n = sum+pt.v, n+1
+	}
+	if n == 0 {
+		return 0, p.queryErr(rq, errNoPoints)
+	}
+	return sum / float64(n), nil
 }
 
 // checkKind rejects the SLI shapes a metrics query cannot answer.

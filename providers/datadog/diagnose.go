@@ -97,10 +97,10 @@ func (p *Provider) closestNames(ctx context.Context, name string, from time.Time
 	return suggest.Closest(name, list.Metrics, 3)
 }
 
-// ResolveQuery returns query as Counts sends it for q (window, scope tags,
+// ResolveQuery implements providers.Settings: query as Counts sends it for q (window, scope tags,
 // rollup) without sending anything: validate checks every query and scope
 // with it.
-func ResolveQuery(query string, q providers.Query) (string, error) {
+func (c *Config) ResolveQuery(query string, q providers.Query) (string, error) {
 	if err := checkKind(q.SLI); err != nil {
 		return query, err
 	}

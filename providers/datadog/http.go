@@ -15,8 +15,8 @@ import (
 	"github.com/sloguard/sloguard/providers/httpconf"
 )
 
-// queryResponse is the metrics query API's answer (v1).
-type queryResponse struct {
+// metricsResponse is the metrics query API's answer (v1).
+type metricsResponse struct {
 	Status  string   `json:"status"`
 	ResType string   `json:"res_type"`
 	Series  []series `json:"series"`
@@ -43,7 +43,7 @@ func (s series) name() string {
 // its single series, null points left out. No series is ErrNoData; more
 // than one is a bad query.
 func (p *Provider) points(ctx context.Context, rq string, from, to time.Time) ([]point, error) {
-	var resp queryResponse
+	var resp metricsResponse
 	if err := p.get(ctx, rq, p.queryURL(rq, from, to), &resp); err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ const TokenEnv = "SLOGUARD_PROMETHEUS_TOKEN"
 func Backend() providers.Backend {
 	return providers.Backend{
 		Type: "prometheus", Config: &Config{},
-		Decode:  func(b *slo.Block) providers.Settings { return decode(b) },
+		Decode:  decode,
 		Queries: slo.QueryRules{Windowed: true},
 		Caps:    providers.Caps{ScopesByLabels: true},
 		OpenSLO: &slo.OpenSLOSource{
@@ -47,7 +47,7 @@ func Default(url string) *slo.DefaultProvider {
 	return &slo.DefaultProvider{Type: "prometheus", Keys: map[string]string{"url": url}}
 }
 
-func decode(b *slo.Block) *Config {
+func decode(b *slo.Block) providers.Settings {
 	var c Config
 	b.Decode(&c)
 	c.Transport.Check(b)
@@ -64,11 +64,6 @@ func (c *Config) New(ctx context.Context, name string, env providers.Env) (provi
 	cfg := *c
 	cfg.Name = name
 	return New(ctx, cfg, env)
-}
-
-// ResolveQuery implements providers.Settings.
-func (c *Config) ResolveQuery(query string, q providers.Query) (string, error) {
-	return ResolveQuery(query, q)
 }
 
 // Redact implements providers.Settings.

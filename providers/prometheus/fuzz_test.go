@@ -114,7 +114,7 @@ func FuzzScope(f *testing.F) {
 			lbls[k2] = v2
 		}
 		scope := providers.Scope{Name: providers.ScopeCanary, Labels: lbls}
-		rq, err := ResolveQuery(query, providers.Query{Scope: scope, Window: 5 * time.Minute})
+		rq, err := (&Config{}).ResolveQuery(query, providers.Query{Scope: scope, Window: 5 * time.Minute})
 		if err != nil {
 			return
 		}

@@ -24,7 +24,7 @@ type Config struct {
 func Backend() providers.Backend {
 	return providers.Backend{
 		Type: "scrape", Config: &Config{},
-		Decode:  func(b *slo.Block) providers.Settings { return decode(b) },
+		Decode:  decode,
 		Queries: slo.QueryRules{Windowed: true},
 		Caps: providers.Caps{NoHistory: "scrapes its targets now and keeps no history", LiveBaseline: ", targets.baseline",
 			NeedsPriming: true},
@@ -33,7 +33,7 @@ func Backend() providers.Backend {
 
 var scopeNames = []string{providers.ScopeService, providers.ScopeCanary, providers.ScopeBaseline}
 
-func decode(b *slo.Block) *Config {
+func decode(b *slo.Block) providers.Settings {
 	var c Config
 	b.Decode(&c)
 	c.Transport.Check(b)
@@ -59,11 +59,6 @@ func (c *Config) New(ctx context.Context, name string, env providers.Env) (provi
 	cfg := *c
 	cfg.Name = name
 	return New(ctx, cfg, env)
-}
-
-// ResolveQuery implements providers.Settings.
-func (c *Config) ResolveQuery(query string, q providers.Query) (string, error) {
-	return ResolveQuery(c.Targets, query, q)
 }
 
 // Scopes implements providers.Scoped: the scopes it lists targets for (a

@@ -155,15 +155,12 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 	if r.Step <= 0 {
 		return nil, &providers.QueryError{Provider: p.name, Query: q.SLI.TotalQuery, Err: providers.BadQuery("slice step must be longer than zero, got %s", r.Step)}
 	}
-	n := int(r.End.Sub(r.Start) / r.Step)
-	if n <= 0 {
+	out := r.Grid()
+	if out == nil {
 		return nil, nil
 	}
-	out := make([]providers.Counts, n)
-	ptrs := make([]*providers.Counts, n)
+	ptrs := make([]*providers.Counts, len(out))
 	for i := range out {
-		end := r.End.Add(-time.Duration(n-1-i) * r.Step)
-		out[i] = providers.Counts{Start: end.Add(-r.Step), End: end}
 		ptrs[i] = &out[i]
 	}
 	p.remember(r.End.Sub(r.Start))

@@ -34,13 +34,13 @@ type Value struct {
 func Backend() providers.Backend {
 	return providers.Backend{
 		Type: "static", Config: &Config{},
-		Decode:  func(b *slo.Block) providers.Settings { return decode(b) },
+		Decode:  decode,
 		Queries: slo.QueryRules{Recorded: true},
 		Caps:    providers.Caps{NoHistory: "holds values per scope and window, with no time", LiveBaseline: ", values under baseline"},
 	}
 }
 
-func decode(b *slo.Block) *Config {
+func decode(b *slo.Block) providers.Settings {
 	var c Config
 	b.Decode(&c)
 	if c.File == "" && c.Values == nil {

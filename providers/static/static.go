@@ -196,10 +196,10 @@ func (p *Provider) Slices(_ context.Context, q providers.Query, r providers.Rang
 	if len(v.Slices) != n {
 		return nil, &providers.QueryError{Provider: p.name, Query: key, Err: providers.BadQuery("holds %d slices, want %d (%s / %s)", len(v.Slices), n, slo.FormatDuration(r.End.Sub(r.Start)), slo.FormatDuration(r.Step))}
 	}
-	out := make([]providers.Counts, n)
+	out := r.Grid()
 	for i, good := range v.Slices {
-		end := r.End.Add(-time.Duration(n-1-i) * r.Step)
-		c := providers.Counts{Start: end.Add(-r.Step), End: end, Total: 1, Resolved: []string{key}}
+		c := out[i]
+		c.Total, c.Resolved = 1, []string{key}
 		if good {
 			c.Good = 1
 			if q.SLI.Kind() == slo.KindThreshold {
