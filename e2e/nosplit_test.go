@@ -80,6 +80,9 @@ func TestNoSplitAgainstThePast(t *testing.T) {
 	} else {
 		t.Logf("regress: rolled back %s after the deploy", after)
 	}
+	if why := fmt.Sprint(reg.r.record["reason"]); !strings.HasPrefix(why, "the release breached: availability: the service's error ratio after the deploy ") || !strings.Contains(why, " of the same queries 1m earlier ") {
+		t.Errorf("regress: reason %q does not name the release and the minute before", why)
+	}
 	if len(reg.mark) != 1 || !strings.HasPrefix(reg.mark[0], "fail|availability|") {
 		t.Errorf("regress: rollback ran %d times (%q), want once", len(reg.mark), reg.mark)
 	}
