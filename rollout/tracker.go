@@ -207,14 +207,12 @@ func (t *tracker) final(interrupted bool) (decision, reason string) {
 
 // tooFew says that the requests so far cannot clear the release yet.
 func (t *tracker) tooFew(total float64) string {
-	n := t.words.requests(math.Round(total))
-	switch {
-	case !t.words.noSplit:
-		return fmt.Sprintf("%s are too few to rule out a burn rate of %gx (or %gx the baseline's errors): watch longer or send more traffic", n, t.pol.BreachBurnRate, t.pol.BreachRelative)
-	case t.ev.Baseline():
-		return fmt.Sprintf("%s are too few to rule out a burn rate of %gx (or %gx the errors of %s): watch longer or send more traffic", n, t.pol.BreachBurnRate, t.pol.BreachRelative, t.words.past)
+	than := "the baseline's errors"
+	if t.words.noSplit {
+		than = "the errors of " + t.words.past
 	}
-	return fmt.Sprintf("%s are too few to rule out a burn rate of %gx: watch longer or send more traffic", n, t.pol.BreachBurnRate)
+	return fmt.Sprintf("%s are too few to rule out a burn rate of %gx (or %gx %s): watch longer or send more traffic",
+		t.words.requests(math.Round(total)), t.pol.BreachBurnRate, t.pol.BreachRelative, than)
 }
 
 func ratio(bad, total float64) float64 {

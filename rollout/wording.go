@@ -10,31 +10,32 @@ import (
 )
 
 // words name, in reasons and hypotheses, what a watch judged and what it
-// compared it with. A canary watch speaks of the canary and the baseline;
-// a watch without a split (no canary labels) judged the whole service after
-// the deploy, the release, against the same queries some time earlier, and
-// says so: "canary" there would send the reader looking for one.
+// compared it with. A canary watch speaks of the canary and the baseline.
+// A watch without a split compares the whole service after the deploy, the
+// release, with its own past (no canary labels, a baseline offset), and
+// says so: "canary" there would send the reader looking for one. Without a
+// past baseline the words stay the canary's: a scrape or static backend
+// selects its canary by its own config, with no labels, and this layer
+// cannot tell that from a whole service.
 type words struct {
 	noSplit bool
 	past    string // without a split, what the baseline is: "the same queries 30m earlier"
 }
 
 func wordsFor(pol slo.CanaryPolicy) words {
-	w := words{noSplit: len(pol.Canary.Labels) == 0}
-	switch b := pol.Baseline; {
-	case !w.noSplit || b == nil:
-	case b.Offset == 0: // a live baseline beside the whole service: validate rejects it
-		w.past = "the baseline"
-	case len(b.Labels) == 0:
-		w.past = fmt.Sprintf("the same queries %s earlier", slo.FormatDuration(b.Offset))
-	default:
+	b := pol.Baseline
+	if len(pol.Canary.Labels) > 0 || b == nil || b.Offset <= 0 {
+		return words{}
+	}
+	past := fmt.Sprintf("the same queries %s earlier", slo.FormatDuration(b.Offset))
+	if len(b.Labels) > 0 {
 		parts := make([]string, 0, len(b.Labels))
 		for _, k := range slices.Sorted(maps.Keys(b.Labels)) {
 			parts = append(parts, k+"="+b.Labels[k])
 		}
-		w.past = fmt.Sprintf("%s %s earlier", strings.Join(parts, ","), slo.FormatDuration(b.Offset))
+		past = fmt.Sprintf("%s %s earlier", strings.Join(parts, ","), slo.FormatDuration(b.Offset))
 	}
-	return w
+	return words{noSplit: true, past: past}
 }
 
 // judged is the subject of an error ratio: "canary error ratio", or "the
