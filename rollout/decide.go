@@ -10,6 +10,7 @@ import (
 
 // decide sets the watch's decision from its trackers.
 func decide(d *report.Decision, ts []*tracker, pol slo.CanaryPolicy) {
+	w := wordsFor(pol)
 	var failed, unsure, passed []string
 	for _, t := range ts {
 		s := t.summary()
@@ -36,7 +37,7 @@ func decide(d *report.Decision, ts []*tracker, pol slo.CanaryPolicy) {
 	}
 	switch {
 	case len(failed) > 0:
-		d.Decision, d.Reason = report.Fail, "canary breached: "+strings.Join(failed, " | ")
+		d.Decision, d.Reason = report.Fail, w.breached()+strings.Join(failed, " | ")
 		for _, t := range ts {
 			if t.decidedAt != nil && (d.Canary.DecidedAt == nil || t.decidedAt.Before(*d.Canary.DecidedAt)) {
 				d.Canary.DecidedAt = t.decidedAt
@@ -47,6 +48,6 @@ func decide(d *report.Decision, ts []*tracker, pol slo.CanaryPolicy) {
 	case len(unsure) > 0:
 		d.Decision, d.Reason = report.Inconclusive, "cannot tell yet: "+strings.Join(unsure, " | ")
 	default:
-		d.Decision, d.Reason = report.Pass, fmt.Sprintf("canary healthy after %s: %s", d.Canary.Elapsed, strings.Join(passed, " | "))
+		d.Decision, d.Reason = report.Pass, w.healthy(d.Canary.Elapsed)+strings.Join(passed, " | ")
 	}
 }

@@ -47,13 +47,17 @@ func (t *tracker) summary() report.CanarySLO {
 	s.Tests = []report.Test{{
 		Name: "absolute", Statistic: t.ev.AbsoluteLogE(), Reject: t.ev.AbsoluteBoundary(),
 		EffectStatistic: -t.ev.AbsoluteEffectLogE(), Accept: -t.ev.AcceptBoundary(), Alpha: t.ev.AbsoluteAlpha(),
-		Hypothesis: fmt.Sprintf("healthy: canary error ratio ≤ %.4g%% (burn rate %g); breach: burn rate %g", 100*t.ev.HealthyRatio(), t.pol.HealthyBurnRate, t.pol.BreachBurnRate),
+		Hypothesis: fmt.Sprintf("healthy: %s ≤ %.4g%% (burn rate %g); breach: burn rate %g", t.words.judged(), 100*t.ev.HealthyRatio(), t.pol.HealthyBurnRate, t.pol.BreachBurnRate),
 	}}
 	if t.ev.Baseline() {
+		than := "the baseline's"
+		if t.words.noSplit {
+			than = "that of " + t.words.past
+		}
 		s.Tests = append(s.Tests, report.Test{
 			Name: "relative", Statistic: t.ev.RelativeLogE(), Reject: t.ev.RelativeBoundary(),
 			EffectStatistic: -t.ev.RelativeEffectLogE(), Accept: -t.ev.AcceptBoundary(), Alpha: t.ev.RelativeAlpha(),
-			Hypothesis: fmt.Sprintf("healthy: canary error ratio ≤ %g × the baseline's; breach: %g ×", t.pol.RelativeTolerance, t.pol.BreachRelative),
+			Hypothesis: fmt.Sprintf("healthy: %s ≤ %g × %s; breach: %g ×", t.words.judged(), t.pol.RelativeTolerance, than, t.pol.BreachRelative),
 		})
 	}
 	return s

@@ -16,6 +16,7 @@ type tracker struct {
 	slo   slo.SLO
 	pol   slo.CanaryPolicy
 	alpha float64 // this SLO's share of max_false_rollback
+	words words   // how reasons name the judged side and the baseline
 
 	// events SLIs: the test starts at the first reading, once the
 	// history's dispersion is known
@@ -39,7 +40,7 @@ type tracker struct {
 }
 
 func newTracker(s slo.SLO, pol slo.CanaryPolicy, alpha float64) *tracker {
-	t := &tracker{slo: s, pol: pol, alpha: alpha}
+	t := &tracker{slo: s, pol: pol, alpha: alpha, words: wordsFor(pol)}
 	if s.SLI.Kind() == slo.KindThreshold {
 		minBad := pol.Consecutive
 		if s.SLI.Consecutive > 0 {
@@ -143,8 +144,12 @@ func (t *tracker) decide(at time.Time, reason string) {
 func (t *tracker) absoluteReason() string {
 	cb, ct, bb, bt := t.ev.Totals()
 	cr, p0 := cb/ct, t.ev.HealthyRatio()
-	s := fmt.Sprintf("canary error ratio %.3f%% (%g of %g requests) is %.1f× the %.3f%% the SLO allows", 100*cr, math.Round(cb), math.Round(ct), cr/p0, 100*p0)
-	if t.ev.Baseline() && bt > 0 {
+	s := fmt.Sprintf("%s %.3f%% (%g of %g requests) is %.1f× the %.3f%% the SLO allows", t.words.judged(), 100*cr, math.Round(cb), math.Round(ct), cr/p0, 100*p0)
+	switch {
+	case !t.ev.Baseline() || bt <= 0:
+	case t.words.noSplit:
+		s += fmt.Sprintf(" (%s: %.3f%%)", t.words.past, 100*bb/bt)
+	default:
 		s += fmt.Sprintf(", the baseline's is %.3f%%", 100*bb/bt)
 	}
 	return s + fmt.Sprintf(": evidence %.1f crossed the rollback boundary %.1f", t.ev.AbsoluteLogE(), t.ev.AbsoluteBoundary())
@@ -155,6 +160,10 @@ func (t *tracker) absoluteReason() string {
 func (t *tracker) relativeReason() string {
 	cb, ct, bb, bt := t.ev.Totals()
 	cr, br := cb/ct, bb/bt
+	if t.words.noSplit {
+		return fmt.Sprintf("%s %.3f%% (%g of %g requests) is %.1f× the %.3f%% of %s (tolerated: %g×): evidence %.1f crossed the rollback boundary %.1f",
+			t.words.judged(), 100*cr, math.Round(cb), math.Round(ct), cr/br, 100*br, t.words.past, t.pol.RelativeTolerance, t.ev.RelativeLogE(), t.ev.RelativeBoundary())
+	}
 	return fmt.Sprintf("canary error ratio %.3f%% (%g of %g requests) is %.1f× the baseline's %.3f%% (tolerated: %g×): evidence %.1f crossed the rollback boundary %.1f",
 		100*cr, math.Round(cb), math.Round(ct), cr/br, 100*br, t.pol.RelativeTolerance, t.ev.RelativeLogE(), t.ev.RelativeBoundary())
 }
@@ -173,24 +182,37 @@ func (t *tracker) final(interrupted bool) (decision, reason string) {
 		return report.Inconclusive, "interrupted before the evidence decided"
 	case t.th != nil:
 		if t.value == nil {
-			return noData, fmt.Sprintf("the canary reported no %s value during the watch", t.slo.Name)
+			return noData, t.words.absent(fmt.Sprintf("reported no %s value", t.slo.Name))
 		}
 		bad, n := t.th.Counts()
 		return report.Pass, fmt.Sprintf("%d of %d intervals missed %s %g, within what the SLO allows (last value %g)", bad, n, t.slo.SLI.Op, t.slo.SLI.Value, *t.value)
 	case t.ev == nil:
-		return noData, "the canary served no requests during the watch"
+		return noData, t.words.absent("served no requests")
 	}
 	cb, ct, bb, bt := t.ev.Totals()
 	switch {
 	case ct == 0:
-		return noData, "the canary served no requests during the watch"
+		return noData, t.words.absent("served no requests")
+	case t.ev.BaselineBreached() && t.words.noSplit:
+		return report.Inconclusive, fmt.Sprintf("%s %.3f%% and that of %s %.3f%% (the SLO allows %.3f%%): the service breached the SLO after the deploy, but %s burned too, so the trouble is not the release's alone (on_baseline_breach: inconclusive)",
+			t.words.judged(), 100*cb/ct, t.words.past, 100*ratio(bb, bt), 100*t.ev.HealthyRatio(), t.words.past)
 	case t.ev.BaselineBreached():
 		return report.Inconclusive, fmt.Sprintf("canary error ratio %.3f%% and baseline error ratio %.3f%% (the SLO allows %.3f%%): the canary breached the SLO, but the baseline is burning too, so the trouble is not the canary's alone (on_baseline_breach: inconclusive)",
 			100*cb/ct, 100*ratio(bb, bt), 100*t.ev.HealthyRatio())
 	case t.ev.Cleared():
-		return report.Pass, fmt.Sprintf("%g canary requests rule out a burn rate of %gx or worse", math.Round(ct), t.pol.BreachBurnRate)
+		return report.Pass, fmt.Sprintf("%s rule out a burn rate of %gx or worse", t.words.requests(math.Round(ct)), t.pol.BreachBurnRate)
 	}
-	return report.Inconclusive, fmt.Sprintf("%g canary requests are too few to rule out a burn rate of %gx (or %gx the baseline's errors): watch longer or send more traffic", math.Round(ct), t.pol.BreachBurnRate, t.pol.BreachRelative)
+	return report.Inconclusive, t.tooFew(ct)
+}
+
+// tooFew says that the requests so far cannot clear the release yet.
+func (t *tracker) tooFew(total float64) string {
+	than := "the baseline's errors"
+	if t.words.noSplit {
+		than = "the errors of " + t.words.past
+	}
+	return fmt.Sprintf("%s are too few to rule out a burn rate of %gx (or %gx %s): watch longer or send more traffic",
+		t.words.requests(math.Round(total)), t.pol.BreachBurnRate, t.pol.BreachRelative, than)
 }
 
 func ratio(bad, total float64) float64 {

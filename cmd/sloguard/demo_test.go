@@ -40,7 +40,7 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 		"without a split a threefold fault is caught against the minute before, and the limits are told": {fault: 3, noSplit: true, want: []string{
 			"sloguard check: PASS", "canary.canary left out, canary.baseline: {offset: 1m}", "sloguard watch: FAIL",
 			"judged: the whole service (no split: every query unscoped); baseline: the same queries 1m earlier (offset 1m)",
-			"checkout-latency: canary error ratio", "the baseline's 0.150%", "sloguard watch would exit 1",
+			"the release breached: checkout-latency: the service's error ratio after the deploy", "the 0.150% of the same queries 1m earlier", "sloguard watch would exit 1",
 			"An incident that starts at the deploy for another reason", "a live baseline would suffer it too and cancel it, a past one cannot",
 		}},
 		"without a split a clean release passes": {fault: 1, noSplit: true, want: []string{

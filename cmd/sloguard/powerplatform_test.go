@@ -103,8 +103,8 @@ func TestPowerPlatformRecipeThroughTheTask(t *testing.T) {
 			if failed := strings.Contains(out, "##vso[task.complete result=Failed;]"); failed != tc.rolled {
 				t.Errorf("task failed: %v, want %v", failed, tc.rolled)
 			}
-			if tc.rolled && !regexp.MustCompile(`(?m)^##vso\[task\.logissue type=error\]SLO portal-availability: .*baseline`).MatchString(out) {
-				t.Errorf("no error issue naming portal-availability and the baseline:\n%s", out)
+			if tc.rolled && !regexp.MustCompile(`(?m)^##vso\[task\.logissue type=error\]SLO portal-availability: the service's error ratio after the deploy .* of the same queries 30m earlier`).MatchString(out) {
+				t.Errorf("no error issue naming portal-availability, the service after the deploy and the same queries 30m earlier:\n%s", out)
 			}
 
 			// The rollback: pac, with the example's arguments, in the

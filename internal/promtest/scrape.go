@@ -11,9 +11,21 @@ import (
 	"time"
 )
 
+// scrapeJob is the job name RunScraping's Prometheus gives its targets.
+const scrapeJob = "svc"
+
 // RunScraping starts a Prometheus with an empty TSDB that scrapes targets
 // (host:port, path /metrics) every second, for live tests of `watch`.
 func RunScraping(ctx context.Context, dir string, targets []string) (*Server, error) {
+	return RunScrapingAfter(ctx, dir, targets, nil)
+}
+
+// RunScrapingAfter is RunScraping with history backfilled first (when
+// history is not nil), the way a Prometheus that has scraped the targets
+// for hours holds it: it returns once Prometheus serves every backfilled
+// sample. The history must end before the targets' first scrape (see
+// Prelude).
+func RunScrapingAfter(ctx context.Context, dir string, targets []string, history Backfill) (*Server, error) {
 	prom, err := exec.LookPath("prometheus")
 	if err != nil {
 		return nil, fmt.Errorf("prometheus is not on PATH: %w", ErrNotInstalled)
@@ -27,20 +39,35 @@ func RunScraping(ctx context.Context, dir string, targets []string) (*Server, er
   scrape_interval: 1s
   scrape_timeout: 1s
 scrape_configs:
-  - job_name: svc
+  - job_name: %s
     static_configs:
       - targets: [%s]
-`, strings.Join(quoted, ", "))
+`, scrapeJob, strings.Join(quoted, ", "))
 	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
 		return nil, err
 	}
 	data := filepath.Join(dir, "data")
+	if history != nil {
+		promtool, err := exec.LookPath("promtool")
+		if err != nil {
+			return nil, fmt.Errorf("promtool is not on PATH: %w", ErrNotInstalled)
+		}
+		if err := backfill(ctx, history, promtool, dir, data); err != nil {
+			return nil, err
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		s, err := start(ctx, prom, cfg, data, dir, "")
 		if errors.Is(err, errPortTaken) && attempt < 3 {
 			continue
 		}
-		return s, err
+		if err != nil || history == nil {
+			return s, err
+		}
+		if err := s.verify(ctx, history); err != nil {
+			return nil, errors.Join(err, s.Stop())
+		}
+		return s, nil
 	}
 }
 
