@@ -10,6 +10,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"syscall"
@@ -127,4 +129,19 @@ func Tail(b []byte) string {
 		b = append([]byte("…"), b[len(b)-2000:]...)
 	}
 	return string(b)
+}
+
+// Get fetches url and returns the body (at most 1 MiB) and the status.
+func Get(ctx context.Context, url string) (string, int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return string(b), resp.StatusCode, err
 }

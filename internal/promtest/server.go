@@ -184,16 +184,8 @@ func start(ctx context.Context, prom, cfg, data, dir, addr string) (*Server, err
 // waitReady polls /-/ready, which answers 200 once the TSDB is open.
 func (s *Server) waitReady(ctx context.Context) error {
 	err := s.proc.WaitFor(ctx, "ready", func(ctx context.Context) (bool, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/-/ready", nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return false, nil
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK, nil
+		_, code, err := proctest.Get(ctx, s.URL+"/-/ready")
+		return err == nil && code == http.StatusOK, nil
 	})
 	var exit *proctest.ExitError
 	if errors.As(err, &exit) && strings.Contains(exit.Log, "address already in use") {
@@ -220,15 +212,10 @@ func (s *Server) verify(ctx context.Context, b Backfill) error {
 // Query runs an instant query and returns its single value.
 func (s *Server) Query(ctx context.Context, expr string, at time.Time) (float64, error) {
 	v := url.Values{"query": {expr}, "time": {strconv.FormatInt(at.Unix(), 10)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/query?"+v.Encode(), nil)
+	data, _, err := proctest.Get(ctx, s.URL+"/api/v1/query?"+v.Encode())
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
 	var body struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
@@ -238,7 +225,7 @@ func (s *Server) Query(ctx context.Context, expr string, at time.Time) (float64,
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	if err := json.Unmarshal([]byte(data), &body); err != nil {
 		return 0, fmt.Errorf("query %s: %w", expr, err)
 	}
 	if body.Status != "success" || len(body.Data.Result) != 1 {

@@ -195,17 +195,7 @@ func toPrometheusText(w io.Writer, h *promtest.History) error {
 }
 
 func (s *Server) get(ctx context.Context, path string) (string, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+path, nil)
-	if err != nil {
-		return "", 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return string(b), resp.StatusCode, err
+	return proctest.Get(ctx, s.URL+path)
 }
 
 // Stop ends VictoriaMetrics: SIGTERM, then SIGKILL after 10 s.
