@@ -23,7 +23,9 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/rollout"
 	"github.com/sloguard/sloguard/serve/azdo"
 	"github.com/sloguard/sloguard/serve/ghapp"
@@ -143,7 +145,9 @@ func New(o Options) (*Server, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.redact = sec.replacer(o.Config.SecretEnvs(), o.Secrets)
+	rb := redact.New()
+	rollback.Redact(rb, o.Config.Rollback, o.Getenv)
+	s.redact = sec.replacer(nil, append(rb.Masks(), o.Secrets...))
 	return s, nil
 }
 

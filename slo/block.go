@@ -55,19 +55,23 @@ func (b *Block) Problem(key, format string, args ...any) {
 	b.ps.add(path, format, args...)
 }
 
-// Decode decodes the block into v, a pointer to a struct whose fields
-// carry yaml tags, strictly: a key v has no field for is a problem (with a
-// "did you mean"), as is a value of the wrong type. v keeps what could be
-// decoded, so that its owner can go on and report everything at once.
+// Decode decodes the block into v, a pointer (to a struct whose fields
+// carry yaml tags, or to a list), strictly: a key v has no field for is a
+// problem (with a "did you mean"), as is a value of the wrong type. v
+// keeps what could be decoded, so that its owner can go on and report
+// everything at once.
 func (b *Block) Decode(v any) {
 	rv := reflect.ValueOf(v)
-	if rv.Kind() != reflect.Pointer || rv.Elem().Kind() != reflect.Struct {
-		panic(fmt.Sprintf("slo: Block.Decode wants a pointer to a struct, got %T", v))
+	if rv.Kind() != reflect.Pointer {
+		panic(fmt.Sprintf("slo: Block.Decode wants a pointer, got %T", v))
 	}
 	if b.node == nil {
 		return
 	}
-	n := b.own()
+	n := b.node
+	if n.Kind == yaml.MappingNode {
+		n = b.own()
+	}
 	var list []Problem
 	if err := n.Decode(v); err != nil {
 		if te, ok := err.(*yaml.TypeError); ok {

@@ -204,51 +204,27 @@ type CanaryPolicy struct {
 	OnBaselineBreach string
 }
 
-// Rollback lists the actions run, in this order, when a canary breaches.
+// Rollback is what runs when a canary breaches: its actions, in the order
+// their kinds run, each attempt within Timeout.
 type Rollback struct {
 	Timeout time.Duration // per action attempt
 	Retries int
-	Command []string
-	Webhook *Webhook
-	GitHub  *GitHubAction
+	Actions []RollbackAction
 }
 
-// Webhook posts the decision record, signed with HMAC-SHA256.
-type Webhook struct {
-	URL       string
-	SecretEnv string
-	Headers   map[string]string
+// RollbackAction is one action under rollback:; its block belongs to its
+// kind, which decoded it into Settings (package rollback's own type).
+type RollbackAction struct {
+	Key      string // command, webhook, github
+	Settings any
 }
 
-// GitHubAction reports a rollback on GitHub.
-type GitHubAction struct {
-	DeploymentStatus bool
-	Environment      string
-	DeploymentID     int64
-	DispatchEvent    string
-	Workflow         *WorkflowDispatch
-	TokenEnv         string
-}
-
-// WorkflowDispatch starts a workflow_dispatch run.
-type WorkflowDispatch struct {
-	File   string
-	Ref    string
-	Inputs map[string]string
-}
-
-// SecretEnvs lists the environment variables the rollback actions read
-// a secret from; the providers' are their types' to tell (the redaction
-// layer asks them).
-func (c *Config) SecretEnvs() []string {
-	var names []string
-	if c.Rollback.Webhook != nil && c.Rollback.Webhook.SecretEnv != "" {
-		names = append(names, c.Rollback.Webhook.SecretEnv)
-	}
-	if c.Rollback.GitHub != nil && c.Rollback.GitHub.TokenEnv != "" {
-		names = append(names, c.Rollback.GitHub.TokenEnv)
-	}
-	return names
+// ActionType is what loading needs to know of one kind of rollback
+// action: its key under rollback: and how it reads its block. Package
+// rollback lists them; the app layer hands the list to Load.
+type ActionType struct {
+	Key    string
+	Decode func(b *Block) any
 }
 
 // ProviderByName returns the named provider.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/providers/prometheus"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -33,7 +34,7 @@ func FuzzParse(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		types := all.Backends().Types()
-		for _, opts := range []slo.Options{{Types: types}, {Types: types, Default: prometheus.Default("http://127.0.0.1:9090")}} {
+		for _, opts := range []slo.Options{{Types: types, Actions: rollback.Types()}, {Types: types, Actions: rollback.Types(), Default: prometheus.Default("http://127.0.0.1:9090")}} {
 			cfg, err := slo.Parse("fuzz.yaml", data, opts)
 			if err != nil {
 				ce, ok := err.(*slo.ConfigError)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/providers/prometheus"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -30,7 +31,7 @@ func TestErrorsGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// Sloth and OpenSLO files may name no backend: they get one
 			// unless the case is about that.
-			opts := slo.Options{Types: all.Backends().Types()}
+			opts := slo.Options{Types: all.Backends().Types(), Actions: rollback.Types()}
 			if strings.HasPrefix(name, "sloth_") || strings.HasPrefix(name, "openslo_") {
 				if !strings.Contains(name, "no_backend") {
 					opts.Default = prometheus.Default("http://127.0.0.1:9090")

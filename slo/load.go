@@ -18,6 +18,9 @@ type Options struct {
 	// Types are the backend types a provider may have, each decoding its
 	// own block (the app layer passes every registered backend's).
 	Types []ProviderType
+	// Actions are the kinds of rollback action, each decoding its own
+	// block under rollback:, in the order they run.
+	Actions []ActionType
 	// Default supplies the backend for files that name none (Sloth
 	// files, OpenSLO files without a DataSource url, native files without
 	// providers): the command line's --prometheus-url.

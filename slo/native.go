@@ -124,33 +124,24 @@ type rawCanary struct {
 	OnBaselineBreach      string    `yaml:"on_baseline_breach"`
 }
 
+// rawRollback is the rollback block: timeout and retries, and one key per
+// action, whose block belongs to its kind.
 type rawRollback struct {
-	Timeout string           `yaml:"timeout"`
-	Retries *int             `yaml:"retries"`
-	Command []string         `yaml:"command"`
-	Webhook *rawWebhook      `yaml:"webhook"`
-	GitHub  *rawGitHubAction `yaml:"github"`
+	Timeout string
+	Retries *int
+	node    *yaml.Node
 }
 
-type rawWebhook struct {
-	URL       string            `yaml:"url"`
-	SecretEnv string            `yaml:"secret_env"`
-	Headers   map[string]string `yaml:"headers"`
-}
-
-type rawGitHubAction struct {
-	DeploymentStatus bool                 `yaml:"deployment_status"`
-	Environment      string               `yaml:"environment"`
-	DeploymentID     int64                `yaml:"deployment_id"`
-	DispatchEvent    string               `yaml:"dispatch_event"`
-	Workflow         *rawWorkflowDispatch `yaml:"workflow"`
-	TokenEnv         string               `yaml:"token_env"`
-}
-
-type rawWorkflowDispatch struct {
-	File   string            `yaml:"file"`
-	Ref    string            `yaml:"ref"`
-	Inputs map[string]string `yaml:"inputs"`
+// UnmarshalYAML reads timeout and retries and keeps the node for the
+// actions' kinds.
+func (r *rawRollback) UnmarshalYAML(n *yaml.Node) error {
+	var head struct {
+		Timeout string `yaml:"timeout"`
+		Retries *int   `yaml:"retries"`
+	}
+	err := n.Decode(&head)
+	r.Timeout, r.Retries, r.node = head.Timeout, head.Retries, n
+	return err
 }
 
 func parseNative(name string, data []byte, opts Options) (*Config, error) {

@@ -53,7 +53,7 @@ func build(raw *rawConfig, ps *problems, opts Options) *Config {
 	cfg.Gate = buildGate(raw.Gate, ps)
 	cfg.Canary = buildCanary(raw.Canary, ps)
 	checkOffsetBackends(cfg, ts, ps)
-	cfg.Rollback = buildRollback(raw.Rollback, ps)
+	cfg.Rollback = buildRollback(raw.Rollback, ps, opts.Actions)
 	return cfg
 }
 

@@ -107,47 +107,10 @@ func TestBuildPolicyProblems(t *testing.T) {
 			func(c *rawConfig) { c.Canary = &rawCanary{OnBaselineBreach: "pass"} },
 			[]string{`canary.on_baseline_breach: "pass": use inconclusive (the canary is not rolled back while the baseline burns as fast) or fail (roll back anyway)`},
 		},
-		"an empty rollback command": {
-			func(c *rawConfig) { c.Rollback = &rawRollback{Command: []string{}} },
-			[]string{"rollback.command: needs a program: an argv list such as [kubectl, rollout, undo, deployment/checkout]"},
-		},
 		"rollback retries and timeout out of range": {
 			func(c *rawConfig) { c.Rollback = &rawRollback{Retries: ptr(-1), Timeout: "soon"} },
 			[]string{`rollback.timeout: "soon" is not a duration: use a number and a unit (ms, s, m, h, d, w, y), e.g. 30d or 5m`,
 				"rollback.retries: must be between 0 and 10, got -1"},
-		},
-		"a webhook without secret_env": {
-			func(c *rawConfig) {
-				c.Rollback = &rawRollback{Webhook: &rawWebhook{URL: "https://hooks.example/rollback"}}
-			},
-			[]string{"rollback.webhook.secret_env: required: the name of the environment variable holding the HMAC-SHA256 secret the webhook is signed with, e.g. HOOK_SECRET"},
-		},
-		"a webhook without url": {
-			func(c *rawConfig) { c.Rollback = &rawRollback{Webhook: &rawWebhook{SecretEnv: "HOOK_SECRET"}} },
-			[]string{"rollback.webhook.url: required: the http(s) URL the decision record is posted to"},
-		},
-		"a webhook secret in place of its variable": {
-			func(c *rawConfig) {
-				c.Rollback = &rawRollback{Webhook: &rawWebhook{URL: "hooks.example/x?sig=abc", SecretEnv: "sk-live.abc123"}}
-			},
-			[]string{`rollback.webhook.url: "hooks.example/x" is not an http(s) URL`,
-				"rollback.webhook.secret_env: must name an environment variable (letters, digits and _), not hold the secret itself"},
-		},
-		"a github rollback that does nothing": {
-			func(c *rawConfig) { c.Rollback = &rawRollback{GitHub: &rawGitHubAction{TokenEnv: "ghp_secret-token"}} },
-			[]string{"rollback.github.token_env: must name an environment variable (letters, digits and _), not hold the secret itself",
-				"rollback.github: does nothing: set deployment_status, dispatch_event or workflow"},
-		},
-		"a workflow without file and too many inputs": {
-			func(c *rawConfig) {
-				in := map[string]string{}
-				for i := range 11 {
-					in[string(rune('a'+i))] = "x"
-				}
-				c.Rollback = &rawRollback{GitHub: &rawGitHubAction{Workflow: &rawWorkflowDispatch{Inputs: in}}}
-			},
-			[]string{"rollback.github.workflow.file: required: the workflow file name, e.g. rollback.yml",
-				"rollback.github.workflow.inputs: GitHub accepts at most 10 inputs, got 11"},
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -173,9 +136,7 @@ func TestBuildPolicies(t *testing.T) {
 	raw.Gate = &rawGate{MinBudgetRemaining: ptr(10.0), BurnRateAlerts: []rawBurnAlert{{Long: "1d", Short: "2h", Factor: ptr(3.0)}}, OnNoData: "fail"}
 	raw.Canary = &rawCanary{Duration: "20m", Interval: "1m", Canary: &rawScope{Labels: map[string]string{"track": "canary"}},
 		Baseline: &rawScope{Labels: map[string]string{"track": "stable"}}, MaxFalseRollback: ptr(0.05), OnNoData: "pass", OnBaselineBreach: "fail"}
-	raw.Rollback = &rawRollback{Command: []string{"kubectl", "rollout", "undo", "deployment/checkout"},
-		Webhook: &rawWebhook{URL: "https://hooks.example/rollback", SecretEnv: "HOOK_SECRET"},
-		GitHub:  &rawGitHubAction{DeploymentStatus: true}}
+	raw.Rollback = &rawRollback{Timeout: "2m", Retries: ptr(1)}
 	cfg, got := buildProblems(t, raw, Options{})
 	if len(got) > 0 {
 		t.Fatalf("problems: %q", got)
@@ -192,13 +153,7 @@ func TestBuildPolicies(t *testing.T) {
 	if !reflect.DeepEqual(cfg.Canary, wantCanary) {
 		t.Errorf("canary\n%+v\nwant\n%+v", cfg.Canary, wantCanary)
 	}
-	wantRollback := Rollback{Timeout: time.Minute, Retries: 2, Command: []string{"kubectl", "rollout", "undo", "deployment/checkout"},
-		Webhook: &Webhook{URL: "https://hooks.example/rollback", SecretEnv: "HOOK_SECRET"},
-		GitHub:  &GitHubAction{DeploymentStatus: true, TokenEnv: "GITHUB_TOKEN"}}
-	if !reflect.DeepEqual(cfg.Rollback, wantRollback) {
-		t.Errorf("rollback\n%+v\nwant\n%+v", cfg.Rollback, wantRollback)
-	}
-	if got, want := cfg.SecretEnvs(), []string{"HOOK_SECRET", "GITHUB_TOKEN"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("SecretEnvs() = %q, want %q", got, want)
+	if want := (Rollback{Timeout: 2 * time.Minute, Retries: 1}); !reflect.DeepEqual(cfg.Rollback, want) {
+		t.Errorf("rollback\n%+v\nwant\n%+v", cfg.Rollback, want)
 	}
 }

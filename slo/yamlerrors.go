@@ -166,8 +166,7 @@ var knownKeys = func() map[string][]string {
 	m := map[string][]string{}
 	for _, v := range []any{
 		rawConfig{}, rawSLO{}, rawTimeslice{}, rawSLI{},
-		rawBurnAlert{}, rawGate{}, rawScope{}, rawCanary{}, rawRollback{}, rawWebhook{},
-		rawGitHubAction{}, rawWorkflowDispatch{},
+		rawBurnAlert{}, rawGate{}, rawScope{}, rawCanary{},
 		slothFile{}, slothSLO{}, slothSLI{}, slothEvents{}, slothRaw{},
 	} {
 		t := reflect.TypeOf(v)

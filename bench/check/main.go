@@ -30,11 +30,10 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
+	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/gate"
 	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/promtest"
-	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -120,7 +119,8 @@ func run(ctx context.Context, w io.Writer, n, reps int) error {
 	if err := os.WriteFile(cfgPath, []byte(config(srv.URL, h.Services)), 0o644); err != nil {
 		return err
 	}
-	cfg, err := slo.Load(cfgPath, slo.Options{Types: all.Backends().Types()})
+	sg := app.New(io.Discard, io.Discard, os.Getenv, time.Now) // the app layer the commands run on
+	cfg, err := sg.Load(cfgPath, "")
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,7 @@ func run(ctx context.Context, w io.Writer, n, reps int) error {
 		return err
 	}
 	sub := subprocess{bin: bin, args: []string{"check", "-c", cfgPath, "-o", "json", "--at", h.End.Format(time.RFC3339)}}
-	inproc := &inProcess{cfg: cfg, at: h.End}
+	inproc := &inProcess{app: sg, cfg: cfg, at: h.End}
 
 	// Warm up: the first 30-day queries load chunks from disk. Check on the
 	// way that sloguard sends exactly the queries the raw side sends.
@@ -294,19 +294,21 @@ func (r *rawClient) run(ctx context.Context, queries []string, at time.Time) err
 	return errors.Join(errs...)
 }
 
-// inProcess runs gate.Check without a process around it, which tells the
+// inProcess runs what `sloguard check` runs (the app layer: providers
+// built, gate.Check) without a process around it, which tells the
 // cost of starting the binary apart from the cost of the check itself.
 type inProcess struct {
+	app *app.App
 	cfg *slo.Config
 	at  time.Time
 }
 
 func (p *inProcess) run(ctx context.Context) (time.Duration, error) {
 	t0 := time.Now()
-	prov, err := all.Backends().New(ctx, p.cfg.Providers[0], providers.Env{Getenv: os.Getenv})
+	job, err := p.app.Select(ctx, p.cfg, nil, nil)
 	if err != nil {
 		return 0, err
 	}
-	_, err = gate.Check(ctx, p.cfg, map[string]providers.Provider{p.cfg.Providers[0].Name: prov}, gate.Options{At: p.at})
+	_, err = gate.Check(ctx, p.cfg, job.Providers, gate.Options{At: p.at})
 	return time.Since(t0), err
 }

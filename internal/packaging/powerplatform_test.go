@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sloguard/sloguard/providers/all"
+	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/providers/appinsights"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -133,7 +134,7 @@ func TestPowerPlatformRecipe(t *testing.T) {
 	}
 
 	// The config the steps name is the example's.
-	cfg, err := slo.Load(filepath.Join(root, "examples/azure-devops/sloguard.yaml"), slo.Options{Types: all.Backends().Types()})
+	cfg, err := slo.Load(filepath.Join(root, "examples/azure-devops/sloguard.yaml"), app.LoadOptions(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func TestPowerPlatformRecipe(t *testing.T) {
 	if pol.Baseline != nil && pol.Baseline.Offset != 30*time.Minute {
 		t.Errorf("offset %s, want 30m as the README says", pol.Baseline.Offset)
 	}
-	cmd := cfg.Rollback.Command
+	cmd, _ := rollback.Find[rollback.Command](cfg.Rollback)
 	at := slices.Index(cmd, "--path")
 	if len(cmd) < 3 || !slices.Equal(cmd[:3], []string{"pac", "solution", "import"}) || at < 0 || at+1 >= len(cmd) || cmd[at+1] != "previous/"+zip {
 		t.Errorf("rollback.command %q, want pac solution import --path previous/%s (the download's path, relative to the working directory)", cmd, zip)

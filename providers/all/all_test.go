@@ -13,6 +13,7 @@ import (
 	"github.com/sloguard/sloguard/providers/prometheus"
 	"github.com/sloguard/sloguard/providers/scrape"
 	"github.com/sloguard/sloguard/providers/static"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -201,7 +202,7 @@ func TestDocumentedExamples(t *testing.T) {
 		if !strings.HasPrefix(yaml, "version: 1\n") && !strings.HasPrefix(yaml, "# sloguard.yaml\nversion: 1\n") {
 			continue
 		}
-		if _, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{Types: Backends().Types()}); err != nil {
+		if _, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{Types: Backends().Types(), Actions: rollback.Types()}); err != nil {
 			t.Errorf("README yaml block %d does not load: %v\n%s", i+1, err, yaml)
 		}
 	}
@@ -217,7 +218,7 @@ func TestDocumentedExamples(t *testing.T) {
 	env := providers.Env{Getenv: func(string) string { return "set" }, ConfigDir: dir}
 	for i, b := range blocks {
 		yaml := "version: 1\n" + strings.SplitN(b, "```", 2)[0]
-		cfg, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{Types: Backends().Types()})
+		cfg, err := slo.Parse(filepath.Join(dir, "sloguard.yaml"), []byte(yaml), slo.Options{Types: Backends().Types(), Actions: rollback.Types()})
 		if err != nil {
 			t.Errorf("example %d does not load: %v\n%s", i+1, err, yaml)
 			continue

@@ -1,29 +1,14 @@
-package main
+package app
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/sloguard/sloguard/rollout"
 )
-
-// jumpClock runs a watch without waiting: every Sleep jumps to its end.
-type jumpClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *jumpClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *jumpClock) Sleep(ctx context.Context, t time.Time) error {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-	return ctx.Err()
-}
 
 func TestDemoTellsTheWholeStory(t *testing.T) {
 	tests := map[string]struct {
@@ -50,9 +35,9 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			var out bytes.Buffer
-			d := newDeps(&out, io.Discard, func(string) string { return "" }, time.Now)
-			err := runDemo(t.Context(), d, DemoOptions{Fault: tc.fault, Seed: 1, NoSplit: tc.noSplit}, &jumpClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)})
-			d.close()
+			d := New(&out, io.Discard, func(string) string { return "" }, time.Now)
+			err := Demo(t.Context(), d, DemoOptions{Fault: tc.fault, Seed: 1, NoSplit: tc.noSplit}, rollout.NewJumpClock(time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)))
+			d.Close()
 			if err != nil {
 				t.Fatal(err)
 			}

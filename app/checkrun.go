@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -7,7 +7,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/urfave/cli/v2"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/sloguard/sloguard/ci"
@@ -15,9 +14,9 @@ import (
 	"github.com/sloguard/sloguard/slo"
 )
 
-// verdictOptions are the flags of the GitHub check run and pull request
+// VerdictOptions are the flags of the GitHub check run and pull request
 // comment that carry a check's or a watch's verdict.
-type verdictOptions struct {
+type VerdictOptions struct {
 	CheckRun    bool
 	CheckName   string
 	Comment     bool
@@ -27,24 +26,9 @@ type verdictOptions struct {
 	CommandName string
 }
 
-func verdictFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.BoolFlag{Name: "check-run", Usage: "in GitHub Actions, create a check run with the verdict, which a ruleset can require (needs checks: write)", EnvVars: env("check-run")},
-		&cli.StringFlag{Name: "check-name", Usage: "`NAME` of the check run", DefaultText: "sloguard COMMAND, and the --slo names", EnvVars: env("check-name")},
-		&cli.BoolFlag{Name: "comment", Usage: "on a pull_request event, keep one comment with the verdict on the pull request, updated in place (needs pull-requests: write)", EnvVars: env("comment")},
-	}
-}
-
-func verdictOptionsFrom(c *cli.Context) verdictOptions {
-	return verdictOptions{
-		CheckRun: c.Bool("check-run"), CheckName: c.String("check-name"), Comment: c.Bool("comment"), SLOs: c.StringSlice("slo"),
-		RunAsked: c.IsSet("check-run"), CommentSet: c.IsSet("comment"), CommandName: c.Command.Name,
-	}
-}
-
 // checkName is the check run's name: the command, and the SLO set when
 // --slo narrows it, so that each gate of a workflow is its own check.
-func (o verdictOptions) checkName() string {
+func (o VerdictOptions) checkName() string {
 	if o.CheckName != "" {
 		return o.CheckName
 	}
@@ -60,8 +44,8 @@ func (o verdictOptions) checkName() string {
 // nothing; an integration that cannot act (no token, a missing
 // permission) warns once and never changes the exit code.
 type verdict struct {
-	d      *deps
-	opts   verdictOptions
+	d      *App
+	opts   VerdictOptions
 	api    *ci.GitHubAPI
 	event  ci.Event
 	locate ci.Locate
@@ -69,7 +53,7 @@ type verdict struct {
 	off    bool  // the check run cannot be created: do not try again
 }
 
-func newVerdict(d *deps, p ci.Platform, opts verdictOptions, cfg *slo.Config) *verdict {
+func newVerdict(d *App, p ci.Platform, opts VerdictOptions, cfg *slo.Config) *verdict {
 	v := &verdict{d: d, opts: opts}
 	if p.Name() != "github" || (!opts.CheckRun && !opts.Comment) {
 		return v

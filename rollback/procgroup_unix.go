@@ -1,6 +1,6 @@
 //go:build unix
 
-package rollout
+package rollback
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package rollout
+package rollback
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/redact"
+	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/slo"
 )
 
 // Webhook headers. The Standard Webhooks trio (webhook-id, constant across
@@ -63,13 +66,63 @@ func SignStandard(key []byte, id, timestamp string, body []byte) string {
 	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
-// webhook posts the record, signed; 2xx is success. Retried through the
+// webhookKind registers the webhook action: the record posted, signed.
+func webhookKind() Kind {
+	return Kind{Key: "webhook", Decode: func(b *slo.Block) Action {
+		var w Webhook
+		b.Decode(&w)
+		if w.URL == "" {
+			b.Problem("url", "required: the http(s) URL the decision record is posted to")
+		} else if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			b.Problem("url", "%q is not an http(s) URL", slo.RedactURL(w.URL))
+		}
+		if w.SecretEnv == "" {
+			b.Problem("secret_env", "required: the name of the environment variable holding the HMAC-SHA256 secret the webhook is signed with, e.g. HOOK_SECRET")
+		} else {
+			slo.CheckEnvName(b, "secret_env", w.SecretEnv)
+		}
+		return &w
+	}}
+}
+
+// Webhook is the webhook action: the decision record posted to URL,
+// signed with HMAC-SHA256 keyed by the secret in SecretEnv.
+type Webhook struct {
+	URL       string            `yaml:"url"`
+	SecretEnv string            `yaml:"secret_env"`
+	Headers   map[string]string `yaml:"headers"`
+}
+
+// Run implements Action. go-retryablehttp retries the POST itself, within
+// one deadline.
+func (w *Webhook) Run(ctx context.Context, r *Run) []report.Action {
+	var tries int
+	act := r.once(ctx, "webhook", redact.URL(w.URL), func(ctx context.Context) error {
+		return w.post(ctx, r, &tries)
+	})
+	act.Attempts = tries
+	return []report.Action{act}
+}
+
+// Redact implements Action: the secret, the URL's credentials, and
+// credential headers.
+func (w *Webhook) Redact(rd *redact.Redactor, getenv func(string) string) {
+	rd.Add(getenv(w.SecretEnv))
+	rd.AddURL(w.URL)
+	for k, v := range w.Headers {
+		if redact.SensitiveHeader(k) {
+			rd.Add(v)
+		}
+	}
+}
+
+// post posts the record, signed; 2xx is success. Retried through the
 // shared client on connection errors, 429 and 5xx: a receiver that acted on
 // a delivery whose answer was lost sees the same webhook-id again and drops
 // it. Each attempt carries its own timestamp and signature.
-func (a *Actions) webhook(ctx context.Context, id string, record []byte, tries *int) error {
-	w := a.Config.Webhook
-	secret := a.Getenv(w.SecretEnv)
+func (w *Webhook) post(ctx context.Context, r *Run, tries *int) error {
+	id, record := r.Decision.RollbackID, r.Record
+	secret := r.Getenv(w.SecretEnv)
 	if secret == "" {
 		return fmt.Errorf("environment variable %s (secret_env) is empty: cannot sign the webhook", w.SecretEnv)
 	}
@@ -77,7 +130,7 @@ func (a *Actions) webhook(ctx context.Context, id string, record []byte, tries *
 	if err != nil {
 		return fmt.Errorf("environment variable %s (secret_env): %w", w.SecretEnv, err)
 	}
-	c, err := httpclient.New(httpclient.Options{Name: "rollback.webhook", Retries: a.Config.Retries, Headers: w.Headers, Logger: a.Log})
+	c, err := httpclient.New(httpclient.Options{Name: "rollback.webhook", Retries: r.Retries, Headers: w.Headers, Logger: r.Log})
 	if err != nil {
 		return err
 	}

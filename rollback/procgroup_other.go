@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package rollout
+package rollback
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package rollout
+package rollback
 
 import (
 	"bytes"
@@ -31,8 +31,8 @@ const stopGrace = 2 * time.Second
 // a prefix. Success is its exit status: 0 is success even when a process it
 // left in the background still holds its output open. At the timeout the
 // whole group is stopped (SIGTERM, then SIGKILL), children included.
-func (a *Actions) command(ctx context.Context, d *report.Decision, reportPath string) error {
-	argv := a.Config.Command
+func (c Command) run(ctx context.Context, r *Run) error {
+	argv, d, reportPath := []string(c), r.Decision, r.ReportPath
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	ownGroup(cmd)
 	cmd.Cancel = func() error { return signalGroup(cmd.Process, false) }
@@ -50,13 +50,13 @@ func (a *Actions) command(ctx context.Context, d *report.Decision, reportPath st
 		"SLOGUARD_REPORT="+reportPath,
 		"SLOGUARD_ROLLBACK_ID="+d.RollbackID,
 	)
-	pw := &prefixWriter{w: a.Out, prefix: "rollback: ", limit: MaxCommandOutput}
+	pw := &prefixWriter{w: r.Out, prefix: "rollback: ", limit: MaxCommandOutput}
 	cmd.Stdout, cmd.Stderr = pw, pw
 	err := cmd.Run()
 	pw.Flush()
 	if st := cmd.ProcessState; st != nil && st.Success() {
 		if errors.Is(err, exec.ErrWaitDelay) {
-			a.log().Warn("the rollback command exited 0, but a process it left running still holds its output: later output is not shown", "command", argv[0])
+			r.Log.Warn("the rollback command exited 0, but a process it left running still holds its output: later output is not shown", "command", argv[0])
 		}
 		return nil
 	}
@@ -64,7 +64,7 @@ func (a *Actions) command(ctx context.Context, d *report.Decision, reportPath st
 		// SIGTERM went to the group at the deadline; whatever ignored it
 		// goes now.
 		_ = signalGroup(cmd.Process, true)
-		return fmt.Errorf("%s: no exit within %s: stopped it and every process it started", argv[0], a.Config.Timeout)
+		return fmt.Errorf("%s: no exit within %s: stopped it and every process it started", argv[0], r.Timeout)
 	}
 	if last := pw.LastLine(); last != "" {
 		return fmt.Errorf("%s: %w (last output: %s)", argv[0], err, last)

@@ -1,6 +1,6 @@
 //go:build unix
 
-package rollout
+package rollback
 
 import (
 	"bytes"
@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/sloguard/sloguard/slo"
 )
 
 // gone says whether pid has exited: no such process, or a zombie waiting
@@ -66,7 +64,7 @@ func TestAHungCommandIsStoppedWithItsChildren(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "child")
 	// The shell starts a child that would outlive it, then hangs.
 	argv := []string{"sh", "-c", `sleep 300 & echo $! > "$0"; sleep 300`, pidFile}
-	a := &Actions{Config: slo.Rollback{Timeout: 500 * time.Millisecond, Command: argv}, Out: io.Discard, Getenv: getenv(nil)}
+	a := &Actions{Config: rollbackConfig(500*time.Millisecond, 0, Command(argv)), Out: io.Discard, Getenv: getenv(nil)}
 	acts := a.Run(t.Context(), failing(), "", nil)
 	if acts[0].Status != Failed || acts[0].Attempts != 1 || !strings.Contains(acts[0].Error, "no exit within 500ms: stopped it and every process it started") {
 		t.Fatalf("got %+v, want one failed attempt that timed out", acts[0])
@@ -79,7 +77,7 @@ func TestAHungCommandIsStoppedWithItsChildren(t *testing.T) {
 func TestAChildIgnoringSIGTERMIsKilled(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "child")
 	argv := []string{"sh", "-c", `sh -c 'trap "" TERM; echo $$ > "$0"; while :; do sleep 1; done' "$0" & sleep 300`, pidFile}
-	a := &Actions{Config: slo.Rollback{Timeout: 500 * time.Millisecond, Command: argv}, Out: io.Discard, Getenv: getenv(nil)}
+	a := &Actions{Config: rollbackConfig(500*time.Millisecond, 0, Command(argv)), Out: io.Discard, Getenv: getenv(nil)}
 	if acts := a.Run(t.Context(), failing(), "", nil); acts[0].Status != Failed {
 		t.Fatalf("got %+v, want a failed attempt", acts[0])
 	}
@@ -95,7 +93,7 @@ func TestExitZeroWithABackgroundChildHoldingOutputSucceedsOnce(t *testing.T) {
 	runs, pidFile := filepath.Join(dir, "runs"), filepath.Join(dir, "child")
 	argv := []string{"sh", "-c", `echo run >> "$0"; sleep 30 & echo $! > "$1"; echo rolled back; exit 0`, runs, pidFile}
 	var out bytes.Buffer
-	a := &Actions{Config: slo.Rollback{Timeout: 20 * time.Second, Retries: 2, Command: argv}, Out: &out, Getenv: getenv(nil)}
+	a := &Actions{Config: rollbackConfig(20*time.Second, 2, Command(argv)), Out: &out, Getenv: getenv(nil)}
 	acts := a.Run(t.Context(), failing(), "", nil)
 	readPID(t, pidFile)
 	if acts[0].Status != Succeeded || acts[0].Attempts != 1 || acts[0].Error != "" {
@@ -112,7 +110,7 @@ func TestExitZeroWithABackgroundChildHoldingOutputSucceedsOnce(t *testing.T) {
 func TestAFinalLineOver64KiBWithoutNewlineIsKept(t *testing.T) {
 	var out bytes.Buffer
 	argv := []string{"sh", "-c", `echo first; head -c 100000 /dev/zero | tr '\0' x`}
-	a := &Actions{Config: slo.Rollback{Timeout: 10 * time.Second, Command: argv}, Out: &out, Getenv: getenv(nil)}
+	a := &Actions{Config: rollbackConfig(10*time.Second, 0, Command(argv)), Out: &out, Getenv: getenv(nil)}
 	if acts := a.Run(t.Context(), failing(), "", nil); acts[0].Status != Succeeded {
 		t.Fatalf("got %+v", acts[0])
 	}
@@ -124,7 +122,7 @@ func TestAFinalLineOver64KiBWithoutNewlineIsKept(t *testing.T) {
 
 func TestAFailedCommandSaysItsLastOutputLine(t *testing.T) {
 	argv := []string{"sh", "-c", `echo working; echo 'error: deployment "checkout" not found' >&2; exit 3`}
-	a := &Actions{Config: slo.Rollback{Timeout: 10 * time.Second, Command: argv}, Out: io.Discard, Getenv: getenv(nil)}
+	a := &Actions{Config: rollbackConfig(10*time.Second, 0, Command(argv)), Out: io.Discard, Getenv: getenv(nil)}
 	acts := a.Run(t.Context(), failing(), "", nil)
 	if want := `sh: exit status 3 (last output: error: deployment "checkout" not found)`; acts[0].Error != want {
 		t.Errorf("error %q, want %q", acts[0].Error, want)

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -11,19 +11,19 @@ import (
 
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/report"
-	"github.com/sloguard/sloguard/rollout"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
 
 var outputFormats = []string{"text", "json", "markdown"}
 
-func checkOutput(format string) error {
+func CheckOutput(format string) error {
 	for _, f := range outputFormats {
 		if f == format {
 			return nil
 		}
 	}
-	return &exitError{Code: exitUsage, Err: fmt.Errorf("--output %q: use text, json or markdown", format)}
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--output %q: use text, json or markdown", format)}
 }
 
 // output sends a decision everywhere it must go: stdout in the chosen
@@ -31,7 +31,7 @@ func checkOutput(format string) error {
 // decision exists nothing here can fail the run: an I/O error is a
 // warning, and the exit code stays the decision's.
 type output struct {
-	d          *deps
+	d          *App
 	command    string
 	format     string
 	reportFlag string
@@ -48,7 +48,7 @@ type output struct {
 // newOutput picks the CI platform. Its commands go to stdout, except with
 // --output json, where stdout carries the record alone; both runners read
 // commands from stderr too.
-func newOutput(d *deps, command, format, reportFlag string) *output {
+func newOutput(d *App, command, format, reportFlag string) *output {
 	cmdOut, masks := d.cmdOut, d.rawOut
 	if format == "json" {
 		cmdOut, masks = d.cmdErr, d.rawErr
@@ -56,8 +56,9 @@ func newOutput(d *deps, command, format, reportFlag string) *output {
 	return &output{d: d, command: command, format: format, reportFlag: reportFlag, platform: ci.New(d.getenv, cmdOut, masks)}
 }
 
-// secure registers the config's secrets with the redaction layer and has
-// the runner mask them, with their derived forms, before anything else is
+// secure registers the config's secrets with the redaction layer (Load
+// did already; a config built otherwise gets them here) and has the
+// runner mask them, with their derived forms, before anything else is
 // printed.
 func (o *output) secure(cfg *slo.Config) {
 	o.config = cfg.Source
@@ -180,7 +181,7 @@ func (o *output) fallbacks(failed string) []string {
 // outputs and the summary, so that the pipeline learns why and a stale
 // record is replaced. stdout stays empty.
 func (o *output) abort(err error, started time.Time) {
-	var ee *exitError
+	var ee *ExitError
 	if o == nil || o.emitted || err == nil || (errors.As(err, &ee) && ee.Err == nil) || !o.wantsRecord() {
 		return
 	}
@@ -203,8 +204,8 @@ func (o *output) abort(err error, started time.Time) {
 
 // flagError records a flag value a command rejects before it starts, as
 // abort does for errors that come later, and returns err.
-func flagError(d *deps, command, format, reportFlag, config string, err error) error {
-	if checkOutput(format) != nil {
+func FlagError(d *App, command, format, reportFlag, config string, err error) error {
+	if CheckOutput(format) != nil {
 		return err
 	}
 	out := newOutput(d, command, format, reportFlag)
@@ -217,9 +218,9 @@ func flagError(d *deps, command, format, reportFlag, config string, err error) e
 // record: it is written first, so that a command can read it through
 // SLOGUARD_REPORT (or to a fallback path, or not at all, with a warning),
 // and again by emit with the actions' outcomes.
-func (o *output) rollback(ctx context.Context, dec *report.Decision, rb slo.Rollback, dryRun bool, gh rollout.GitHubReporter) {
+func (o *output) rollback(ctx context.Context, dec *report.Decision, rb slo.Rollback, dryRun bool, gh rollback.GitHubReporter) {
 	if dec.RollbackID == "" {
-		dec.RollbackID = rollout.NewDeliveryID()
+		dec.RollbackID = rollback.NewDeliveryID()
 	}
 	o.d.redact.Scrub(dec)
 	record := o.render(report.JSON{}, dec)
@@ -227,10 +228,7 @@ func (o *output) rollback(ctx context.Context, dec *report.Decision, rb slo.Roll
 		o.path = ci.ReportPath("", o.d.getenv) // the actions read it: write one even by hand
 	}
 	path := o.writeRecord(record)
-	a := &rollout.Actions{Config: rb, DryRun: dryRun, Getenv: o.d.getenv, Out: o.d.stderr, Log: o.d.log, GitHub: gh}
-	if rb.GitHub != nil && gh == nil && !dryRun {
-		dec.Actions = append(dec.Actions, report.Action{Type: "github", Target: "rollback.github", Status: rollout.Failed, Error: "no GitHub token or repository in the environment"})
-	}
+	a := &rollback.Actions{Config: rb, DryRun: dryRun, Getenv: o.d.getenv, Out: o.d.stderr, Log: o.d.log, GitHub: gh}
 	dec.Actions = append(a.Run(ctx, dec, path, record), dec.Actions...)
 	if len(dec.Actions) == 0 {
 		o.d.log.Warn("the canary breached but no rollback action is configured (rollback: command, webhook, github)")

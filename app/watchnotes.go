@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"github.com/sloguard/sloguard/rollout"
@@ -10,7 +10,7 @@ import (
 // that select the canary by target list or recorded scope (scrape, static)
 // never judge "the whole service" by leaving labels out, so a config that
 // uses only those gets no notes.
-func watchNotes(d *deps, cfg *slo.Config) []string {
+func watchNotes(d *App, cfg *slo.Config) []string {
 	for _, s := range cfg.SLOs {
 		p, _ := cfg.ProviderByName(s.Provider)
 		if d.backends.Caps(p).ScopesByLabels {

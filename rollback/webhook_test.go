@@ -1,4 +1,4 @@
-package rollout
+package rollback
 
 import (
 	"crypto/hmac"
@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/report"
-	"github.com/sloguard/sloguard/slo"
 )
 
 // receiver verifies deliveries as the Standard Webhooks specification
@@ -102,7 +101,7 @@ func TestWebhookFollowsStandardWebhooks(t *testing.T) {
 			srv, deliveries := hookServer(t, 2)
 			record := []byte(`{"decision":"fail","rollback_id":"msg_x"}`)
 			d := failing()
-			a := &Actions{Config: slo.Rollback{Timeout: 10 * time.Second, Retries: 3, Webhook: &slo.Webhook{URL: srv.URL, SecretEnv: "HOOK"}},
+			a := &Actions{Config: rollbackConfig(10*time.Second, 3, &Webhook{URL: srv.URL, SecretEnv: "HOOK"}),
 				Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": tc.secret})}
 			acts := a.Run(t.Context(), d, "", record)
 			got := deliveries()
@@ -131,7 +130,7 @@ func TestWebhookFollowsStandardWebhooks(t *testing.T) {
 func TestWebhookDeliveriesCannotBeReplayedAndDuplicatesShareTheirID(t *testing.T) {
 	srv, deliveries := hookServer(t, 1)
 	secret := "whsec_" + base64.StdEncoding.EncodeToString([]byte("replay-key-0123456789"))
-	a := &Actions{Config: slo.Rollback{Timeout: 10 * time.Second, Retries: 2, Webhook: &slo.Webhook{URL: srv.URL, SecretEnv: "HOOK"}},
+	a := &Actions{Config: rollbackConfig(10*time.Second, 2, &Webhook{URL: srv.URL, SecretEnv: "HOOK"}),
 		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": secret})}
 	first, second := failing(), failing()
 	a.Run(t.Context(), first, "", []byte(`{"n":1}`))
@@ -162,7 +161,7 @@ func TestWebhookDeliveriesCannotBeReplayedAndDuplicatesShareTheirID(t *testing.T
 
 func TestWebhookKeyRejectsABadWhsecSecret(t *testing.T) {
 	srv, deliveries := hookServer(t, 0)
-	a := &Actions{Config: slo.Rollback{Timeout: time.Second, Webhook: &slo.Webhook{URL: srv.URL, SecretEnv: "HOOK"}},
+	a := &Actions{Config: rollbackConfig(time.Second, 0, &Webhook{URL: srv.URL, SecretEnv: "HOOK"}),
 		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": "whsec_not base64!"})}
 	acts := a.Run(t.Context(), &report.Decision{}, "", []byte("{}"))
 	if acts[0].Status != Failed || !strings.Contains(acts[0].Error, "HOOK (secret_env): the secret starts with whsec_ but the rest is not base64") {
@@ -182,7 +181,7 @@ func TestWebhookErrorsQuoteOneLineAndNoCredentials(t *testing.T) {
 	}))
 	defer srv.Close()
 	url := strings.Replace(srv.URL, "http://", "http://alice:pa55w0rd@", 1) + "/hook?token=t0k3n"
-	a := &Actions{Config: slo.Rollback{Timeout: time.Second, Webhook: &slo.Webhook{URL: url, SecretEnv: "HOOK"}},
+	a := &Actions{Config: rollbackConfig(time.Second, 0, &Webhook{URL: url, SecretEnv: "HOOK"}),
 		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": "s"})}
 	acts := a.Run(t.Context(), failing(), "", []byte("{}"))
 	e := acts[0].Error

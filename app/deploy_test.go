@@ -1,37 +1,21 @@
-package main
+package app
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/sloguard/sloguard/internal/ghtest"
 	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/providers/prometheus"
+	"github.com/sloguard/sloguard/rollout"
 	"github.com/sloguard/sloguard/slo"
 )
-
-// stepClock runs a watch without waiting: every Sleep jumps to its end.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-
-func (c *stepClock) Sleep(ctx context.Context, t time.Time) error {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-	return ctx.Err()
-}
 
 const (
 	deployments = "/api/v3/repos/acme/shop/deployments"
@@ -86,12 +70,12 @@ func githubWatch(t *testing.T, srv *ghtest.Server, config string, opts WatchOpti
 		env[extraEnv[i]] = extraEnv[i+1]
 	}
 	var stdout, stderr bytes.Buffer
-	d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
+	d := New(&stdout, &stderr, envFunc(env), time.Now)
 	if opts.Output == "" {
 		opts.Output = "text"
 	}
-	err := runWatch(t.Context(), d, opts, &stepClock{now: time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)})
-	d.close()
+	err := Watch(t.Context(), d, opts, rollout.NewJumpClock(time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)))
+	d.Close()
 	if token != "" && strings.Contains(stderr.String(), "GitHub") {
 		t.Errorf("GitHub warnings: %s", stderr.String())
 	}
@@ -120,7 +104,7 @@ func requests(t *testing.T, srv *ghtest.Server) ([]string, []map[string]any) {
 }
 
 func exitOf(err error) int {
-	var ee *exitError
+	var ee *ExitError
 	if errors.As(err, &ee) {
 		return ee.Code
 	}
@@ -140,35 +124,35 @@ func TestWatchKeepsTheDeploymentStatus(t *testing.T) {
 		wantBodies    []map[string]any
 	}{
 		"a healthy canary: in_progress, then success": {
-			bad: "0", opts: WatchOptions{Deploy: deployOptions{Environment: "production"}}, code: exitPass,
+			bad: "0", opts: WatchOptions{Deploy: DeployOptions{Environment: "production"}}, code: ExitPass,
 			routes:     map[string][]ghtest.Reply{"GET " + deployments: {found}, "POST " + statuses: {created}},
 			wantRoutes: []string{list, "POST " + statuses, "POST " + statuses},
 			wantBodies: []map[string]any{nil, status("in_progress", "sloguard is watching the canary"), status("success", "canary healthy after 1m: api: 6000 canary requests rule out a burn rate of 3x or worse")},
 		},
 		"a breach: in_progress, then failure linking the run": {
-			bad: "600", opts: WatchOptions{Deploy: deployOptions{Environment: "production"}, NoRollback: true}, code: exitFail,
+			bad: "600", opts: WatchOptions{Deploy: DeployOptions{Environment: "production"}, NoRollback: true}, code: ExitFail,
 			routes:     map[string][]ghtest.Reply{"GET " + deployments: {found}, "POST " + statuses: {created}},
 			wantRoutes: []string{list, "POST " + statuses, "POST " + statuses},
 		},
 		"a given deployment id needs no lookup": {
-			bad: "0", opts: WatchOptions{Deploy: deployOptions{Environment: "production", DeploymentID: 42}}, code: exitPass,
+			bad: "0", opts: WatchOptions{Deploy: DeployOptions{Environment: "production", DeploymentID: 42}}, code: ExitPass,
 			routes:     map[string][]ghtest.Reply{"POST " + statuses: {created}},
 			wantRoutes: []string{"POST " + statuses, "POST " + statuses},
 		},
 		"the rollback action reports the failure once, on the same deployment, then dispatches": {
 			bad: "600", rollback: "rollback:\n  github: {deployment_status: true, dispatch_event: sloguard-rollback}\n",
-			opts: WatchOptions{Deploy: deployOptions{Environment: "production"}}, code: exitFail,
+			opts: WatchOptions{Deploy: DeployOptions{Environment: "production"}}, code: ExitFail,
 			routes: map[string][]ghtest.Reply{"GET " + deployments: {found}, "POST " + statuses: {created},
 				"POST /api/v3/repos/acme/shop/dispatches": {{Status: 204}}},
 			wantRoutes: []string{list, "POST " + statuses, "POST " + statuses, "POST /api/v3/repos/acme/shop/dispatches"},
 		},
 		"a dry run still marks the deployment failed": {
 			bad: "600", rollback: "rollback:\n  github: {deployment_status: true}\n",
-			opts: WatchOptions{Deploy: deployOptions{Environment: "production"}, NoRollback: true}, code: exitFail,
+			opts: WatchOptions{Deploy: DeployOptions{Environment: "production"}, NoRollback: true}, code: ExitFail,
 			routes:     map[string][]ghtest.Reply{"GET " + deployments: {found}, "POST " + statuses: {created}},
 			wantRoutes: []string{list, "POST " + statuses, "POST " + statuses},
 		},
-		"without an environment nothing is called": {bad: "0", code: exitPass},
+		"without an environment nothing is called": {bad: "0", code: ExitPass},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -187,7 +171,7 @@ func TestWatchKeepsTheDeploymentStatus(t *testing.T) {
 			if tc.wantBodies != nil && !reflect.DeepEqual(bodies, tc.wantBodies) {
 				t.Errorf("bodies\n got %v\nwant %v", bodies, tc.wantBodies)
 			}
-			if tc.code == exitFail {
+			if tc.code == ExitFail {
 				last := bodies[2]
 				if last["state"] != "failure" || last["log_url"] != runURL || !strings.HasPrefix(last["description"].(string), "canary breached: api: ") {
 					t.Errorf("the failure status: %v", last)
@@ -209,8 +193,8 @@ func TestWatchKeepsTheDeploymentStatus(t *testing.T) {
 
 func TestWatchWithoutATokenCallsNothing(t *testing.T) {
 	srv := ghtest.New(t) // any request fails the test
-	r := githubWatch(t, srv, watchConfig("0", ""), WatchOptions{Deploy: deployOptions{Environment: "production"}}, "")
-	if exitOf(r.err) != exitPass || len(srv.Calls()) != 0 {
+	r := githubWatch(t, srv, watchConfig("0", ""), WatchOptions{Deploy: DeployOptions{Environment: "production"}}, "")
+	if exitOf(r.err) != ExitPass || len(srv.Calls()) != 0 {
 		t.Errorf("exit %d, %d calls", exitOf(r.err), len(srv.Calls()))
 	}
 	// An environment was named: that its status cannot be kept is said
@@ -247,13 +231,13 @@ func TestTheDeploymentStatusDescriptionIsRedacted(t *testing.T) {
 		"GITHUB_TOKEN": "ghs_t0ken", "PROM_TOKEN": tok,
 	}
 	var stdout, stderr bytes.Buffer
-	d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
+	d := New(&stdout, &stderr, envFunc(env), time.Now)
 	cfg := &slo.Config{Providers: []slo.Provider{{Name: "prom", Type: "prometheus", Settings: &prometheus.Config{HTTP: httpconf.HTTP{Auth: httpconf.Auth{BearerTokenEnv: "PROM_TOKEN"}}}}}}
 	out := newOutput(d, "watch", "text", "")
 	out.secure(cfg)
-	dep := newDeployment(t.Context(), d, out.platform, deployOptions{Environment: "production", DeploymentID: 42}, cfg)
+	dep := newDeployment(t.Context(), d, out.platform, DeployOptions{Environment: "production", DeploymentID: 42}, cfg)
 	dep.set(t.Context(), "error", "bad query: the proxy says you sent Authorization: Bearer "+tok+" to https://bob:hunter22@prom.example/?token=abc123")
-	d.close()
+	d.Close()
 	_, bodies := requests(t, srv)
 	if len(bodies) != 1 {
 		t.Fatalf("statuses %v, want one", bodies)

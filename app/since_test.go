@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -23,8 +23,8 @@ func TestCheckSince(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			got, err := checkSince(tc.since, now)
 			if tc.err != "" {
-				var ee *exitError
-				if !errors.As(err, &ee) || ee.Code != exitUsage || !strings.Contains(err.Error(), tc.err) {
+				var ee *ExitError
+				if !errors.As(err, &ee) || ee.Code != ExitUsage || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want exit 2 saying %q", err, tc.err)
 				}
 				return
@@ -35,3 +35,5 @@ func TestCheckSince(t *testing.T) {
 		})
 	}
 }
+
+func envFunc(m map[string]string) func(string) string { return func(k string) string { return m[k] } }

@@ -1,9 +1,10 @@
-package rollout
+package rollback
 
 import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -31,8 +32,8 @@ func TestCommandGetsTheDecisionAndStreamsItsOutput(t *testing.T) {
 	dir := t.TempDir()
 	envFile := filepath.Join(dir, "env")
 	var out bytes.Buffer
-	a := &Actions{Config: slo.Rollback{Timeout: 10 * time.Second, Command: []string{"sh", "-c",
-		`printf '%s|%s|%s|%s' "$SLOGUARD_DECISION" "$SLOGUARD_SLO" "$SLOGUARD_REASON" "$SLOGUARD_REPORT" > "$0"; echo undoing; echo done >&2`, envFile}},
+	a := &Actions{Config: rollbackConfig(10*time.Second, 0, Command([]string{"sh", "-c",
+		`printf '%s|%s|%s|%s' "$SLOGUARD_DECISION" "$SLOGUARD_SLO" "$SLOGUARD_REASON" "$SLOGUARD_REPORT" > "$0"; echo undoing; echo done >&2`, envFile})),
 		Out: &out, Getenv: getenv(nil)}
 	acts := a.Run(t.Context(), failing(), "/tmp/record.json", nil)
 	if len(acts) != 1 || acts[0].Status != Succeeded || acts[0].Attempts != 1 {
@@ -63,7 +64,7 @@ func TestCommandRetriesAndTimeouts(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			a := &Actions{Config: slo.Rollback{Timeout: tc.timeout, Retries: tc.retries, Command: tc.argv}, Out: io.Discard, Getenv: getenv(nil)}
+			a := &Actions{Config: rollbackConfig(tc.timeout, tc.retries, Command(tc.argv)), Out: io.Discard, Getenv: getenv(nil)}
 			acts := a.Run(t.Context(), failing(), "", nil)
 			if acts[0].Status != Failed || acts[0].Attempts != tc.attempts || !strings.Contains(acts[0].Error, tc.errText) {
 				t.Errorf("got %+v, want failed after %d attempts with %q", acts[0], tc.attempts, tc.errText)
@@ -94,7 +95,7 @@ func TestWebhookIsSignedAndRetriedThroughTheClient(t *testing.T) {
 	}))
 	defer srv.Close()
 	record := []byte(`{"decision":"fail"}`)
-	a := &Actions{Config: slo.Rollback{Timeout: 5 * time.Second, Retries: 2, Webhook: &slo.Webhook{URL: srv.URL + "/hook?token=abc", SecretEnv: "HOOK"}},
+	a := &Actions{Config: rollbackConfig(5*time.Second, 2, &Webhook{URL: srv.URL + "/hook?token=abc", SecretEnv: "HOOK"}),
 		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": "s3cret"})}
 	acts := a.Run(t.Context(), failing(), "", record)
 	if acts[0].Status != Succeeded || acts[0].Attempts != 2 {
@@ -128,7 +129,7 @@ func TestWebhookFailures(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			a := &Actions{Config: slo.Rollback{Timeout: time.Second, Retries: 2, Webhook: &slo.Webhook{URL: srv.URL, SecretEnv: "HOOK"}}, Out: io.Discard, Getenv: getenv(tc.env)}
+			a := &Actions{Config: rollbackConfig(time.Second, 2, &Webhook{URL: srv.URL, SecretEnv: "HOOK"}), Out: io.Discard, Getenv: getenv(tc.env)}
 			acts := a.Run(t.Context(), failing(), "", []byte("{}"))
 			if acts[0].Status != Failed || !strings.Contains(acts[0].Error, tc.errText) {
 				t.Errorf("got %+v, want failed with %q", acts[0], tc.errText)
@@ -139,25 +140,25 @@ func TestWebhookFailures(t *testing.T) {
 
 type fakeGitHub struct{ calls []string }
 
-func (f *fakeGitHub) DeploymentFailed(_ context.Context, gh slo.GitHubAction, _ *report.Decision) (string, error) {
+func (f *fakeGitHub) DeploymentFailed(_ context.Context, gh GitHub, _ *report.Decision) (string, error) {
 	f.calls = append(f.calls, "status:"+gh.Environment)
 	return "deployment 7", nil
 }
 
-func (f *fakeGitHub) Dispatch(_ context.Context, gh slo.GitHubAction, _ *report.Decision) (string, error) {
+func (f *fakeGitHub) Dispatch(_ context.Context, gh GitHub, _ *report.Decision) (string, error) {
 	f.calls = append(f.calls, "dispatch:"+gh.DispatchEvent)
 	return "", errors.New("403 Forbidden")
 }
 
-func (f *fakeGitHub) WorkflowDispatch(_ context.Context, gh slo.GitHubAction, _ *report.Decision) (string, error) {
+func (f *fakeGitHub) WorkflowDispatch(_ context.Context, gh GitHub, _ *report.Decision) (string, error) {
 	f.calls = append(f.calls, "workflow:"+gh.Workflow.File)
 	return "@main", nil
 }
 
 func TestActionsRunInOrderAndReportEachOutcome(t *testing.T) {
 	gh := &fakeGitHub{}
-	a := &Actions{Config: slo.Rollback{Timeout: time.Second, Command: []string{"true"}, GitHub: &slo.GitHubAction{
-		DeploymentStatus: true, Environment: "production", DispatchEvent: "sloguard-rollback", Workflow: &slo.WorkflowDispatch{File: "rollback.yml"}}},
+	a := &Actions{Config: rollbackConfig(time.Second, 0, Command([]string{"true"}), &GitHub{
+		DeploymentStatus: true, Environment: "production", DispatchEvent: "sloguard-rollback", Workflow: &WorkflowDispatch{File: "rollback.yml"}}),
 		Out: io.Discard, Getenv: getenv(nil), GitHub: gh}
 	acts := a.Run(t.Context(), failing(), "", nil)
 	var got []string
@@ -176,7 +177,7 @@ func TestActionsRunInOrderAndReportEachOutcome(t *testing.T) {
 func TestDryRunRunsNothing(t *testing.T) {
 	var out bytes.Buffer
 	marker := filepath.Join(t.TempDir(), "ran")
-	a := &Actions{Config: slo.Rollback{Timeout: time.Second, Command: []string{"touch", marker}}, DryRun: true, Out: &out, Getenv: getenv(nil)}
+	a := &Actions{Config: rollbackConfig(time.Second, 0, Command([]string{"touch", marker})), DryRun: true, Out: &out, Getenv: getenv(nil)}
 	acts := a.Run(t.Context(), failing(), "", nil)
 	if acts[0].Status != DryRun || acts[0].Attempts != 0 {
 		t.Errorf("got %+v, want a dry-run", acts[0])
@@ -187,4 +188,15 @@ func TestDryRunRunsNothing(t *testing.T) {
 	if !strings.Contains(out.String(), "would run command touch") {
 		t.Errorf("dry run printed %q", out.String())
 	}
+}
+
+// rollbackConfig is a rollback block as loading builds it: its actions in
+// the order their kinds run.
+func rollbackConfig(timeout time.Duration, retries int, actions ...Action) slo.Rollback {
+	rb := slo.Rollback{Timeout: timeout, Retries: retries}
+	for _, a := range actions {
+		key := map[string]string{"rollback.Command": "command", "*rollback.Webhook": "webhook", "*rollback.GitHub": "github"}[fmt.Sprintf("%T", a)]
+		rb.Actions = append(rb.Actions, slo.RollbackAction{Key: key, Settings: a})
+	}
+	return rb
 }

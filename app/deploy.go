@@ -1,51 +1,38 @@
-package main
+package app
 
 import (
 	"context"
 	"fmt"
 	"strings"
 
-	"github.com/urfave/cli/v2"
-
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/report"
-	"github.com/sloguard/sloguard/rollout"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
 
-// deployOptions name the GitHub deployment whose status a watch keeps.
-type deployOptions struct {
+// DeployOptions name the GitHub deployment whose status a watch keeps.
+type DeployOptions struct {
 	Environment    string
 	EnvironmentURL string
 	DeploymentID   int64
 	DryRun         bool // --no-rollback: the GitHub rollback actions will not run
 }
 
-func deployFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringFlag{Name: "environment", Usage: "GitHub deployment `ENVIRONMENT` whose status sloguard sets (watch: in_progress, then success, failure or error)", EnvVars: env("environment")},
-		&cli.StringFlag{Name: "environment-url", Usage: "`URL` of the deployed environment, set as environment_url on the deployment statuses", EnvVars: env("environment-url")},
-		&cli.Int64Flag{Name: "deployment-id", Usage: "GitHub deployment `ID` to report on", DefaultText: "the newest deployment of GITHUB_SHA in --environment", EnvVars: env("deployment-id")},
-	}
-}
-
-func deployOptionsFrom(c *cli.Context) deployOptions {
-	return deployOptions{Environment: c.String("environment"), EnvironmentURL: c.String("environment-url"), DeploymentID: c.Int64("deployment-id"), DryRun: c.Bool("no-rollback")}
-}
-
 // deployment keeps a GitHub deployment's status in step with the watch.
 // Without GitHub, a token, or an environment it does nothing.
 type deployment struct {
 	api    *ci.GitHubAPI
-	d      *deps
+	d      *App
 	env    string
 	id     int64
-	gh     *slo.GitHubAction
+	gh     *rollback.GitHub
 	warned bool // a status could not be set: said once, not per state
 }
 
-func newDeployment(ctx context.Context, d *deps, p ci.Platform, opts deployOptions, cfg *slo.Config) *deployment {
-	dep := &deployment{d: d, env: opts.Environment, id: opts.DeploymentID, gh: cfg.Rollback.GitHub}
+func newDeployment(ctx context.Context, d *App, p ci.Platform, opts DeployOptions, cfg *slo.Config) *deployment {
+	dep := &deployment{d: d, env: opts.Environment, id: opts.DeploymentID}
+	dep.gh, _ = rollback.Find[*rollback.GitHub](cfg.Rollback)
 	tokenEnv := "GITHUB_TOKEN"
 	if dep.gh != nil {
 		tokenEnv = dep.gh.TokenEnv
@@ -139,7 +126,7 @@ func (dep *deployment) finish(ctx context.Context, dec *report.Decision) {
 // failure" ran (not a dry run): it reported the failure already.
 func failureReported(dec *report.Decision) bool {
 	for _, a := range dec.Actions {
-		if a.Type == "github" && strings.HasPrefix(a.Target, "deployment status failure") && a.Status != rollout.DryRun {
+		if a.Type == "github" && strings.HasPrefix(a.Target, "deployment status failure") && a.Status != rollback.DryRun {
 			return true
 		}
 	}
@@ -150,7 +137,7 @@ func failureReported(dec *report.Decision) bool {
 // the environment and the deployment the watch has been reporting on when
 // rollback.github names none, so that the failure lands on the same
 // deployment as in_progress did.
-func (dep *deployment) reporter() rollout.GitHubReporter {
+func (dep *deployment) reporter() rollback.GitHubReporter {
 	if dep.api == nil {
 		return nil
 	}
@@ -159,7 +146,7 @@ func (dep *deployment) reporter() rollout.GitHubReporter {
 
 type deployReporter struct{ dep *deployment }
 
-func (r deployReporter) fill(gh slo.GitHubAction) slo.GitHubAction {
+func (r deployReporter) fill(gh rollback.GitHub) rollback.GitHub {
 	if gh.Environment == "" {
 		gh.Environment = r.dep.env
 	}
@@ -169,14 +156,14 @@ func (r deployReporter) fill(gh slo.GitHubAction) slo.GitHubAction {
 	return gh
 }
 
-func (r deployReporter) DeploymentFailed(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+func (r deployReporter) DeploymentFailed(ctx context.Context, gh rollback.GitHub, d *report.Decision) (string, error) {
 	return r.dep.api.DeploymentFailed(ctx, r.fill(gh), d)
 }
 
-func (r deployReporter) Dispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+func (r deployReporter) Dispatch(ctx context.Context, gh rollback.GitHub, d *report.Decision) (string, error) {
 	return r.dep.api.Dispatch(ctx, r.fill(gh), d)
 }
 
-func (r deployReporter) WorkflowDispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+func (r deployReporter) WorkflowDispatch(ctx context.Context, gh rollback.GitHub, d *report.Decision) (string, error) {
 	return r.dep.api.WorkflowDispatch(ctx, r.fill(gh), d)
 }

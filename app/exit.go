@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -14,35 +14,35 @@ import (
 
 // Exit codes, as DESIGN.md and the README promise.
 const (
-	exitPass         = 0
-	exitFail         = 1
-	exitUsage        = 2
-	exitInconclusive = 3
-	exitActionFailed = 4
+	ExitPass         = 0
+	ExitFail         = 1
+	ExitUsage        = 2
+	ExitInconclusive = 3
+	ExitActionFailed = 4
 )
 
-// exitError carries an exit code out of a command. A nil Err means the
+// ExitError carries an exit code out of a command. A nil Err means the
 // command printed what it had to say already.
-type exitError struct {
+type ExitError struct {
 	Code int
 	Err  error
 }
 
-func (e *exitError) Error() string {
+func (e *ExitError) Error() string {
 	if e.Err == nil {
 		return fmt.Sprintf("exit %d", e.Code)
 	}
 	return e.Err.Error()
 }
 
-func (e *exitError) Unwrap() error { return e.Err }
+func (e *ExitError) Unwrap() error { return e.Err }
 
 // exitCode is the one place that maps outcomes to exit codes.
-func exitCode(err error, stderr io.Writer) int {
+func ExitCode(err error, stderr io.Writer) int {
 	if err == nil {
-		return exitPass
+		return ExitPass
 	}
-	var ee *exitError
+	var ee *ExitError
 	if errors.As(err, &ee) {
 		if ee.Err != nil {
 			fmt.Fprintf(stderr, "sloguard: %v\n", ee.Err)
@@ -54,13 +54,13 @@ func exitCode(err error, stderr io.Writer) int {
 	switch {
 	case errors.As(err, &ce):
 		fmt.Fprintf(stderr, "sloguard: the config has %d problem(s):\n%v\n", len(ce.Problems), err)
-		return exitUsage
+		return ExitUsage
 	case errors.As(err, &unknown), errors.Is(err, providers.ErrBadQuery):
 		fmt.Fprintf(stderr, "sloguard: %v\n", err)
-		return exitUsage
+		return ExitUsage
 	}
 	fmt.Fprintf(stderr, "sloguard: %v\n", err)
-	return exitUsage
+	return ExitUsage
 }
 
 // reasonFor says in one sentence why a run ended before a decision, for
@@ -82,14 +82,14 @@ func reasonFor(err error) string {
 func decisionCode(d *report.Decision) int {
 	for _, a := range d.Actions {
 		if a.Status == "failed" {
-			return exitActionFailed
+			return ExitActionFailed
 		}
 	}
 	switch d.Decision {
 	case report.Pass, report.Overridden:
-		return exitPass
+		return ExitPass
 	case report.Fail:
-		return exitFail
+		return ExitFail
 	}
-	return exitInconclusive
+	return ExitInconclusive
 }

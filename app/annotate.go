@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 // on the config file's line in GitHub Actions and Azure Pipelines, before
 // exitCode prints them as text. The loader's problems carry their file and
 // line; nothing is read back from the message.
-func annotateError(d *deps, err error) {
+func Annotate(d *App, err error) {
 	var ce *slo.ConfigError
 	if !errors.As(err, &ce) {
 		return

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"bytes"
@@ -65,22 +65,22 @@ func githubCheck(t *testing.T, srv *ghtest.Server, opts CheckOptions, token stri
 		"GITHUB_OUTPUT": filepath.Join(ws, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(ws, "summary"),
 	}
 	var stdout, stderr bytes.Buffer
-	d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
+	d := New(&stdout, &stderr, envFunc(env), time.Now)
 	if opts.Output == "" {
 		opts.Output = "text"
 	}
 	opts.Verdict.CommandName = "check"
 	opts.At = time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
-	err := runCheck(t.Context(), d, opts)
-	d.close()
+	err := Check(t.Context(), d, opts)
+	d.Close()
 	return ghRun{err: err, stdout: stdout.String(), stderr: stderr.String()}
 }
 
 func TestCheckCreatesACheckRunOnThePullRequestHead(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+checkRuns, ghtest.Reply{Status: 201, Body: checkRunOK})
-	r := githubCheck(t, srv, CheckOptions{Verdict: verdictOptions{CheckRun: true, RunAsked: true}}, "ghs_t0ken")
-	if exitOf(r.err) != exitFail {
+	r := githubCheck(t, srv, CheckOptions{Verdict: VerdictOptions{CheckRun: true, RunAsked: true}}, "ghs_t0ken")
+	if exitOf(r.err) != ExitFail {
 		t.Fatalf("exit %d, want 1 (spent closes the gate)", exitOf(r.err))
 	}
 	calls := srv.Calls()
@@ -112,8 +112,8 @@ func TestCheckCreatesACheckRunOnThePullRequestHead(t *testing.T) {
 func TestCheckRunNamedAfterTheSLOSet(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+checkRuns, ghtest.Reply{Status: 201, Body: checkRunOK})
-	r := githubCheck(t, srv, CheckOptions{SLOs: []string{"fine"}, Verdict: verdictOptions{CheckRun: true, SLOs: []string{"fine"}}}, "ghs_t0ken")
-	if exitOf(r.err) != exitPass {
+	r := githubCheck(t, srv, CheckOptions{SLOs: []string{"fine"}, Verdict: VerdictOptions{CheckRun: true, SLOs: []string{"fine"}}}, "ghs_t0ken")
+	if exitOf(r.err) != ExitPass {
 		t.Fatalf("exit %d", exitOf(r.err))
 	}
 	body := srv.Calls()[0].JSON(t)
@@ -131,7 +131,7 @@ func TestCheckCommentsOncePerPullRequest(t *testing.T) {
 		ghtest.Reply{Status: 200, Body: `[{"id": 9, "body": "<!-- sloguard: sloguard check -->\nold verdict", "html_url": "https://github.com/acme/shop/pull/7#issuecomment-9"}]`})
 	srv.Handle("POST "+prComments, ghtest.Reply{Status: 201, Body: `{"id": 9, "html_url": "https://github.com/acme/shop/pull/7#issuecomment-9"}`})
 	srv.Handle("PATCH /api/v3/repos/acme/shop/issues/comments/9", ghtest.Reply{Status: 200, Body: `{"id": 9}`})
-	opts := CheckOptions{Verdict: verdictOptions{CheckRun: true, Comment: true, CommentSet: true}}
+	opts := CheckOptions{Verdict: VerdictOptions{CheckRun: true, Comment: true, CommentSet: true}}
 	githubCheck(t, srv, opts, "ghs_t0ken")
 	githubCheck(t, srv, opts, "ghs_t0ken")
 	routes, bodies := requests(t, srv)
@@ -156,8 +156,8 @@ func TestCheckWithoutPermissionsWarnsAndKeepsTheVerdict(t *testing.T) {
 	srv.Handle("GET "+prComments, ghtest.Reply{Status: 200, Body: `[]`})
 	srv.Handle("POST "+prComments, ghtest.Reply{Status: 403, Header: map[string]string{"X-Accepted-GitHub-Permissions": "pull_requests=write"},
 		Body: `{"message": "Resource not accessible by integration"}`})
-	r := githubCheck(t, srv, CheckOptions{Verdict: verdictOptions{CheckRun: true, Comment: true, RunAsked: true}}, "ghs_t0ken")
-	if exitOf(r.err) != exitFail {
+	r := githubCheck(t, srv, CheckOptions{Verdict: VerdictOptions{CheckRun: true, Comment: true, RunAsked: true}}, "ghs_t0ken")
+	if exitOf(r.err) != ExitFail {
 		t.Errorf("exit %d, want the verdict's 1", exitOf(r.err))
 	}
 	for _, want := range []string{
@@ -172,9 +172,9 @@ func TestCheckWithoutPermissionsWarnsAndKeepsTheVerdict(t *testing.T) {
 
 func TestCheckRunWithoutATokenWarnsWhenAsked(t *testing.T) {
 	srv := ghtest.New(t) // no call expected
-	r := githubCheck(t, srv, CheckOptions{Verdict: verdictOptions{CheckRun: true, RunAsked: true}}, "")
+	r := githubCheck(t, srv, CheckOptions{Verdict: VerdictOptions{CheckRun: true, RunAsked: true}}, "")
 	want := "::warning title=sloguard::cannot publish the verdict to GitHub (check run, comment): no GitHub token: give the action github-token (its default is ${{ github.token }}), or set GITHUB_TOKEN\n"
-	if !strings.Contains(r.stderr, want) || exitOf(r.err) != exitFail {
+	if !strings.Contains(r.stderr, want) || exitOf(r.err) != ExitFail {
 		t.Errorf("exit %d, stderr:\n%s\nwant %s", exitOf(r.err), r.stderr, want)
 	}
 	r = githubCheck(t, srv, CheckOptions{}, "")
@@ -189,8 +189,8 @@ func TestWatchCheckRunShowsTheWatchGoingOn(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+checkRuns, ghtest.Reply{Status: 201, Body: checkRunOK})
 	srv.Handle("PATCH "+checkRuns+"/4", ghtest.Reply{Status: 200, Body: checkRunOK})
-	r := githubWatch(t, srv, watchConfig("300", ""), WatchOptions{Verdict: verdictOptions{CheckRun: true, CommandName: "watch"}}, "ghs_t0ken")
-	if exitOf(r.err) != exitFail {
+	r := githubWatch(t, srv, watchConfig("300", ""), WatchOptions{Verdict: VerdictOptions{CheckRun: true, CommandName: "watch"}}, "ghs_t0ken")
+	if exitOf(r.err) != ExitFail {
 		t.Fatalf("exit %d", exitOf(r.err))
 	}
 	routes, bodies := requests(t, srv)
@@ -226,8 +226,8 @@ func TestWatchErrorCompletesTheCheckRun(t *testing.T) {
 	config := "version: 1\nproviders:\n  - {name: prom, type: prometheus, url: " + prom.URL + ", retries: 0}\n" +
 		"slos:\n  - {name: api, objective: 99.9, sli: {error_query: 'sum(rate(e[{{.window}}]))', total_query: 'sum(rate(t[{{.window}}]))'}}\n" +
 		"canary: {duration: 1m, interval: 30s}\n"
-	r := githubWatch(t, srv, config, WatchOptions{Verdict: verdictOptions{CheckRun: true, CommandName: "watch"}}, "ghs_t0ken")
-	if code := exitCode(r.err, io.Discard); code != exitUsage {
+	r := githubWatch(t, srv, config, WatchOptions{Verdict: VerdictOptions{CheckRun: true, CommandName: "watch"}}, "ghs_t0ken")
+	if code := ExitCode(r.err, io.Discard); code != ExitUsage {
 		t.Errorf("exit %d (%v), want 2", code, r.err)
 	}
 	routes, bodies := requests(t, srv)

@@ -1,6 +1,6 @@
 //go:build windows
 
-package rollout
+package rollback
 
 import (
 	"os"
