@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/appinsights"
@@ -127,6 +128,7 @@ func TestNewBuildsEveryType(t *testing.T) {
 		if got != want[pc.Name] {
 			t.Errorf("provider %s built a %s, want %s", pc.Name, got, want[pc.Name])
 		}
+		checkCaps(t, pc.Type, p)
 	}
 	for _, s := range cfg.SLOs {
 		if s.Name == "dd-slo-object" && s.SLI.DatadogSLOID != "e1f2a3b4c5d6e7f8a9b0c1d2e3f4a5b6" {
@@ -228,5 +230,27 @@ func TestDocumentedExamples(t *testing.T) {
 				t.Errorf("example %d: provider %s: %v", i+1, pc.Name, err)
 			}
 		}
+	}
+}
+
+// checkCaps checks that what a backend declares it can do is what its
+// provider does: the checks made before anything is read trust the
+// declaration, the engine the provider.
+func checkCaps(t *testing.T, typ string, p providers.Provider) {
+	t.Helper()
+	b, _ := Backends().Lookup(typ)
+	_, primes := p.(interface {
+		Prime(ctx context.Context, at time.Time) error
+	})
+	if primes != b.Caps.NeedsPriming {
+		t.Errorf("%s: NeedsPriming %v, but Prime implemented: %v", typ, b.Caps.NeedsPriming, primes)
+	}
+	_, presentOnly := p.(providers.PresentOnly)
+	if presentOnly != (b.Caps.NoHistory != "") {
+		t.Errorf("%s: NoHistory %q, but PresentOnly implemented: %v", typ, b.Caps.NoHistory, presentOnly)
+	}
+	_, inFlight := p.(providers.InFlight)
+	if inFlight == (typ == "static") {
+		t.Errorf("%s: bounds its queries in flight: %v", typ, inFlight)
 	}
 }
