@@ -9,7 +9,6 @@ import (
 	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/all"
-	"github.com/sloguard/sloguard/providers/prometheus"
 	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -100,7 +99,7 @@ func addSecrets(d *App, cfg *slo.Config) {
 // loadOptions are what loading needs: every backend's types and every
 // rollback action's kind, and the backend of files that name none.
 func (d *App) loadOptions(promURL string) slo.Options {
-	return slo.Options{Types: d.backends.Types(), Actions: rollback.Types(), Default: prometheus.Default(promURL)}
+	return slo.Options{Types: d.backends.Types(), Actions: rollback.Types(), Default: all.Default(promURL)}
 }
 
 // LoadOptions are the options config loading takes in every command:
@@ -108,7 +107,7 @@ func (d *App) loadOptions(promURL string) slo.Options {
 // --prometheus-url) as the backend of files that name none. Tools and
 // tests that load a config as sloguard does use them.
 func LoadOptions(promURL string) slo.Options {
-	return slo.Options{Types: all.Backends().Types(), Actions: rollback.Types(), Default: prometheus.Default(promURL)}
+	return slo.Options{Types: all.Backends().Types(), Actions: rollback.Types(), Default: all.Default(promURL)}
 }
 
 // SecretEnvs lists the environment variables cfg reads a secret from,

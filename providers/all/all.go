@@ -12,6 +12,7 @@ import (
 	"github.com/sloguard/sloguard/providers/prometheus"
 	"github.com/sloguard/sloguard/providers/scrape"
 	"github.com/sloguard/sloguard/providers/static"
+	"github.com/sloguard/sloguard/slo"
 )
 
 // Backends lists every backend, in the order the config reference shows
@@ -24,4 +25,10 @@ func Backends() providers.Backends {
 		scrape.Backend(),
 		static.Backend(),
 	}
+}
+
+// Default is the backend of a config that names none: the Prometheus of
+// --prometheus-url (nil without one).
+func Default(prometheusURL string) *slo.DefaultProvider {
+	return prometheus.Default(prometheusURL)
 }

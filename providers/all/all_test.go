@@ -254,3 +254,30 @@ func checkCaps(t *testing.T, typ string, p providers.Provider) {
 		t.Errorf("%s: bounds its queries in flight: %v", typ, inFlight)
 	}
 }
+
+// TestHTTPClientExamplesLoad loads the README's HTTP client examples: the
+// keys it documents are the keys the backends take.
+func TestHTTPClientExamplesLoad(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## HTTP client: authentication, TLS, proxy\n")
+	if !ok {
+		t.Fatal("the README has no HTTP client section")
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	blocks := strings.Split(section, "```yaml\n")[1:]
+	if len(blocks) != 1 {
+		t.Fatalf("%d yaml examples, want 1", len(blocks))
+	}
+	data := "version: 1\n" + strings.SplitN(blocks[0], "```", 2)[0] +
+		"slos:\n  - {name: a, provider: mimir, objective: 99, sli: {error_query: 'e[{{.window}}]', total_query: 't[{{.window}}]'}}\n"
+	cfg, err := slo.Parse("sloguard.yaml", []byte(data), slo.Options{Types: Backends().Types()})
+	if err != nil {
+		t.Fatalf("the HTTP client examples do not load: %v", err)
+	}
+	if len(cfg.Providers) != 4 {
+		t.Errorf("%d providers, want the 4 of the examples", len(cfg.Providers))
+	}
+}
