@@ -1,3 +1,10 @@
+// Package app is sloguard's one run, whatever the command: it loads the
+// config (every registered backend and rollback action reading its own
+// block), selects the SLOs, builds their providers, runs the job (check,
+// watch, rollback, backtest, validate, demo, serve), writes every output
+// through the one redaction layer, and maps the outcome to an exit code.
+// The commands (cmd/sloguard) only parse flags into its options, and the
+// benchmarks run the same code.
 package app
 
 import (
