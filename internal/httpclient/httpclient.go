@@ -5,6 +5,7 @@
 package httpclient
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -89,10 +90,11 @@ func New(o Options) (*retryablehttp.Client, error) {
 	return c, nil
 }
 
-// transport is o.Base, or a transport of our own with o's CA.
+// transport is o.Base (asking for gzip, which Prometheus's client config
+// switches off), or a transport of our own with o's CA.
 func transport(o Options) (http.RoundTripper, error) {
 	if o.Base != nil {
-		return o.Base, nil
+		return gunzip{next: o.Base}, nil
 	}
 	base := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
@@ -355,3 +357,46 @@ func redactKV(kv []any) []any {
 	}
 	return out
 }
+
+// gunzip asks for a gzipped answer and decompresses it, as net/http's own
+// transport does unless compression is off (Prometheus's client config
+// turns it off): a query result is mostly text and shrinks tenfold. The
+// size limit applies to the decompressed body.
+type gunzip struct{ next http.RoundTripper }
+
+func (g gunzip) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Accept-Encoding") != "" || r.Header.Get("Range") != "" || r.Method == http.MethodHead {
+		return g.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Accept-Encoding", "gzip")
+	resp, err := g.next.RoundTrip(r)
+	if err != nil || !strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		return resp, err
+	}
+	resp.Body = &gzipBody{rc: resp.Body}
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	resp.ContentLength = -1
+	resp.Uncompressed = true
+	return resp, nil
+}
+
+// gzipBody decompresses lazily, on the first read.
+type gzipBody struct {
+	rc io.ReadCloser
+	zr *gzip.Reader
+}
+
+func (b *gzipBody) Read(p []byte) (int, error) {
+	if b.zr == nil {
+		zr, err := gzip.NewReader(b.rc)
+		if err != nil {
+			return 0, err
+		}
+		b.zr = zr
+	}
+	return b.zr.Read(p)
+}
+
+func (b *gzipBody) Close() error { return b.rc.Close() }

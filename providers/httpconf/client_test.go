@@ -1,6 +1,7 @@
 package httpconf
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -119,5 +120,39 @@ func TestAnEmptyVariableIsAnErrorNamingIt(t *testing.T) {
 				t.Errorf("err = %v, want %s", err, tc.want)
 			}
 		})
+	}
+}
+
+// A gzipped answer is asked for and read decompressed, the size limit
+// counting what it decompresses to.
+func TestAnswersAreGzippedAndLimitedDecompressed(t *testing.T) {
+	body := strings.Repeat("0123456789", 200) // 2000 bytes, far fewer gzipped
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept-Encoding") != "gzip" {
+			t.Errorf("Accept-Encoding %q, want gzip", r.Header.Get("Accept-Encoding"))
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		_, _ = zw.Write([]byte(body))
+		_ = zw.Close()
+	}))
+	t.Cleanup(srv.Close)
+	get := func(limit int64) (string, error) {
+		tr := Transport{Timeout: slo.Duration(10 * time.Second), MaxConcurrency: 1, MaxResponseBytes: limit}
+		c, err := Client(t.Context(), "prom", providers.Env{}, nil, tr, Extra{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, b, err := Call(t.Context(), c, tr.Limiter(), func(ctx context.Context) (*retryablehttp.Request, error) {
+			return retryablehttp.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		})
+		return string(b), err
+	}
+	if got, err := get(0); err != nil || got != body {
+		t.Errorf("read %d bytes, %v; want the %d decompressed", len(got), err, len(body))
+	}
+	var tl *httpclient.TooLargeError
+	if _, err := get(1024); !errors.As(err, &tl) {
+		t.Errorf("err = %v, want the 1024-byte limit on the decompressed answer", err)
 	}
 }
