@@ -23,6 +23,7 @@ type Block struct {
 	owner   string          // what the block is, for keys of other owners: "a prometheus provider"
 	foreign map[string]bool // keys that other owners take: "not used by <owner>"
 	suggest []string        // keys a misspelt top-level key may have meant
+	flag    string          // the command-line flag the block came from, named in its problems
 }
 
 // Path is the block's native path, e.g. providers[2].
@@ -48,6 +49,10 @@ func (b *Block) value(key string) *yaml.Node {
 // Problem reports a problem at key (a path below the block, such as
 // basic_auth.password_env; "" for the block itself).
 func (b *Block) Problem(key, format string, args ...any) {
+	if b.flag != "" {
+		b.ps.add("", "%s: %s", b.flag, fmt.Sprintf(format, args...))
+		return
+	}
 	path := b.path
 	if key != "" {
 		path += "." + key

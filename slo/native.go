@@ -29,6 +29,7 @@ type rawProvider struct {
 	Name string
 	Type string
 	node *yaml.Node // the whole mapping, name and type included
+	flag string     // the command-line flag it came from (the default provider)
 }
 
 // UnmarshalYAML keeps the provider's node for its type, and reads name

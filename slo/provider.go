@@ -70,6 +70,7 @@ type OpenSLOSource struct {
 type DefaultProvider struct {
 	Type string
 	Keys map[string]string
+	Flag string // the flag it came from, which its problems name
 }
 
 // types finds the backend types by name.

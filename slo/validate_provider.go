@@ -25,7 +25,7 @@ func buildProviders(raw *rawConfig, ts *types, ps *problems, opts Options) []Pro
 		for _, k := range sortedKeys(opts.Default.Keys) {
 			keys = append(keys, [2]string{k, opts.Default.Keys[k]})
 		}
-		out = append(out, buildProvider(rawProvider{Name: "default", Type: opts.Default.Type, node: mappingNode(keys, 0)}, "providers[0]", ts, ps))
+		out = append(out, buildProvider(rawProvider{Name: "default", Type: opts.Default.Type, node: mappingNode(keys, 0), flag: opts.Default.Flag}, "providers[0]", ts, ps))
 	}
 	return out
 }
@@ -46,7 +46,9 @@ func buildProvider(rp rawProvider, path string, ts *types, ps *problems) Provide
 	case !ok:
 		ps.add(path+".type", "unknown provider type %q: use one of %s", p.Type, ts.names())
 	default:
-		p.Settings = pt.Decode(ts.block(pt, rp.node, path, ps))
+		b := ts.block(pt, rp.node, path, ps)
+		b.flag = rp.flag
+		p.Settings = pt.Decode(b)
 	}
 	return p
 }

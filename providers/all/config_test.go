@@ -225,3 +225,11 @@ func TestOffsetBaselinesNeedABackendWithHistory(t *testing.T) {
 		})
 	}
 }
+
+func TestABadPrometheusURLNamesTheFlag(t *testing.T) {
+	data := "version: prometheus/v1\nservice: checkout\nslos:\n  - name: a\n    objective: 99.9\n    sli: {events: {error_query: 'e[{{.window}}]', total_query: 't[{{.window}}]'}}\n"
+	_, err := slo.Parse("sloth.yaml", []byte(data), slo.Options{Types: Backends().Types(), Default: Default("ftp://prom.example?token=s3cret")})
+	if err == nil || err.Error() != `sloth.yaml: --prometheus-url: "ftp://prom.example" is not an http(s) URL` {
+		t.Errorf("err = %v, want the flag named and the URL without its token", err)
+	}
+}

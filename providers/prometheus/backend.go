@@ -44,7 +44,7 @@ func Default(url string) *slo.DefaultProvider {
 	if url == "" {
 		return nil
 	}
-	return &slo.DefaultProvider{Type: "prometheus", Keys: map[string]string{"url": url}}
+	return &slo.DefaultProvider{Type: "prometheus", Keys: map[string]string{"url": url}, Flag: "--prometheus-url"}
 }
 
 func decode(b *slo.Block) providers.Settings {
