@@ -3,7 +3,7 @@
 // Prometheus, builds sloguard, and prints side by side the wall time of
 // `sloguard check` on N SLOs (a subprocess, as CI runs it) and of sending
 // the very same resolved queries straight through the same client stack
-// (internal/httpclient + client_golang, 10 in flight like the provider's
+// (providers/httpconf + client_golang, 10 in flight like the provider's
 // default max_concurrency), their ratio, and sloguard's peak RSS.
 //
 //	go run ./bench/check [-slos 20] [-reps 9]
@@ -32,8 +32,9 @@ import (
 
 	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/gate"
-	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/promtest"
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -264,7 +265,10 @@ func (s *subprocess) run(ctx context.Context) (*report.Decision, error) {
 type rawClient struct{ api v1.API }
 
 func newRaw(url string) (*rawClient, error) {
-	rc, err := httpclient.New(httpclient.Options{Retries: 3}) // the provider's default retries
+	// The provider's client with its defaults (3 retries): Prometheus's
+	// HTTP client config inside sloguard's retrying client.
+	tr := httpconf.Transport{Timeout: slo.Duration(httpconf.DefaultTimeout), Retries: httpconf.DefaultRetries, MaxConcurrency: concurrency}
+	rc, err := httpconf.Client(context.Background(), "raw", providers.Env{}, nil, tr, httpconf.Extra{})
 	if err != nil {
 		return nil, err
 	}
