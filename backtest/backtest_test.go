@@ -170,7 +170,7 @@ func watchEach(t *testing.T, b *Backtest, p providers.Provider) []*report.Decisi
 	var out []*report.Decision
 	every := b.every()
 	for since := b.From; !since.Add(b.Policy.Duration).After(b.To); since = since.Add(every) {
-		w := &rollout.Watch{SLOs: b.SLOs, Providers: map[string]providers.Provider{"h": p}, Policy: b.Policy, Since: since, Clock: &jumpClock{now: since}}
+		w := &rollout.Watch{SLOs: b.SLOs, Providers: map[string]providers.Provider{"h": p}, Policy: b.Policy, Since: since, Clock: rollout.NewJumpClock(since)}
 		d, err := w.Run(t.Context())
 		if err != nil {
 			t.Fatalf("watch from %s: %v", since, err)
