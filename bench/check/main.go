@@ -32,6 +32,7 @@ import (
 
 	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/promtest"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/httpconf"
@@ -272,7 +273,7 @@ func newRaw(url string) (*rawClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := api.NewClient(api.Config{Address: url, Client: rc.StandardClient()})
+	c, err := api.NewClient(api.Config{Address: url, Client: httpclient.Standard(rc)})
 	if err != nil {
 		return nil, err
 	}

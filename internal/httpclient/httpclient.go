@@ -54,8 +54,13 @@ type Options struct {
 	// proxy and authentication from Prometheus's HTTP client config):
 	// CAFile and InsecureSkipVerify are then its to apply.
 	Base http.RoundTripper
-	// NoRedirects returns a 3xx as it is instead of following it.
+	// NoRedirects returns a 3xx as it is instead of following it. A
+	// redirect is otherwise followed within the first request's origin
+	// only (see RedirectError).
 	NoRedirects bool
+	// Large is shared by the clients whose large answers it bounds
+	// together (every backend of a run); nil: the client's own.
+	Large *Large
 }
 
 // New returns a retrying client. Its StandardClient() suits libraries that
@@ -69,8 +74,15 @@ func New(o Options) (*retryablehttp.Client, error) {
 	if limit <= 0 {
 		limit = DefaultMaxResponseBytes
 	}
+	large := o.Large
+	if large == nil {
+		large = NewLarge()
+	}
 	c := retryablehttp.NewClient()
-	c.HTTPClient = &http.Client{Transport: &decorate{next: &limitBody{next: base, name: o.Name, limit: limit}, o: o}}
+	c.HTTPClient = &http.Client{
+		Transport:     &decorate{next: &limitBody{next: base, name: o.Name, limit: limit, large: large}, o: o},
+		CheckRedirect: sameOrigin(o.Name),
+	}
 	if o.NoRedirects {
 		c.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
@@ -129,7 +141,9 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// decorate adds headers, credentials and query parameters to each attempt.
+// decorate adds headers, credentials and query parameters to each attempt:
+// to the origin of the first request only, since sameOrigin refuses a
+// redirect elsewhere.
 type decorate struct {
 	next http.RoundTripper
 	o    Options
@@ -195,8 +209,9 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return false, ctx.Err()
 	}
 	var tl *TooLargeError
-	if errors.As(err, &tl) {
-		return false, tl // the next answer would be as large
+	var re *RedirectError
+	if errors.As(err, &tl) || errors.As(err, &re) {
+		return false, err // the next answer would be the same; err names the URL
 	}
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if wait, ok := RetryAfter(resp.Header, time.Now()); ok {
@@ -295,11 +310,13 @@ func mib(n int64) string {
 
 // limitBody fails an answer larger than limit: at once when its
 // Content-Length says so, else as soon as the reader passes the limit, so
-// that memory stays bounded whatever the server streams.
+// that memory stays bounded whatever the server streams. Past SmallAnswer
+// bytes, the reader waits for a slot of large (see Large).
 type limitBody struct {
 	next  http.RoundTripper
 	name  string
 	limit int64
+	large *Large
 }
 
 func (l *limitBody) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -311,7 +328,7 @@ func (l *limitBody) RoundTrip(r *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, &TooLargeError{Name: l.name, Limit: l.limit}
 	}
-	resp.Body = &limitedReader{rc: resp.Body, left: l.limit, err: &TooLargeError{Name: l.name, Limit: l.limit}}
+	resp.Body = &limitedReader{rc: resp.Body, left: l.limit, err: &TooLargeError{Name: l.name, Limit: l.limit}, ctx: r.Context(), large: l.large}
 	return resp, nil
 }
 
@@ -319,6 +336,11 @@ type limitedReader struct {
 	rc   io.ReadCloser
 	left int64
 	err  *TooLargeError
+
+	ctx   context.Context // the request's: bounds the wait for a slot
+	large *Large
+	read  int64
+	slot  bool // held: released at the end of the body, or on Close
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
@@ -328,15 +350,40 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > l.left+1 {
 		p = p[:l.left+1]
 	}
+	if !l.slot {
+		if l.read >= SmallAnswer {
+			if err := l.large.acquire(l.ctx); err != nil {
+				return 0, err
+			}
+			l.slot = true
+		} else if int64(len(p)) > SmallAnswer-l.read {
+			p = p[:SmallAnswer-l.read]
+		}
+	}
 	n, err := l.rc.Read(p)
+	l.read += int64(n)
 	l.left -= int64(n)
 	if l.left < 0 {
+		l.release()
 		return n + int(l.left), l.err // the byte past the limit is not passed on
+	}
+	if err != nil {
+		l.release()
 	}
 	return n, err
 }
 
-func (l *limitedReader) Close() error { return l.rc.Close() }
+func (l *limitedReader) release() {
+	if l.slot {
+		l.slot = false
+		l.large.release()
+	}
+}
+
+func (l *limitedReader) Close() error {
+	l.release()
+	return l.rc.Close()
+}
 
 // leveled adapts slog to retryablehttp: every attempt is a debug line.
 type leveled struct{ l *slog.Logger }
