@@ -1,8 +1,6 @@
 package providers
 
 import (
-	"errors"
-
 	"github.com/sloguard/sloguard/internal/safefile"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -18,7 +16,7 @@ func CheckFile(b *slo.Block, key string, name *string, limit int64) {
 		return
 	}
 	*name = b.File(*name)
-	if err := safefile.Check(*name, limit); errors.Is(err, safefile.ErrNotRegular) || errors.Is(err, safefile.ErrTooLarge) {
-		b.Problem(key, "%s: %v: name a regular file of at most %s", *name, err, safefile.Size(limit))
+	if err := safefile.Refused(*name, limit); err != nil {
+		b.Problem(key, "%v", err)
 	}
 }

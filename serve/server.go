@@ -24,6 +24,7 @@ import (
 
 	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/redact"
+	"github.com/sloguard/sloguard/internal/safefile"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/rollout"
@@ -104,7 +105,7 @@ func New(o Options) (*Server, error) {
 		o.Getenv = os.Getenv
 	}
 	if o.ReadFile == nil {
-		o.ReadFile = os.ReadFile
+		o.ReadFile = func(name string) ([]byte, error) { return safefile.Read(name, safefile.MaxCredential) }
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)

@@ -15,12 +15,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/sloguard/sloguard/internal/safefile"
 
 	"github.com/sloguard/sloguard/internal/redact"
 )
@@ -119,9 +120,9 @@ func transport(o Options) (http.RoundTripper, error) {
 	if o.CAFile != "" || o.InsecureSkipVerify {
 		tc := &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify} //nolint:gosec // an explicit, documented switch
 		if o.CAFile != "" {
-			pem, err := os.ReadFile(o.CAFile)
+			pem, err := safefile.Read(o.CAFile, safefile.MaxCredential) // a FIFO never blocks, /dev/zero never fills memory
 			if err != nil {
-				return nil, fmt.Errorf("read CA file: %w", err)
+				return nil, fmt.Errorf("read CA file %s: %w", o.CAFile, err)
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {

@@ -68,6 +68,18 @@ func Check(path string, limit int64) error {
 	return regular(fi, limit)
 }
 
+// Refused is the problem a config reports for a file it names that Read
+// would refuse (no regular file, or over limit), saying what to do; nil
+// for a file Read would read and for a missing one, which may exist only
+// where sloguard runs (a mounted secret): reading it says so then.
+func Refused(path string, limit int64) error {
+	err := Check(path, limit)
+	if errors.Is(err, ErrNotRegular) || errors.Is(err, ErrTooLarge) {
+		return fmt.Errorf("%s: %w: name a regular file of at most %s", path, err, Size(limit))
+	}
+	return nil
+}
+
 func regular(fi fs.FileInfo, limit int64) error {
 	if !fi.Mode().IsRegular() {
 		return fmt.Errorf("%w: it is %s", ErrNotRegular, kind(fi.Mode()))
