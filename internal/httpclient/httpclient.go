@@ -64,8 +64,9 @@ type Options struct {
 	Large *Large
 }
 
-// New returns a retrying client. Its StandardClient() suits libraries that
-// want an *http.Client (the Prometheus API client, go-github).
+// New returns a retrying client. Standard(c) suits libraries that want an
+// *http.Client (the Prometheus API client, go-github); its own
+// StandardClient() would follow redirects anywhere.
 func New(o Options) (*retryablehttp.Client, error) {
 	base, err := transport(o)
 	if err != nil {
@@ -122,7 +123,7 @@ func transport(o Options) (http.RoundTripper, error) {
 		if o.CAFile != "" {
 			pem, err := safefile.Read(o.CAFile, safefile.MaxCredential) // a FIFO never blocks, /dev/zero never fills memory
 			if err != nil {
-				return nil, fmt.Errorf("read CA file %s: %w", o.CAFile, err)
+				return nil, fmt.Errorf("read CA file: %w", err)
 			}
 			pool := x509.NewCertPool()
 			if !pool.AppendCertsFromPEM(pem) {
@@ -279,6 +280,10 @@ func passLastResponse(log *slog.Logger) retryablehttp.ErrorHandler {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			target, err = redact.URL(ue.URL), ue.Err
+		}
+		var re *RedirectError
+		if errors.As(err, &re) {
+			target = redact.URL(re.From.String()) // the configured URL, not where it pointed
 		}
 		log.Warn("request failed", "url", target, "attempts", attempts, "error", err)
 		if attempts > 1 {
