@@ -30,6 +30,9 @@ func Validate(ctx context.Context, d *App, path, promURL string, online bool) er
 	if err := preflight.Offline(ctx, cfg, cfg.SLOs, d.backends, providerEnv(d, cfg, d.log)); err != nil {
 		return err
 	}
+	if err := rollbackReady(d, cfg, "", false); err != nil {
+		return err
+	}
 	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
 	for _, line := range watchNotes(d, cfg) {
 		fmt.Fprintln(d.stdout, line)

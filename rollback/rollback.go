@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,6 +36,10 @@ type Action interface {
 	// Redact tells r the secrets the action reads (and the URLs and
 	// header values that may carry one).
 	Redact(r *redact.Redactor, getenv func(string) string)
+	// Ready says what in the environment would make Run fail (an empty
+	// secret variable), without reading anything but getenv: checked
+	// before a watch waits, so that a breach never finds it out.
+	Ready(getenv func(string) string) error
 }
 
 // Kind is one kind of rollback action as it registers: its key under
@@ -144,6 +149,19 @@ func Redact(r *redact.Redactor, rb slo.Rollback, getenv func(string) string) {
 	}
 }
 
+// Ready checks that every action of rb can run in the environment
+// getenv reads: one error naming each action's key and variable, nil when
+// all can.
+func Ready(rb slo.Rollback, getenv func(string) string) error {
+	var errs []error
+	for _, c := range rb.Actions {
+		if act, ok := c.Settings.(Action); ok {
+			errs = append(errs, act.Ready(getenv))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Find returns rb's action of type T (a *GitHub, say), if configured.
 func Find[T Action](rb slo.Rollback) (T, bool) {
 	for _, c := range rb.Actions {
@@ -221,3 +239,6 @@ func (c Command) Run(ctx context.Context, r *Run) []report.Action {
 
 // Redact implements Action: a command reads no secret of its own.
 func (c Command) Redact(*redact.Redactor, func(string) string) {}
+
+// Ready implements Action: a command needs no variable of its own.
+func (c Command) Ready(func(string) string) error { return nil }
