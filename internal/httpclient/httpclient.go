@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
@@ -343,10 +344,10 @@ type limitedReader struct {
 	left int64
 	err  *TooLargeError
 
-	ctx   context.Context // the request's: bounds the wait for a slot
+	ctx   context.Context // the request's: bounds the wait for the slot
 	large *Large
 	read  int64
-	slot  bool // held: released at the end of the body, or on Close
+	hold  atomic.Pointer[hold] // Close may come from another goroutine
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
@@ -356,12 +357,13 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > l.left+1 {
 		p = p[:l.left+1]
 	}
-	if !l.slot {
+	if l.hold.Load() == nil {
 		if l.read >= SmallAnswer {
-			if err := l.large.acquire(l.ctx); err != nil {
+			h, err := l.large.take(l.ctx)
+			if err != nil {
 				return 0, err
 			}
-			l.slot = true
+			l.hold.Store(h)
 		} else if int64(len(p)) > SmallAnswer-l.read {
 			p = p[:SmallAnswer-l.read]
 		}
@@ -370,24 +372,18 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	l.read += int64(n)
 	l.left -= int64(n)
 	if l.left < 0 {
-		l.release()
+		// The slot stays held until Close (or the request's end): the
+		// caller still holds what it read, garbage only once it gives up.
 		return n + int(l.left), l.err // the byte past the limit is not passed on
 	}
 	if err != nil {
-		l.release()
+		l.hold.Load().end() // the whole answer is read: it is the caller's data now
 	}
 	return n, err
 }
 
-func (l *limitedReader) release() {
-	if l.slot {
-		l.slot = false
-		l.large.release()
-	}
-}
-
 func (l *limitedReader) Close() error {
-	l.release()
+	l.hold.Load().end()
 	return l.rc.Close()
 }
 
