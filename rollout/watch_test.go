@@ -291,20 +291,110 @@ func TestWatchRejectsARatioSLI(t *testing.T) {
 	}
 }
 
-func TestWatchSinceInThePastShortensTheWatch(t *testing.T) {
-	fp := &fakeProvider{events: func(_ string, el time.Duration) (float64, float64) { return 0, 1000 * el.Seconds() }}
-	fp.start = t0.Add(-8 * time.Minute)
-	w := &Watch{SLOs: []slo.SLO{eventsSLO()}, Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(false),
-		Clock: &fakeClock{now: t0}, Since: t0.Add(-8 * time.Minute)}
-	d, err := w.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
+// lateClock is a watch started at now, long after --since: it records
+// every time the watch waited for, and moves only forward.
+type lateClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	waited []time.Time // sleeps that had to wait (their time was after now)
+}
+
+func (c *lateClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *lateClock) Sleep(ctx context.Context, t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.waited = append(c.waited, t)
+		c.now = t
 	}
-	if got := len(d.Canary.Timeline); got != 12 {
-		t.Errorf("%d intervals, want 12 (the 2 minutes left of 10)", got)
+	return ctx.Err()
+}
+
+// readsAt records the latest time a provider was read at.
+type readsAt struct {
+	*fakeProvider
+	mu     sync.Mutex
+	latest time.Time
+}
+
+func (r *readsAt) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
+	r.mu.Lock()
+	if at.After(r.latest) {
+		r.latest = at
 	}
-	if d.Canary.Elapsed != "10m" {
-		t.Errorf("elapsed %s, want 10m counted from --since", d.Canary.Elapsed)
+	r.mu.Unlock()
+	return r.fakeProvider.Counts(ctx, q, at)
+}
+
+// TestAWatchStartedLateReadsItsOwnWindow: the watch is (since, since +
+// duration], read every interval from since, whenever it starts. The
+// intervals already past are read at once at their own times; the watch
+// never reads beyond the window's end, so a canary that breached in its
+// window is rolled back however late the watch starts.
+func TestAWatchStartedLateReadsItsOwnWindow(t *testing.T) {
+	since := t0.Add(-12 * time.Hour)
+	// 10× the budget for the first 30 minutes after since, then healthy
+	tenfoldThenHealthy := func(scope string, el time.Duration) (float64, float64) {
+		n := 100 * el.Seconds()
+		if scope == providers.ScopeBaseline {
+			return 9 * n * 0.0005, 9 * n
+		}
+		bad := n * 0.0005
+		if el > 0 {
+			bad += 100 * min(el, 30*time.Minute).Seconds() * (0.01 - 0.0005)
+		}
+		return bad, n
+	}
+	tests := map[string]struct {
+		startAfter time.Duration // how long after since the watch starts
+		events     func(string, time.Duration) (float64, float64)
+		decision   string
+		decidedAt  time.Duration // after since; 0: not decided early
+		ticks      int
+		waited     int // intervals waited for; the rest were past at the start
+	}{
+		"12 hours late, a canary that breached in its window is rolled back at its own time": {
+			startAfter: 12 * time.Hour, events: tenfoldThenHealthy, decision: report.Fail, decidedAt: 10 * time.Second, ticks: 1,
+		},
+		"12 hours late, a healthy canary is judged on its ten minutes only": {
+			startAfter: 12 * time.Hour, events: steady(100, 0.0005), decision: report.Pass, ticks: 60,
+		},
+		"8 minutes into its window, 48 intervals are read at once and 12 waited for": {
+			startAfter: 8 * time.Minute, events: steady(100, 0.0005), decision: report.Pass, ticks: 60, waited: 12,
+		},
+		"8 minutes and 5 seconds in, the interval under way is waited for": {
+			startAfter: 8*time.Minute + 5*time.Second, events: steady(100, 0.0005), decision: report.Pass, ticks: 60, waited: 12,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			fp := &readsAt{fakeProvider: &fakeProvider{events: tc.events, start: since}}
+			clock := &lateClock{now: since.Add(tc.startAfter)}
+			w := &Watch{SLOs: []slo.SLO{eventsSLO()}, Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(true), Since: since, Clock: clock}
+			d, err := w.Run(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Decision != tc.decision || len(d.Canary.Timeline) != tc.ticks || len(clock.waited) != tc.waited {
+				t.Fatalf("%s after %d intervals, %d waited for (%v), want %s after %d, %d waited for: %s",
+					d.Decision, len(d.Canary.Timeline), len(clock.waited), clock.waited, tc.decision, tc.ticks, tc.waited, d.Reason)
+			}
+			for i, tk := range d.Canary.Timeline {
+				if want := since.Add(time.Duration(i+1) * 10 * time.Second); !tk.At.Equal(want) {
+					t.Errorf("interval %d read at %s, want %s (since + k·interval)", i+1, tk.At, want)
+				}
+			}
+			if end := since.Add(10 * time.Minute); fp.latest.After(end) {
+				t.Errorf("read at %s, after the window's end %s", fp.latest, end)
+			}
+			switch {
+			case tc.decidedAt > 0 && (d.Canary.DecidedAt == nil || !d.Canary.DecidedAt.Equal(since.Add(tc.decidedAt))):
+				t.Errorf("decided at %v, want %s", d.Canary.DecidedAt, since.Add(tc.decidedAt))
+			case tc.decidedAt == 0 && d.Canary.Elapsed != "10m":
+				t.Errorf("elapsed %s, want 10m counted from --since", d.Canary.Elapsed)
+			}
+		})
 	}
 }
 
