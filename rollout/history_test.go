@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/sloguard/sloguard/internal/sim"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -69,6 +72,53 @@ func TestTheHistorySetsTheDispersion(t *testing.T) {
 			}
 			if got := strings.Contains(logs.String(), "cannot estimate how bursty"); got != (tc.warns != "") {
 				t.Errorf("warning logged: %v, want %v:\n%s", got, tc.warns != "", logs.String())
+			}
+		})
+	}
+}
+
+// incidentHistory is two hours of a baseline at 60 rps and 0.1 % errors
+// (Poisson, seeded) in the slices asked, with both tracks at 8 % for 40 s,
+// ten minutes before the end: what a watch started minutes after a short
+// environment-wide incident reads.
+func incidentHistory(r providers.Range) ([]providers.Counts, error) {
+	n, step := int(r.End.Sub(r.Start)/r.Step), int(r.Step/time.Second)
+	s := sim.NewStream(rand.New(rand.NewPCG(8, 40)), sim.Bursts{})
+	bad, total := s.History(60, 0.001, n, step)
+	s.AddIncident(bad, step, 60, 0.001, sim.Incident{From: n*step - 600, Length: 40, Ratio: 0.08})
+	out := make([]providers.Counts, n)
+	for i := range out {
+		out[i] = providers.Counts{Good: total[i] - bad[i], Total: total[i], Start: r.Start.Add(time.Duration(i) * r.Step)}
+	}
+	return out, nil
+}
+
+// TestAShortIncidentBeforeTheWatchDoesNotDisableRollbacks: 40 s of 8 %
+// errors on both tracks minutes before the watch made the estimate before
+// this one assume bursts of ~490 errors, and a canary at 8 % (the SLO
+// allows 1 %) ended inconclusive after ten minutes. The incident is a
+// change of level, set aside: the canary is rolled back at the first
+// interval, as with clean history.
+func TestAShortIncidentBeforeTheWatchDoesNotDisableRollbacks(t *testing.T) {
+	s := eventsSLO()
+	s.Objective = 99
+	for name, history := range map[string]func(providers.Range) ([]providers.Counts, error){
+		"an incident 10 minutes before": incidentHistory,
+		"clean history":                 nil,
+	} {
+		t.Run(name, func(t *testing.T) {
+			fp := &fakeProvider{events: tracks(6.65, 0.08, 0.001), history: history}
+			pol := policy(true)
+			d := runWatch(t, s, pol, fp, &fakeClock{now: t0}, t.Context())
+			disp := d.Canary.SLOs[0].Dispersion
+			if d.Decision != report.Fail || d.Canary.DecidedAt == nil || !d.Canary.DecidedAt.Equal(t0.Add(10*time.Second)) {
+				t.Fatalf("%s at %v (dispersion %+v): %s; want a rollback after the first 10 s", d.Decision, d.Canary.DecidedAt, disp, d.Reason)
+			}
+			if disp == nil || disp.Assumed > 1.5 {
+				t.Errorf("dispersion %+v, want about 1 (Poisson errors)", disp)
+			}
+			if history != nil && !strings.Contains(disp.Source, "slice pairs where the error ratio changed level") {
+				t.Errorf("source %q does not say the incident was left out", disp.Source)
 			}
 		})
 	}

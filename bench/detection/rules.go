@@ -34,12 +34,12 @@ func (s sloguardRule) judge(r run) outcome {
 	cfg.Dispersion, cfg.NoHistory = sequential.DefaultDispersion, true // watch's default without history
 	if r.histTotal != nil {
 		cfg.NoHistory = false
-		var p sequential.Pearson
+		var c sequential.Contrasts
 		for i := range r.histBad {
-			p.Add(r.histBad[i], r.histTotal[i])
+			c.Add(r.histBad[i], r.histTotal[i])
 		}
-		if d, ok := p.Estimate(); ok {
-			cfg.Dispersion = d
+		if est := c.Estimate(); est.OK {
+			cfg.Dispersion = est.Value
 		}
 	}
 	ev := sequential.New(cfg)

@@ -1,33 +1,56 @@
 package sequential
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
-// Pearson accumulates per-slice error counts of a reference (the service or
-// the baseline in the hours before the watch, the baseline during it) and
-// estimates their dispersion: Pearson's X² over its degrees of freedom, the
-// quasi-Poisson estimate of variance over mean. Slices may carry different
-// traffic: each slice's expected errors are the pooled error ratio times
-// its requests.
-type Pearson struct {
-	slices         int
-	bad, total, sq float64 // Σ bad, Σ total, Σ bad²/total
+// Contrasts estimates how bursty a reference's errors are (the baseline or
+// the service in the hours before the watch, the baseline during it) from
+// slices added in time order. It measures bursts, not changes of level:
+// each pair of neighbouring slices is compared with itself (how its
+// errors split between the two, given their traffic), so a level that
+// moves, slowly or in a step, counts only where it moves; and the few
+// pairs that no burst of the size seen elsewhere could explain (an
+// incident starting or ending) are set aside.
+//
+// For a pair with requests n1, n2 and errors x1, x2 (T = x1 + x2), a burst
+// lands in the first slice with probability π = n1/(n1+n2) whatever the
+// level, so (x1 - π·T)² / (π(1-π)) has expectation E[Σ S²] (the bursts'
+// sizes squared) and T has E[Σ S]: their ratio, pooled over pairs, is
+// E[S²]/E[S], the dispersion D of the burst model.
+type Contrasts struct {
+	prevBad, prevTotal float64
+	slices             int
+	bad                float64
+	pairs              []contrast
 }
 
-// Add takes one slice: its errors and its requests. Slices without
-// requests carry no information.
-func (p *Pearson) Add(bad, total float64) {
+// contrast is one pair of neighbouring slices: the numerator and the
+// errors of the ratio above.
+type contrast struct{ num, errs float64 }
+
+// Add takes the next slice: its errors and its requests. Slices without
+// requests carry no information and do not break a pair: the slices on
+// either side of them are neighbours.
+func (c *Contrasts) Add(bad, total float64) {
 	if !(total > 0) || math.IsInf(total, 0) || !(bad >= 0) {
 		return
 	}
 	bad = math.Min(bad, total)
-	p.slices++
-	p.bad += bad
-	p.total += total
-	p.sq += bad * bad / total
+	if c.slices > 0 {
+		pi := c.prevTotal / (c.prevTotal + total)
+		errs := c.prevBad + bad
+		d := c.prevBad - pi*errs
+		c.pairs = append(c.pairs, contrast{num: d * d / (pi * (1 - pi)), errs: errs})
+	}
+	c.prevBad, c.prevTotal = bad, total
+	c.slices++
+	c.bad += bad
 }
 
 // Slices is how many slices with traffic were added.
-func (p Pearson) Slices() int { return p.slices }
+func (c *Contrasts) Slices() int { return c.slices }
 
 // Minimum evidence for an estimate: enough slices for the variance, enough
 // errors that the slices are not all empty.
@@ -36,41 +59,205 @@ const (
 	minErrors = 10
 )
 
-// Estimate returns the dispersion to assume (at least 1) and whether there
-// was enough data for one. See pooled. The excess over Poisson is inflated by one
-// standard error of the estimate, √(2/df) relatively, because assuming too
-// little dispersion is what breaks the guarantee, and too much only costs
-// speed.
-//
-// With p̂ = Σbad/Σtotal, X² = Σ (bad - p̂·total)² / (p̂·total)
-// = Σ bad²/total / p̂ - Σ bad.
-func (p Pearson) Estimate() (float64, bool) { return pooled(p) }
+// Tuning of the estimate, explained in docs/statistics.md:
+//   - trimShare of the pairs with the largest contrasts are left out of the
+//     preliminary estimate, which only sets the bar for setting pairs aside;
+//   - outlierFactor: a pair is set aside when its own estimate, (x1 -
+//     π·T)²/(π(1-π)·T), is above outlierFactor times the preliminary one
+//     (at least 1). Under the burst model a pair's estimate is about D·χ²₁,
+//     so this sets aside a genuine pair about once in 10⁴ at the
+//     preliminary estimate's usual bias;
+//   - MaxDispersion caps the estimate.
+const (
+	trimShare      = 0.1
+	trimAtLeast    = 4
+	outlierFactor  = 25
+	raisedFactor   = 4
+	raisedQuantile = 0.25
+	raisedBursts   = 10
+	minPairs       = 10
+)
 
-// pooled estimates one dispersion from several references, each with its
-// own error ratio (the canary's and the baseline's intervals): their X²
-// and degrees of freedom add up.
-func pooled(ps ...Pearson) (float64, bool) {
-	var x2, df, bad float64
-	slices := 0
-	for _, p := range ps {
-		if p.slices < 2 || p.bad <= 0 {
-			continue
-		}
-		x2 += p.sq/(p.bad/p.total) - p.bad
-		df += float64(p.slices - 1)
-		bad += p.bad
-		slices += p.slices
-	}
-	if slices < minSlices || bad < minErrors || df < 1 {
-		return 1, false
-	}
-	return math.Max(1, 1+(x2/df-1)*(1+math.Sqrt(2/df))), true
+// Estimate is what the slices say about the dispersion.
+type Estimate struct {
+	// Value is the dispersion to assume (at least 1, at most
+	// MaxDispersion): the estimate with its excess over Poisson inflated by
+	// one standard error, since assuming too little dispersion is what
+	// breaks the guarantee, and too much only costs speed.
+	Value float64
+	// Raw is the estimate itself, SE its standard error.
+	Raw, SE float64
+	// SetAside is how many neighbouring pairs were left out as level
+	// changes (an incident starting or ending), Pairs how many there were.
+	SetAside, Pairs int
+	// OK: there was enough data for an estimate; otherwise Value is 1.
+	OK bool
 }
 
-// raw is X²/df, the estimate before inflation.
-func (p Pearson) raw() float64 {
-	if p.slices < 2 || p.bad <= 0 {
+// Estimate returns the dispersion estimate of the slices so far.
+func (c *Contrasts) Estimate() Estimate { return pooledContrasts(c) }
+
+// pair is a contrast with where it sits: which reference, and whether its
+// predecessor in the same reference is kept (for the variance).
+type pair struct {
+	contrast
+	ref, i int
+}
+
+// pooledContrasts estimates one dispersion from several references, each
+// compared only with itself (the canary's and the baseline's intervals
+// without history).
+func pooledContrasts(cs ...*Contrasts) Estimate {
+	var all []pair
+	nSlices, bad := 0, 0.0
+	for k, c := range cs {
+		nSlices += c.slices
+		bad += c.bad
+		for i, p := range c.pairs {
+			all = append(all, pair{contrast: p, ref: k, i: i})
+		}
+	}
+	if nSlices < minSlices || bad < minErrors || len(all) == 0 {
+		return Estimate{Value: 1, Raw: 1, Pairs: len(all)}
+	}
+	typical, raised := split(all)
+	est := Estimate{Pairs: len(all)}
+	d, se, aside, ok := stratum(typical)
+	est.SetAside += aside
+	if len(raised) < minPairs {
+		est.SetAside += len(raised)
+	} else {
+		dr, ser, asider, okr := stratum(raised)
+		est.SetAside += asider
+		if okr && (!ok || dr > d) {
+			d, se, ok = dr, ser, true
+		}
+	}
+	if !ok {
+		est.Value, est.Raw = 1, 1
+		return est
+	}
+	est.Raw, est.SE, est.OK, est.Value = d, se, true, 1
+	if d > 1 {
+		est.Value = d + se*(d-1)/d
+	}
+	return est
+}
+
+// split separates the pairs at a raised level of errors (an incident's
+// interior: many more errors than a typical pair, and more than bursts of
+// the size seen could make) from the typical ones, so that neither regime
+// dominates the other's estimate.
+func split(all []pair) (typical, raised []pair) {
+	q := quantileErrs(all, raisedQuantile)
+	d0 := math.Max(preliminary(all), 1)
+	for range 4 {
+		at := math.Max(raisedFactor*q, raisedBursts*d0)
+		typical, raised = typical[:0], raised[:0]
+		for _, p := range all {
+			if p.errs > at {
+				raised = append(raised, p)
+			} else {
+				typical = append(typical, p)
+			}
+		}
+		next := math.Max(preliminary(typical), 1)
+		if next == d0 || len(raised) == 0 {
+			break
+		}
+		d0 = next
+	}
+	return typical, raised
+}
+
+// stratum estimates the dispersion of pairs of one regime: the pairs no
+// burst of the size seen could explain (an incident starting or ending)
+// set aside, the rest pooled.
+func stratum(ps []pair) (d, se float64, aside int, ok bool) {
+	if len(ps) == 0 {
+		return 1, 0, 0, false
+	}
+	bar := outlierFactor * math.Max(preliminary(ps), 1)
+	kept := make([]pair, 0, len(ps))
+	for _, p := range ps {
+		if p.errs > 0 && p.num > bar*p.errs {
+			aside++
+			continue
+		}
+		kept = append(kept, p)
+	}
+	d, se, ok = ratio(kept)
+	return d, se, aside, ok
+}
+
+// ratio is the pooled estimate Σ num / Σ errs of some pairs and its
+// standard error: the residuals' variance, with neighbouring pairs'
+// covariance (they share a slice) at Bartlett's weight, which keeps it
+// positive.
+func ratio(ps []pair) (d, se float64, ok bool) {
+	var num, errs float64
+	for _, p := range ps {
+		num += p.num
+		errs += p.errs
+	}
+	if errs <= 0 {
+		return 1, 0, false
+	}
+	d = num / errs
+	v := 0.0
+	for j, p := range ps {
+		e := p.num - d*p.errs
+		v += e * e
+		if j > 0 && ps[j-1].ref == p.ref && ps[j-1].i == p.i-1 {
+			v += e * (ps[j-1].num - d*ps[j-1].errs)
+		}
+	}
+	return d, math.Sqrt(math.Max(v, 0)) / errs, true
+}
+
+// quantileErrs is the q-quantile of the pairs' errors.
+func quantileErrs(ps []pair, q float64) float64 {
+	es := make([]float64, len(ps))
+	for i, p := range ps {
+		es[i] = p.errs
+	}
+	slices.Sort(es)
+	return es[int(q*float64(len(es)-1))]
+}
+
+// preliminary is a rough estimate that pairs at an incident's edges cannot
+// inflate: the pooled ratio without the trimShare of pairs with the
+// largest own estimates. It is biased low (by about half under the burst
+// model), which only makes the bar for setting pairs aside stricter.
+func preliminary(all []pair) float64 {
+	if len(all) == 0 {
 		return 1
 	}
-	return (p.sq/(p.bad/p.total) - p.bad) / float64(p.slices-1)
+	var zs []contrast
+	for _, p := range all {
+		if p.errs > 0 {
+			zs = append(zs, p.contrast)
+		}
+	}
+	if len(zs) == 0 {
+		return 1
+	}
+	slices.SortFunc(zs, func(a, b contrast) int {
+		// by own estimate num/errs, compared without dividing
+		switch l, r := a.num*b.errs, b.num*a.errs; {
+		case l < r:
+			return -1
+		case l > r:
+			return 1
+		}
+		return 0
+	})
+	trim := min(max(int(math.Ceil(trimShare*float64(len(zs)))), trimAtLeast), len(zs)/2)
+	keep := len(zs) - trim
+	var num, errs float64
+	for _, p := range zs[:max(keep, 1)] {
+		num += p.num
+		errs += p.errs
+	}
+	return num / errs
 }

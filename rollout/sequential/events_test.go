@@ -20,11 +20,11 @@ type track struct {
 func simulate(rng *rand.Rand, cfg Config, canary, base track, b sim.Bursts, interval int) (rolledBack bool, ev *Evidence) {
 	cs, bs := sim.NewStream(rng, b), sim.NewStream(rng, b)
 	hb, ht := bs.History(base.rps, base.ratio, 60, 120)
-	var p Pearson
+	var c Contrasts
 	for i := range hb {
-		p.Add(hb[i], ht[i])
+		c.Add(hb[i], ht[i])
 	}
-	cfg.Dispersion, _ = p.Estimate()
+	cfg.Dispersion = c.Estimate().Value
 	ev = New(cfg)
 	for t := 0; t < 600; t += interval {
 		cb, ct := cs.Seconds(interval, canary.rps, canary.ratio)
@@ -221,32 +221,6 @@ func TestTheBaselineRaisesTheDispersion(t *testing.T) {
 			}
 			if d := ev.Dispersion(); d < c.min || d > c.max {
 				t.Errorf("dispersion %g after 10 minutes, want %g–%g", d, c.min, c.max)
-			}
-		})
-	}
-}
-
-func TestPearsonEstimatesTheDispersion(t *testing.T) {
-	rng := rand.New(rand.NewPCG(13, 14))
-	for name, c := range map[string]struct {
-		b        sim.Bursts
-		rps      float64
-		min, max float64
-		ok       bool
-	}{
-		"Poisson":                 {sim.Bursts{}, 180, 1, 1.4, true},
-		"variance 5×":             {sim.Bursts{Dispersion: 5}, 180, 3, 8, true},
-		"too few errors to judge": {sim.Bursts{}, 0.02, 1, 1, false},
-	} {
-		t.Run(name, func(t *testing.T) {
-			hb, ht := sim.NewStream(rng, c.b).History(c.rps, 0.001, 60, 120)
-			var p Pearson
-			for i := range hb {
-				p.Add(hb[i], ht[i])
-			}
-			d, ok := p.Estimate()
-			if ok != c.ok || d < c.min || d > c.max {
-				t.Errorf("Estimate() = %g, %v; want %g–%g, %v", d, ok, c.min, c.max, c.ok)
 			}
 		})
 	}
