@@ -123,3 +123,40 @@ func TestAShortIncidentBeforeTheWatchDoesNotDisableRollbacks(t *testing.T) {
 		})
 	}
 }
+
+// TestAReasonSaysWhenAssumedBurstsHeldARollbackBack: a canary at 8 % (the
+// SLO allows 1 %) that would be rolled back were its errors independent,
+// behind a baseline whose history really comes in bursts of ~30 errors,
+// ends inconclusive, and the reason says why: not only "too few
+// requests", but the bursts assumed and where they were measured.
+func TestAReasonSaysWhenAssumedBurstsHeldARollbackBack(t *testing.T) {
+	s := eventsSLO()
+	s.Objective = 99
+	bursty := func(r providers.Range) ([]providers.Counts, error) {
+		n := int(r.End.Sub(r.Start) / r.Step)
+		out := make([]providers.Counts, n)
+		for i := range out {
+			bad := 0.0
+			if i%6 == 0 {
+				bad = 60 + float64(i%5) // all the errors in a few slices
+			}
+			out[i] = providers.Counts{Good: 10000 - bad, Total: 10000}
+		}
+		return out, nil
+	}
+	fp := &fakeProvider{events: tracks(0.5, 0.08, 0.001), history: bursty}
+	d := runWatch(t, s, policy(true), fp, &fakeClock{now: t0}, t.Context())
+	want := "canary breached" // never: the reason must say what held it back
+	if d.Decision != report.Inconclusive || strings.Contains(d.Reason, want) {
+		t.Fatalf("%s: %s; want inconclusive", d.Decision, d.Reason)
+	}
+	for _, part := range []string{
+		"canary error ratio 8.000% (24 of 300 requests) is 8.0× the 1.000% the SLO allows (the baseline's: 0.100%)",
+		"but errors are assumed to arrive in bursts of ~",
+		"from the baseline's last 2h), and 300 canary requests cannot tell that from the bursts of a healthy canary: watch longer or send more traffic",
+	} {
+		if !strings.Contains(d.Reason, part) {
+			t.Errorf("reason %q\nlacks %q", d.Reason, part)
+		}
+	}
+}

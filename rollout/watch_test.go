@@ -398,6 +398,23 @@ func TestAWatchStartedLateReadsItsOwnWindow(t *testing.T) {
 	}
 }
 
+// TestTheRecordSpeaksInWholeRequestsAndTheSLOsWindow: millions of
+// requests are written out in full (not 2.4e+06), and the record's SLO
+// is the SLO as configured (99.9 % over 30d), not the time watched.
+func TestTheRecordSpeaksInWholeRequestsAndTheSLOsWindow(t *testing.T) {
+	d := runWatch(t, eventsSLO(), policy(true), &fakeProvider{events: steady(4000, 0.0005)}, &fakeClock{now: t0}, t.Context())
+	if d.Decision != report.Pass || !strings.Contains(d.Reason, ": 2400000 canary requests rule out a burn rate of 3x or worse") {
+		t.Errorf("%s: %s", d.Decision, d.Reason)
+	}
+	if s := d.SLOs[0]; s.Window != "30d" || s.Objective != 99.9 || d.Canary.Elapsed != "10m" {
+		t.Errorf("record SLO %s over %q, watched %s; want 99.9 over 30d, watched 10m", s.Name, s.Window, d.Canary.Elapsed)
+	}
+	bad := runWatch(t, eventsSLO(), policy(true), &fakeProvider{events: steady(400000, 0.01)}, &fakeClock{now: t0}, t.Context())
+	if !strings.Contains(bad.Reason, "canary error ratio 1.000% (40000 of 4000000 requests)") {
+		t.Errorf("%s: %s", bad.Decision, bad.Reason)
+	}
+}
+
 func TestAlphaIsSplitAcrossAllSLOs(t *testing.T) {
 	fp := &fakeProvider{events: steady(100, 0.0005), value: slowAt(nil)}
 	fp.start = t0

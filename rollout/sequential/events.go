@@ -272,6 +272,22 @@ func (e *Evidence) Verdict() Verdict {
 	return BreachAbsolute
 }
 
+// HeldBackByBursts reports whether the canary's errors so far, not enough
+// for a rollback under the dispersion assumed, would have been had they
+// been assumed to arrive one by one (Poisson): the assumed bursts, not the
+// traffic, held the evidence back.
+func (e *Evidence) HeldBackByBursts() bool {
+	if e.model.q >= 1 || e.canaryTotal <= 0 || e.AbsoluteCrossed() {
+		return false
+	}
+	var terms [len(alternatives)]float64
+	for i, a := range alternatives {
+		// the Poisson tilt for a.mult: θ = log a.mult, φ(θ) = a.mult - 1
+		terms[i] = math.Log(a.weight) + math.Log(a.mult)*e.canaryBad - (a.mult-1)*e.p0*e.canaryTotal
+	}
+	return logSumExp(terms[:]) >= e.AbsoluteBoundary()
+}
+
 // BaselineBreached reports whether the absolute question crossed at some
 // interval while the baseline burned as fast: without a rollback, the
 // watch ends inconclusive rather than passed.
