@@ -25,6 +25,10 @@ type sloguardRule struct {
 	cfg      sequential.Config
 	interval int
 	label    string
+	// pooled estimates the dispersion as the engine did before it set
+	// changes of level aside: Pearson's statistic about one pooled error
+	// ratio, which counts an incident in the history as burstiness.
+	pooled bool
 }
 
 func (s sloguardRule) name() string { return s.label }
@@ -40,6 +44,9 @@ func (s sloguardRule) judge(r run) outcome {
 		}
 		if est := c.Estimate(); est.OK {
 			cfg.Dispersion = est.Value
+		}
+		if d, ok := pooledDispersion(r.histBad, r.histTotal); s.pooled && ok {
+			cfg.Dispersion = d
 		}
 	}
 	ev := sequential.New(cfg)
