@@ -66,7 +66,7 @@ func TestTheDispersionMeasuresBurstsNotLevels(t *testing.T) {
 			t.Parallel()
 			rng := rand.New(rand.NewPCG(3, stream(name)))
 			d := max(tc.bursts.Dispersion, 1)
-			var values []float64
+			var values, before []float64
 			aside := 0
 			for range 300 {
 				var bad, total []float64
@@ -92,11 +92,18 @@ func TestTheDispersionMeasuresBurstsNotLevels(t *testing.T) {
 					t.Fatalf("no estimate from %g errors", sum(bad))
 				}
 				values = append(values, est.Value)
+				var p Pearson // one pooled ratio: the estimate before contrasts
+				for i := range bad {
+					p.Add(bad[i], total[i])
+				}
+				b, _ := pooled(p)
+				before = append(before, b)
 				if est.SetAside >= tc.aside {
 					aside++
 				}
 			}
 			slices.Sort(values)
+			slices.Sort(before)
 			med, q90 := values[len(values)/2], values[len(values)*9/10]
 			hi, hi90 := 1.5, 2.0
 			if tc.loose {
@@ -108,7 +115,7 @@ func TestTheDispersionMeasuresBurstsNotLevels(t *testing.T) {
 			if tc.aside > 0 && aside < 150 {
 				t.Errorf("%d pairs set aside in only %d of 300 histories", tc.aside, aside)
 			}
-			t.Logf("median %.2f, 90th percentile %.2f", med, q90)
+			t.Logf("median %.2f, 90th percentile %.2f (one pooled ratio, before: median %.2f)", med, q90, before[len(before)/2])
 		})
 	}
 }
