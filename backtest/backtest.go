@@ -152,7 +152,7 @@ func (b *Backtest) Run(ctx context.Context) (*report.Backtest, error) {
 		for name, r := range replays {
 			provs[name] = window{r: r, j: j, since: since}
 		}
-		w := &rollout.Watch{SLOs: b.SLOs, Providers: provs, Policy: pol, Since: since, Clock: &jumpClock{now: since}, Log: watchLog}
+		w := &rollout.Watch{SLOs: b.SLOs, Providers: provs, Policy: pol, Since: since, Clock: rollout.NewJumpClock(since), Log: watchLog}
 		dec, err := w.Run(runCtx)
 		if ctx.Err() != nil {
 			return nil, fmt.Errorf("%w after %d of %d windows: no record written", ErrInterrupted, j, n)
@@ -193,22 +193,3 @@ func runOf(since time.Time, d *report.Decision) report.BacktestRun {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
-
-// jumpClock is a watch's clock in a replay: it starts at the window's start
-// and jumps to whatever time the watch sleeps until. One watch, one
-// goroutine: no lock.
-type jumpClock struct{ now time.Time }
-
-// Now implements rollout.Clock.
-func (c *jumpClock) Now() time.Time { return c.now }
-
-// Sleep implements rollout.Clock.
-func (c *jumpClock) Sleep(ctx context.Context, t time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if t.After(c.now) {
-		c.now = t
-	}
-	return nil
-}

@@ -170,7 +170,7 @@ func watchEach(t *testing.T, b *Backtest, p providers.Provider) []*report.Decisi
 	var out []*report.Decision
 	every := b.every()
 	for since := b.From; !since.Add(b.Policy.Duration).After(b.To); since = since.Add(every) {
-		w := &rollout.Watch{SLOs: b.SLOs, Providers: map[string]providers.Provider{"h": p}, Policy: b.Policy, Since: since, Clock: &jumpClock{now: since}}
+		w := &rollout.Watch{SLOs: b.SLOs, Providers: map[string]providers.Provider{"h": p}, Policy: b.Policy, Since: since, Clock: rollout.NewJumpClock(since)}
 		d, err := w.Run(t.Context())
 		if err != nil {
 			t.Fatalf("watch from %s: %v", since, err)
@@ -251,14 +251,14 @@ func TestAWatchStartedLateDecidesAsTheBacktest(t *testing.T) {
 	late := b.To.Add(12 * time.Hour)
 	var want []*report.Decision
 	for _, r := range rec.Runs {
-		clock := &jumpClock{now: late}
+		clock := rollout.NewJumpClock(late)
 		w := &rollout.Watch{SLOs: b.SLOs, Providers: map[string]providers.Provider{"h": h}, Policy: b.Policy, Since: r.Since, Clock: clock}
 		d, err := w.Run(t.Context())
 		if err != nil {
 			t.Fatalf("watch from %s: %v", r.Since, err)
 		}
-		if !clock.now.Equal(late) {
-			t.Errorf("watch from %s waited until %s: its window was past", r.Since, clock.now)
+		if now := clock.Now(); !now.Equal(late) {
+			t.Errorf("watch from %s waited until %s: its window was past", r.Since, now)
 		}
 		want = append(want, d)
 	}

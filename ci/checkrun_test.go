@@ -11,7 +11,7 @@ import (
 
 	"github.com/sloguard/sloguard/internal/ghtest"
 	"github.com/sloguard/sloguard/report"
-	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/rollback"
 )
 
 // checkRunReply is GitHub's documented 201 answer to "Create a check run",
@@ -300,11 +300,11 @@ func TestDispatchWithoutPermissionNamesIt(t *testing.T) {
 		want  string
 	}{
 		"repository_dispatch needs contents: write": {"POST " + repoPath + "/dispatches", func(g *GitHubAPI) error {
-			_, err := g.Dispatch(t.Context(), slo.GitHubAction{DispatchEvent: "sloguard-rollback"}, &report.Decision{})
+			_, err := g.Dispatch(t.Context(), rollback.GitHub{DispatchEvent: "sloguard-rollback"}, &report.Decision{})
 			return err
 		}, "repository_dispatch sloguard-rollback: the token lacks the permission contents: write"},
 		"workflow_dispatch needs actions: write": {"POST " + repoPath + "/actions/workflows/rollback.yml/dispatches", func(g *GitHubAPI) error {
-			_, err := g.WorkflowDispatch(t.Context(), slo.GitHubAction{Workflow: &slo.WorkflowDispatch{File: "rollback.yml"}}, &report.Decision{})
+			_, err := g.WorkflowDispatch(t.Context(), rollback.GitHub{Workflow: &rollback.WorkflowDispatch{File: "rollback.yml"}}, &report.Decision{})
 			return err
 		}, "workflow_dispatch rollback.yml: the token lacks the permission actions: write"},
 	}

@@ -19,7 +19,7 @@ import (
 
 	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/report"
-	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/rollback"
 )
 
 // MaxRateLimitWait bounds how long a GitHub call waits out a rate limit
@@ -124,7 +124,7 @@ func (g *GitHubAPI) SetDeploymentStatus(ctx context.Context, id int64, state, en
 }
 
 // deployment resolves the configured or current deployment.
-func (g *GitHubAPI) deployment(ctx context.Context, gh slo.GitHubAction) (int64, error) {
+func (g *GitHubAPI) deployment(ctx context.Context, gh rollback.GitHub) (int64, error) {
 	if gh.DeploymentID != 0 {
 		return gh.DeploymentID, nil
 	}
@@ -132,7 +132,7 @@ func (g *GitHubAPI) deployment(ctx context.Context, gh slo.GitHubAction) (int64,
 }
 
 // DeploymentFailed marks the deployment failed.
-func (g *GitHubAPI) DeploymentFailed(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+func (g *GitHubAPI) DeploymentFailed(ctx context.Context, gh rollback.GitHub, d *report.Decision) (string, error) {
 	id, err := g.deployment(ctx, gh)
 	if err != nil {
 		return "", err
@@ -142,7 +142,7 @@ func (g *GitHubAPI) DeploymentFailed(ctx context.Context, gh slo.GitHubAction, d
 
 // Dispatch sends a repository_dispatch event with the decision as payload,
 // and the rollback's id (rollback_id) for the workflow to deduplicate on.
-func (g *GitHubAPI) Dispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+func (g *GitHubAPI) Dispatch(ctx context.Context, gh rollback.GitHub, d *report.Decision) (string, error) {
 	payload, err := json.Marshal(map[string]any{
 		"decision": d.Decision, "reason": truncate(d.Reason, 1000), "sha": g.sha,
 		"environment": gh.Environment, "run_url": g.runURL, "slos": failingNames(d),
@@ -168,7 +168,7 @@ func (g *GitHubAPI) Dispatch(ctx context.Context, gh slo.GitHubAction, d *report
 const RollbackIDPlaceholder = "{{.rollback_id}}"
 
 // WorkflowDispatch starts the rollback workflow.
-func (g *GitHubAPI) WorkflowDispatch(ctx context.Context, gh slo.GitHubAction, d *report.Decision) (string, error) {
+func (g *GitHubAPI) WorkflowDispatch(ctx context.Context, gh rollback.GitHub, d *report.Decision) (string, error) {
 	w := gh.Workflow
 	ref := w.Ref
 	if ref == "" {

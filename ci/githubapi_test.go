@@ -15,7 +15,7 @@ import (
 
 	"github.com/sloguard/sloguard/internal/ghtest"
 	"github.com/sloguard/sloguard/report"
-	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/rollback"
 )
 
 const repoPath = "/api/v3/repos/acme/shop"
@@ -103,7 +103,7 @@ func TestSetDeploymentStatus(t *testing.T) {
 func TestDeploymentFailedByConfiguredID(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+repoPath+"/deployments/7/statuses", ghtest.Reply{Status: 201, Body: `{"id": 1}`})
-	target, err := newAPI(t, srv).DeploymentFailed(t.Context(), slo.GitHubAction{DeploymentID: 7, Environment: "staging"}, &report.Decision{Reason: "canary breached"})
+	target, err := newAPI(t, srv).DeploymentFailed(t.Context(), rollback.GitHub{DeploymentID: 7, Environment: "staging"}, &report.Decision{Reason: "canary breached"})
 	if err != nil || target != "deployment 7" {
 		t.Fatalf("got %q, %v", target, err)
 	}
@@ -116,7 +116,7 @@ func TestDispatch(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+repoPath+"/dispatches", ghtest.Reply{Status: 204})
 	d := &report.Decision{Decision: report.Fail, Reason: "canary breached", RollbackID: "msg_0123", SLOs: []report.SLO{{Name: "api", Decision: report.Fail}, {Name: "latency", Decision: report.Pass}}}
-	target, err := newAPI(t, srv).Dispatch(t.Context(), slo.GitHubAction{DispatchEvent: "sloguard-rollback", Environment: "production"}, d)
+	target, err := newAPI(t, srv).Dispatch(t.Context(), rollback.GitHub{DispatchEvent: "sloguard-rollback", Environment: "production"}, d)
 	if err != nil || target != "acme/shop" {
 		t.Fatalf("got %q, %v", target, err)
 	}
@@ -132,7 +132,7 @@ func TestDispatch(t *testing.T) {
 func TestDispatchByHandListsNoSLOs(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+repoPath+"/dispatches", ghtest.Reply{Status: 204})
-	if _, err := newAPI(t, srv).Dispatch(t.Context(), slo.GitHubAction{DispatchEvent: "e"}, &report.Decision{Decision: report.Fail}); err != nil {
+	if _, err := newAPI(t, srv).Dispatch(t.Context(), rollback.GitHub{DispatchEvent: "e"}, &report.Decision{Decision: report.Fail}); err != nil {
 		t.Fatal(err)
 	}
 	payload := only(t, srv, "POST", repoPath+"/dispatches").JSON(t)["client_payload"].(map[string]any)
@@ -144,7 +144,7 @@ func TestDispatchByHandListsNoSLOs(t *testing.T) {
 func TestWorkflowDispatch(t *testing.T) {
 	srv := ghtest.New(t)
 	srv.Handle("POST "+repoPath+"/actions/workflows/rollback.yml/dispatches", ghtest.Reply{Status: 204})
-	gh := slo.GitHubAction{Workflow: &slo.WorkflowDispatch{File: "rollback.yml", Inputs: map[string]string{"service": "checkout", "to": "stable", "id": "{{.rollback_id}}"}}}
+	gh := rollback.GitHub{Workflow: &rollback.WorkflowDispatch{File: "rollback.yml", Inputs: map[string]string{"service": "checkout", "to": "stable", "id": "{{.rollback_id}}"}}}
 	target, err := newAPI(t, srv).WorkflowDispatch(t.Context(), gh, &report.Decision{RollbackID: "msg_0123"})
 	if err != nil || target != "@refs/heads/main" {
 		t.Fatalf("got %q, %v", target, err)
@@ -176,10 +176,10 @@ func TestDispatchesAreRetriedOnlyWhereNoDuplicateCanStart(t *testing.T) {
 				var err error
 				if kind == "repository_dispatch" {
 					srv.Handle("POST "+repoPath+"/dispatches", tc.replies...)
-					_, err = api.Dispatch(t.Context(), slo.GitHubAction{DispatchEvent: "e"}, &report.Decision{})
+					_, err = api.Dispatch(t.Context(), rollback.GitHub{DispatchEvent: "e"}, &report.Decision{})
 				} else {
 					srv.Handle("POST "+repoPath+"/actions/workflows/r.yml/dispatches", tc.replies...)
-					_, err = api.WorkflowDispatch(t.Context(), slo.GitHubAction{Workflow: &slo.WorkflowDispatch{File: "r.yml"}}, &report.Decision{})
+					_, err = api.WorkflowDispatch(t.Context(), rollback.GitHub{Workflow: &rollback.WorkflowDispatch{File: "r.yml"}}, &report.Decision{})
 				}
 				if (err == nil) != tc.ok || len(srv.Calls()) != tc.calls {
 					t.Errorf("%s: %d calls, error %v; want %d calls, success %v", kind, len(srv.Calls()), err, tc.calls, tc.ok)

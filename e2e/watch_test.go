@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sloguard/sloguard/rollout"
+	"github.com/sloguard/sloguard/rollback"
 )
 
 // The canary's traffic in these tests: 300 rps on the canary, 900 on the
@@ -83,7 +83,7 @@ func TestTenfoldErrorsRollBackEarlyThroughEveryAction(t *testing.T) {
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		mu.Lock()
-		bodies, sigs = append(bodies, b), append(sigs, r.Header.Get(rollout.SignatureHeader))
+		bodies, sigs = append(bodies, b), append(sigs, r.Header.Get(rollback.SignatureHeader))
 		mu.Unlock()
 	}))
 	t.Cleanup(hook.Close)
@@ -104,7 +104,7 @@ func TestTenfoldErrorsRollBackEarlyThroughEveryAction(t *testing.T) {
 	if len(bodies) != 1 {
 		t.Fatalf("webhook got %d requests, want 1", len(bodies))
 	}
-	if want := rollout.Sign([]byte(secret), bodies[0]); sigs[0] != want {
+	if want := rollback.Sign([]byte(secret), bodies[0]); sigs[0] != want {
 		t.Errorf("signature %q does not verify (want %q)", sigs[0], want)
 	}
 	var rec map[string]any

@@ -55,7 +55,7 @@ func Check(ctx context.Context, cfg *slo.Config, provs map[string]providers.Prov
 			}})
 		}
 	}
-	runJobs(ctx, jobs, workers(cfg))
+	runJobs(ctx, jobs, workers(provs))
 	for i, s := range slos {
 		if readings[i] != nil {
 			results[i], errs[i] = decideSLO(ctx, s, cfg.Gate, provs[s.Provider], at, readings[i])
@@ -98,11 +98,17 @@ func runJobs(ctx context.Context, jobs []job, n int) {
 
 // workers is how many readings run at once: as many as the busiest
 // backend allows in flight (each reading may send two queries, which the
-// backend's own bound then queues, so it is never idle).
-func workers(cfg *slo.Config) int {
-	n := 1
-	for _, p := range cfg.Providers {
-		n = max(n, p.MaxConcurrency)
+// backend's own bound then queues, so it is never idle); the default
+// bound when no backend says.
+func workers(provs map[string]providers.Provider) int {
+	n := 0
+	for _, p := range provs {
+		if b, ok := p.(providers.InFlight); ok {
+			n = max(n, b.MaxInFlight())
+		}
+	}
+	if n == 0 {
+		return 10
 	}
 	return n
 }

@@ -14,7 +14,6 @@ import (
 
 	"github.com/sloguard/sloguard/gate"
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/providers/registry"
 	"github.com/sloguard/sloguard/rollout"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -39,22 +38,19 @@ func fields(s slo.SLI) []field {
 // Scopes lists the scopes watch reads s in, as rollout.Scopes builds them:
 // the canary (the whole service without canary labels) and, when
 // configured, the baseline (live, or from the past with an offset). None
-// for an SLO watch cannot judge (a raw error ratio, a Datadog SLO object)
-// or a static provider, whose values are recorded per scope rather than
-// queried. A scrape provider is scoped by its target lists: only the
-// scopes it lists targets for (a config for check alone needs none).
+// for an SLO watch cannot judge (a raw error ratio, a Datadog SLO object);
+// a backend that reads only some scopes (providers.Scoped: scrape's target
+// lists, static's recorded values) says which.
 func Scopes(cfg *slo.Config, s slo.SLO) []providers.Scope {
 	p, ok := cfg.ProviderByName(s.Provider)
-	if !ok || s.SLI.Kind() == slo.KindRatio || p.Type == "static" {
+	if !ok || s.SLI.Kind() == slo.KindRatio {
 		return nil
 	}
-	var out []providers.Scope
-	for _, sc := range rollout.Scopes(cfg.Canary) {
-		if _, listed := p.Targets[sc.Name]; p.Type != "scrape" || listed {
-			out = append(out, sc)
-		}
+	all := rollout.Scopes(cfg.Canary)
+	if sc, ok := p.Settings.(providers.Scoped); ok {
+		return sc.Scopes(all)
 	}
-	return out
+	return all
 }
 
 // Offline checks every query of slos as check and watch send it: parsed
@@ -64,7 +60,7 @@ func Scopes(cfg *slo.Config, s slo.SLO) []providers.Scope {
 // deployed). It reads static providers' values as check reads them. It
 // sends nothing and reads no secret. Every problem comes back at once in a
 // *slo.ConfigError, each with its file, line and field.
-func Offline(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env registry.Env) error {
+func Offline(ctx context.Context, cfg *slo.Config, slos []slo.SLO, bs providers.Backends, env providers.Env) error {
 	var ps []slo.Problem
 	seen := map[slo.Problem]bool{}
 	add := func(p slo.Problem) {
@@ -86,7 +82,7 @@ func Offline(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env registry.
 					window = cfg.Canary.Duration
 				}
 				q := providers.Query{SLO: s.Name, SLI: s.SLI, Scope: sc, Window: window}
-				_, err := registry.ResolveQuery(pc, f.query, q)
+				_, err := bs.ResolveQuery(pc, f.query, q)
 				var se *providers.ScopeError
 				switch {
 				case err == nil:
@@ -103,29 +99,28 @@ func Offline(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env registry.
 			}
 		}
 	}
-	ps = append(ps, staticValues(ctx, cfg, slos, env)...)
+	ps = append(ps, recordedValues(ctx, cfg, slos, bs, env)...)
 	return cfg.Errors(ps)
 }
 
-// staticValues builds the static providers slos use (no secrets, only
-// their values) and reads each SLO through check, so that validate
-// rejects what check rejects: values for an SLO that does not exist, a
-// value where events are expected, slices of the wrong count.
-func staticValues(ctx context.Context, cfg *slo.Config, slos []slo.SLO, env registry.Env) []slo.Problem {
+// recordedValues builds the providers slos use whose values are recorded
+// in the config (static: no secrets, only their values) and reads each
+// SLO through check, so that validate rejects what check rejects: values
+// for an SLO that does not exist, a value where events are expected,
+// slices of the wrong count.
+func recordedValues(ctx context.Context, cfg *slo.Config, slos []slo.SLO, bs providers.Backends, env providers.Env) []slo.Problem {
 	env.SLOs = nil // names are checked below, with the values' shapes
 	var ps []slo.Problem
 	provs := map[string]providers.Provider{}
 	where := map[string]string{} // provider name -> path of its values
 	for j, pc := range cfg.Providers {
-		if pc.Type != "static" || len(names(slos, pc.Name)) == 0 {
+		rec, ok := pc.Settings.(providers.Recorded)
+		if !ok || len(names(slos, pc.Name)) == 0 {
 			continue
 		}
-		where[pc.Name] = fmt.Sprintf("providers[%d].values", j)
-		if pc.Values == nil && pc.File != "" {
-			where[pc.Name] = fmt.Sprintf("providers[%d].file", j)
-		}
+		where[pc.Name] = fmt.Sprintf("providers[%d].%s", j, rec.Key())
 		prefix := fmt.Sprintf("provider %q: ", pc.Name)
-		p, err := registry.New(ctx, pc, env)
+		p, err := bs.New(ctx, pc, env)
 		if err == nil {
 			provs[pc.Name] = p
 			if nc, ok := p.(interface{ CheckNames([]string) error }); ok {

@@ -53,7 +53,7 @@ func (r Reading) Hint() string {
 // no series at all is a bad query; a label that matches nothing is no
 // data with a hint. The readings come back in SLO order: service, canary,
 // baseline.
-func Online(ctx context.Context, cfg *slo.Config, slos []slo.SLO, provs map[string]providers.Provider, at time.Time, service bool) []Reading {
+func Online(ctx context.Context, cfg *slo.Config, bs providers.Backends, slos []slo.SLO, provs map[string]providers.Provider, at time.Time, service bool) []Reading {
 	type job struct {
 		s     slo.SLO
 		scope providers.Scope
@@ -68,7 +68,7 @@ func Online(ctx context.Context, cfg *slo.Config, slos []slo.SLO, provs map[stri
 		}
 		for _, sc := range Scopes(cfg, s) {
 			if service && len(sc.Labels) == 0 && sc.Offset == 0 && sc.Name != providers.ScopeService {
-				if p, _ := cfg.ProviderByName(s.Provider); p.Type != "scrape" {
+				if p, _ := cfg.ProviderByName(s.Provider); bs.Caps(p).ScopesByLabels {
 					continue // no split: the service reading above is this one
 				}
 			}

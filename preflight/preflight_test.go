@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/providers/registry"
+	"github.com/sloguard/sloguard/providers/all"
+	"github.com/sloguard/sloguard/providers/prometheus"
 	"github.com/sloguard/sloguard/slo"
 )
 
 func parse(t *testing.T, name, data string) *slo.Config {
 	t.Helper()
-	cfg, err := slo.Parse(name, []byte(data), slo.Options{PrometheusURL: "http://127.0.0.1:9090"})
+	cfg, err := slo.Parse(name, []byte(data), slo.Options{Types: all.Backends().Types(), Default: prometheus.Default("http://127.0.0.1:9090")})
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
@@ -81,7 +82,7 @@ spec:
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			cfg := parse(t, tc.name, tc.data)
-			got := problems(Offline(context.Background(), cfg, cfg.SLOs, registry.Env{}))
+			got := problems(Offline(context.Background(), cfg, cfg.SLOs, all.Backends(), providers.Env{}))
 			if !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("problems\n%q\nwant\n%q", got, tc.want)
 			}
@@ -112,7 +113,7 @@ slos:
 canary:
   canary: {labels: {track: canary}}
 `)
-	got := problems(Offline(context.Background(), cfg, cfg.SLOs, registry.Env{}))
+	got := problems(Offline(context.Background(), cfg, cfg.SLOs, all.Backends(), providers.Env{}))
 	want := []string{"sloguard.yaml:17: slos[1].sli.query: the scrape provider reads event SLIs (error_query or good_query, with total_query) and error ratios: thresholds such as latency quantiles need a Prometheus"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("problems\n%q\nwant\n%q", got, want)
@@ -174,7 +175,7 @@ canary:
 		},
 		diagnosis: hint, windows: map[string]time.Duration{},
 	}
-	got := Online(context.Background(), cfg, cfg.SLOs, map[string]providers.Provider{"default": fb, "prom": fb}, time.Now(), true)
+	got := Online(context.Background(), cfg, all.Backends(), cfg.SLOs, map[string]providers.Provider{"default": fb, "prom": fb}, time.Now(), true)
 	var summary []string
 	for _, r := range got {
 		summary = append(summary, r.Scope+" "+r.Status()+" "+r.Hint())
@@ -186,7 +187,7 @@ canary:
 	if w := fb.windows; w[providers.ScopeService] != 30*24*time.Hour || w[providers.ScopeCanary] != 15*time.Minute || w[providers.ScopeBaseline] != 15*time.Minute {
 		t.Errorf("windows read %v: want the SLO window for the service, the watch duration for the tracks", w)
 	}
-	if tracks := Online(context.Background(), cfg, cfg.SLOs, map[string]providers.Provider{"prom": fb}, time.Now(), false); len(tracks) != 2 || tracks[0].Scope != providers.ScopeCanary {
+	if tracks := Online(context.Background(), cfg, all.Backends(), cfg.SLOs, map[string]providers.Provider{"prom": fb}, time.Now(), false); len(tracks) != 2 || tracks[0].Scope != providers.ScopeCanary {
 		t.Errorf("without the service: %d readings, first %q; want the canary and the baseline", len(tracks), tracks[0].Scope)
 	}
 	if !strings.Contains(got[1].Err.Error(), "no data") {

@@ -3,8 +3,6 @@ package providers
 import (
 	"context"
 	"time"
-
-	"github.com/sloguard/sloguard/slo"
 )
 
 // Limiter bounds one backend's queries in flight (max_concurrency) and
@@ -14,10 +12,9 @@ type Limiter struct {
 	Timeout time.Duration
 }
 
-// NewLimiter reads the bounds from the provider's config, with the
-// defaults of the config reference (10 in flight, 30s).
-func NewLimiter(cfg slo.Provider) *Limiter {
-	conc, timeout := cfg.MaxConcurrency, cfg.Timeout
+// NewLimiter bounds conc queries in flight, each within timeout, with
+// the defaults of the config reference (10 in flight, 30s) for zeros.
+func NewLimiter(conc int, timeout time.Duration) *Limiter {
 	if conc <= 0 {
 		conc = 10
 	}
@@ -38,3 +35,10 @@ func (l *Limiter) Start(ctx context.Context) (qctx context.Context, done func(),
 	qctx, cancel := context.WithTimeout(ctx, l.Timeout)
 	return qctx, func() { cancel(); <-l.sem }, nil
 }
+
+// MaxInFlight is the bound on queries in flight.
+func (l *Limiter) MaxInFlight() int { return cap(l.sem) }
+
+// InFlight is a Provider that bounds its queries in flight: check runs as
+// many readings at once as the busiest backend allows.
+type InFlight interface{ MaxInFlight() int }

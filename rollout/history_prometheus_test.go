@@ -6,6 +6,7 @@ import (
 
 	"github.com/sloguard/sloguard/internal/promtest"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/providers/prometheus"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -27,7 +28,8 @@ func TestTheHistoryComesFromARealPrometheus(t *testing.T) {
 	)
 	h.Span = 3 * time.Hour
 	srv := promtest.Start(t, h)
-	prov, err := prometheus.New(slo.Provider{Name: "prom", Type: "prometheus", URL: srv.URL, Timeout: 10 * time.Second, Retries: 1, MaxConcurrency: 4}, nil, nil)
+	prov, err := prometheus.New(t.Context(), prometheus.Config{Name: "prom", URL: srv.URL, HTTP: httpconf.HTTP{Transport: httpconf.Transport{
+		Timeout: slo.Duration(10 * time.Second), Retries: 1, MaxConcurrency: 4}}}, providers.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

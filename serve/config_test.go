@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -25,7 +26,7 @@ slos:
 
 func parseServe(t *testing.T, block string) (*Config, error) {
 	t.Helper()
-	cfg, err := slo.Parse("sloguard.yaml", []byte(configHead+block), slo.Options{})
+	cfg, err := slo.Parse("sloguard.yaml", []byte(configHead+block), slo.Options{Types: all.Backends().Types()})
 	if err != nil {
 		t.Fatalf("the rest of the config must load: %v", err)
 	}

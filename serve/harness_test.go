@@ -18,7 +18,7 @@ import (
 	"github.com/sloguard/sloguard/internal/promtest"
 	"github.com/sloguard/sloguard/internal/servetest"
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/providers/registry"
+	"github.com/sloguard/sloguard/providers/all"
 	"github.com/sloguard/sloguard/serve/store"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -185,7 +185,7 @@ func (h *harness) start() {
 	if err := os.WriteFile(path, []byte(h.config), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := slo.Load(path, slo.Options{})
+	cfg, err := slo.Load(path, slo.Options{Types: all.Backends().Types()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func (h *harness) start() {
 	}
 	provs := map[string]providers.Provider{}
 	for _, pc := range cfg.Providers {
-		if provs[pc.Name], err = registry.New(t.Context(), pc, registry.Env{}); err != nil {
+		if provs[pc.Name], err = all.Backends().New(t.Context(), pc, providers.Env{}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -53,8 +53,8 @@ func (s *secrets) readPlain(field, env, file string) (string, error) {
 
 // replacer masks every secret read, and the values of the variables the
 // rest of the config reads secrets from (providers' tokens, webhook keys).
-func (s *secrets) replacer(moreEnvs []string) *strings.Replacer {
-	vals := append([]string(nil), s.values...)
+func (s *secrets) replacer(moreEnvs, values []string) *strings.Replacer {
+	vals := append(append([]string(nil), s.values...), values...)
 	for _, n := range moreEnvs {
 		if v := s.getenv(n); v != "" {
 			vals = append(vals, v)

@@ -23,7 +23,9 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/rollout"
 	"github.com/sloguard/sloguard/serve/azdo"
 	"github.com/sloguard/sloguard/serve/ghapp"
@@ -54,6 +56,10 @@ type Options struct {
 	// Retries bounds the retries of one call to GitHub or Azure DevOps
 	// (default 3); the runner retries failed answers for minutes more.
 	Retries int
+	// Secrets are the values the caller knows to be secret (the
+	// providers', as their backends tell them): masked in every text
+	// serve sends, like its own.
+	Secrets []string
 }
 
 // Server is the running service.
@@ -139,7 +145,9 @@ func New(o Options) (*Server, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	s.redact = sec.replacer(o.Config.SecretEnvs())
+	rb := redact.New()
+	rollback.Redact(rb, o.Config.Rollback, o.Getenv)
+	s.redact = sec.replacer(nil, append(rb.Masks(), o.Secrets...))
 	return s, nil
 }
 

@@ -67,59 +67,6 @@ func (c *Config) Errors(list []Problem) error {
 	return ps.err()
 }
 
-// Provider configures one metrics backend. Fields a backend does not use
-// are rejected by validation, so a typo never goes unnoticed.
-type Provider struct {
-	Name string
-	Type string // prometheus | datadog | appinsights | scrape | static
-
-	// HTTP backends. URL is the API base; Datadog and Application Insights
-	// default it from Site and the public cloud.
-	URL                  string
-	Headers              map[string]string
-	BearerTokenEnv       string
-	BasicAuthUserEnv     string
-	BasicAuthPasswordEnv string
-	CAFile               string
-	InsecureSkipVerify   bool
-	Timeout              time.Duration // total deadline of one query, retries included
-	Retries              int
-	MaxConcurrency       int
-	MaxResponseBytes     int64 // bound on one answer's body; 0: the client's default (50 MiB)
-	PartialResponse      *bool // Thanos: partial_response parameter when set
-
-	// Datadog.
-	Site      string
-	APIKeyEnv string
-	AppKeyEnv string
-
-	// Application Insights / Log Analytics.
-	AppID       string
-	WorkspaceID string
-	Auth        string // Entra ID credential: default | environment | workload_identity | managed_identity | azure_cli | api_key
-	ClientID    string // user-assigned managed identity
-
-	// Scrape.
-	Targets map[string][]string // scope name (service, canary, baseline) -> /metrics URLs
-
-	// Static.
-	File   string
-	Values map[string]StaticSeries
-}
-
-// StaticSeries holds recorded readings of one SLO for the static provider,
-// keyed by scope ("service", "canary", "baseline") and then by window.
-type StaticSeries map[string]map[string]StaticValue
-
-// StaticValue is one recorded reading: events, or a value for threshold SLIs.
-type StaticValue struct {
-	Good   *float64 `yaml:"good" json:"good,omitempty"`
-	Bad    *float64 `yaml:"bad" json:"bad,omitempty"`
-	Total  *float64 `yaml:"total" json:"total,omitempty"`
-	Value  *float64 `yaml:"value" json:"value,omitempty"`
-	Slices []bool   `yaml:"slices" json:"slices,omitempty"` // timeslices: true = good slice, oldest first
-}
-
 // SLO is one service level objective.
 type SLO struct {
 	Name        string
@@ -257,62 +204,27 @@ type CanaryPolicy struct {
 	OnBaselineBreach string
 }
 
-// Rollback lists the actions run, in this order, when a canary breaches.
+// Rollback is what runs when a canary breaches: its actions, in the order
+// their kinds run, each attempt within Timeout.
 type Rollback struct {
 	Timeout time.Duration // per action attempt
 	Retries int
-	Command []string
-	Webhook *Webhook
-	GitHub  *GitHubAction
+	Actions []RollbackAction
 }
 
-// Webhook posts the decision record, signed with HMAC-SHA256.
-type Webhook struct {
-	URL       string
-	SecretEnv string
-	Headers   map[string]string
+// RollbackAction is one action under rollback:; its block belongs to its
+// kind, which decoded it into Settings (package rollback's own type).
+type RollbackAction struct {
+	Key      string // command, webhook, github
+	Settings any
 }
 
-// GitHubAction reports a rollback on GitHub.
-type GitHubAction struct {
-	DeploymentStatus bool
-	Environment      string
-	DeploymentID     int64
-	DispatchEvent    string
-	Workflow         *WorkflowDispatch
-	TokenEnv         string
-}
-
-// WorkflowDispatch starts a workflow_dispatch run.
-type WorkflowDispatch struct {
-	File   string
-	Ref    string
-	Inputs map[string]string
-}
-
-// SecretEnvs lists every environment variable the config reads a secret
-// from, so that callers can mask their values before printing anything.
-func (c *Config) SecretEnvs() []string {
-	var names []string
-	add := func(n string) {
-		if n != "" {
-			names = append(names, n)
-		}
-	}
-	for _, p := range c.Providers {
-		add(p.BearerTokenEnv)
-		add(p.BasicAuthUserEnv)
-		add(p.BasicAuthPasswordEnv)
-		add(p.APIKeyEnv)
-		add(p.AppKeyEnv)
-	}
-	if c.Rollback.Webhook != nil {
-		add(c.Rollback.Webhook.SecretEnv)
-	}
-	if c.Rollback.GitHub != nil {
-		add(c.Rollback.GitHub.TokenEnv)
-	}
-	return names
+// ActionType is what loading needs to know of one kind of rollback
+// action: its key under rollback: and how it reads its block. Package
+// rollback lists them; the app layer hands the list to Load.
+type ActionType struct {
+	Key    string
+	Decode func(b *Block) any
 }
 
 // ProviderByName returns the named provider.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+	"go.yaml.in/yaml/v3"
 )
 
 const day = 24 * time.Hour
@@ -65,4 +66,22 @@ func ParseOpenSLODuration(s string) (time.Duration, error) {
 // is also what {{.window}} is replaced with.
 func FormatDuration(d time.Duration) string {
 	return model.Duration(d).String()
+}
+
+// Duration is a duration written in a block another package owns, in
+// Prometheus units: a value that is not one is reported with its line,
+// like any other value of the wrong type.
+type Duration time.Duration
+
+// UnmarshalYAML reads a Prometheus duration.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind != yaml.ScalarNode {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal %s into slo.Duration", n.Line, nodeWord(n))}}
+	}
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
+	}
+	*d = Duration(v)
+	return nil
 }

@@ -1,4 +1,4 @@
-package slo
+package slo_test
 
 import (
 	"errors"
@@ -7,6 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/sloguard/sloguard/providers/all"
+	"github.com/sloguard/sloguard/providers/prometheus"
+	"github.com/sloguard/sloguard/rollback"
+	"github.com/sloguard/sloguard/slo"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -26,17 +31,17 @@ func TestErrorsGolden(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			// Sloth and OpenSLO files may name no backend: they get one
 			// unless the case is about that.
-			var opts Options
+			opts := slo.Options{Types: all.Backends().Types(), Actions: rollback.Types()}
 			if strings.HasPrefix(name, "sloth_") || strings.HasPrefix(name, "openslo_") {
 				if !strings.Contains(name, "no_backend") {
-					opts.PrometheusURL = "http://127.0.0.1:9090"
+					opts.Default = prometheus.Default("http://127.0.0.1:9090")
 				}
 			}
-			cfg, err := Load(filepath.ToSlash(file), opts)
+			cfg, err := slo.Load(filepath.ToSlash(file), opts)
 			if err == nil {
 				t.Fatalf("loaded without error: %+v", cfg)
 			}
-			var ce *ConfigError
+			var ce *slo.ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("error is a %T, not a *ConfigError: %v", err, err)
 			}

@@ -8,17 +8,23 @@ import (
 	"io/fs"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sloguard/sloguard/internal/safefile"
 )
 
 // Options adjust loading.
 type Options struct {
-	// PrometheusURL supplies the backend for files that name none (Sloth
+	// Types are the backend types a provider may have, each decoding its
+	// own block (the app layer passes every registered backend's).
+	Types []ProviderType
+	// Actions are the kinds of rollback action, each decoding its own
+	// block under rollback:, in the order they run.
+	Actions []ActionType
+	// Default supplies the backend for files that name none (Sloth
 	// files, OpenSLO files without a DataSource url, native files without
-	// providers). It becomes a prometheus provider called "default".
-	PrometheusURL string
+	// providers): the command line's --prometheus-url.
+	Default *DefaultProvider
 }
 
 // MaxConfigSize bounds a config file: real ones are a few KiB, and a path

@@ -12,7 +12,7 @@ func TestLoadFileProblems(t *testing.T) {
 		"a directory":                {"testdata", "testdata: cannot read the file: not a regular file: it is a directory: pass the path of a config file"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := Load(tc.path, Options{})
+			_, err := Load(tc.path, withTypes(Options{}))
 			var ce *ConfigError
 			if !errors.As(err, &ce) {
 				t.Fatalf("error %v is a %T, not a *ConfigError", err, err)
@@ -25,7 +25,7 @@ func TestLoadFileProblems(t *testing.T) {
 }
 
 func TestLoadExample(t *testing.T) {
-	cfg, err := Load("../examples/static/sloguard.yaml", Options{})
+	cfg, err := Load("../examples/static/sloguard.yaml", withTypes(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func TestParseDetectsTheFormat(t *testing.T) {
 		"a version that is a list":           {"version: [1]\nslos: []\n", "f.yaml:1: version: must be 1, the version of sloguard's format\nf.yaml:2: slos: no SLOs: add at least one under slos"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := Parse("f.yaml", []byte(tc.data), Options{})
+			_, err := Parse("f.yaml", []byte(tc.data), withTypes(Options{}))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -91,7 +91,7 @@ slos:
     objective: 99.5
 ---
 `
-	cfg, err := Parse("f.yaml", []byte(data), Options{})
+	cfg, err := Parse("f.yaml", []byte(data), withTypes(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
 package slo
 
 import (
+	"fmt"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // The native format's YAML shape. Every struct is decoded strictly: a key
@@ -22,39 +23,30 @@ type rawConfig struct {
 	noSLOsReported bool   // the reader explained already why there are no SLOs
 }
 
+// rawProvider is a provider's name and type; the rest of its block
+// belongs to its type, which decodes it (Block).
 type rawProvider struct {
-	Name             string                  `yaml:"name"`
-	Type             string                  `yaml:"type"`
-	URL              string                  `yaml:"url"`
-	Headers          map[string]string       `yaml:"headers"`
-	BearerTokenEnv   string                  `yaml:"bearer_token_env"`
-	BasicAuth        *rawBasicAuth           `yaml:"basic_auth"`
-	TLS              *rawTLS                 `yaml:"tls"`
-	Timeout          string                  `yaml:"timeout"`
-	Retries          *int                    `yaml:"retries"`
-	MaxConcurrency   *int                    `yaml:"max_concurrency"`
-	MaxResponseBytes *int64                  `yaml:"max_response_bytes"`
-	PartialResponse  *bool                   `yaml:"partial_response"`
-	Site             string                  `yaml:"site"`
-	APIKeyEnv        string                  `yaml:"api_key_env"`
-	AppKeyEnv        string                  `yaml:"app_key_env"`
-	AppID            string                  `yaml:"app_id"`
-	WorkspaceID      string                  `yaml:"workspace_id"`
-	Auth             string                  `yaml:"auth"`
-	ClientID         string                  `yaml:"client_id"`
-	Targets          map[string][]string     `yaml:"targets"`
-	File             string                  `yaml:"file"`
-	Values           map[string]StaticSeries `yaml:"values"`
+	Name string
+	Type string
+	node *yaml.Node // the whole mapping, name and type included
+	flag string     // the command-line flag it came from (the default provider)
 }
 
-type rawBasicAuth struct {
-	UsernameEnv string `yaml:"username_env"`
-	PasswordEnv string `yaml:"password_env"`
-}
-
-type rawTLS struct {
-	CAFile             string `yaml:"ca_file"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
+// UnmarshalYAML keeps the provider's node for its type, and reads name
+// and type; a value of the wrong type is reported like any other.
+func (p *rawProvider) UnmarshalYAML(n *yaml.Node) error {
+	var head struct {
+		Name string `yaml:"name"`
+		Type string `yaml:"type"`
+	}
+	err := n.Decode(&head)
+	p.Name, p.Type = head.Name, head.Type
+	if n.Kind == yaml.MappingNode {
+		p.node = n
+	} else if err == nil {
+		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: cannot unmarshal %s into slo.rawProvider", n.Line, nodeWord(n))}}
+	}
+	return err
 }
 
 type rawSLO struct {
@@ -133,33 +125,24 @@ type rawCanary struct {
 	OnBaselineBreach      string    `yaml:"on_baseline_breach"`
 }
 
+// rawRollback is the rollback block: timeout and retries, and one key per
+// action, whose block belongs to its kind.
 type rawRollback struct {
-	Timeout string           `yaml:"timeout"`
-	Retries *int             `yaml:"retries"`
-	Command []string         `yaml:"command"`
-	Webhook *rawWebhook      `yaml:"webhook"`
-	GitHub  *rawGitHubAction `yaml:"github"`
+	Timeout string
+	Retries *int
+	node    *yaml.Node
 }
 
-type rawWebhook struct {
-	URL       string            `yaml:"url"`
-	SecretEnv string            `yaml:"secret_env"`
-	Headers   map[string]string `yaml:"headers"`
-}
-
-type rawGitHubAction struct {
-	DeploymentStatus bool                 `yaml:"deployment_status"`
-	Environment      string               `yaml:"environment"`
-	DeploymentID     int64                `yaml:"deployment_id"`
-	DispatchEvent    string               `yaml:"dispatch_event"`
-	Workflow         *rawWorkflowDispatch `yaml:"workflow"`
-	TokenEnv         string               `yaml:"token_env"`
-}
-
-type rawWorkflowDispatch struct {
-	File   string            `yaml:"file"`
-	Ref    string            `yaml:"ref"`
-	Inputs map[string]string `yaml:"inputs"`
+// UnmarshalYAML reads timeout and retries and keeps the node for the
+// actions' kinds.
+func (r *rawRollback) UnmarshalYAML(n *yaml.Node) error {
+	var head struct {
+		Timeout string `yaml:"timeout"`
+		Retries *int   `yaml:"retries"`
+	}
+	err := n.Decode(&head)
+	r.Timeout, r.Retries, r.node = head.Timeout, head.Retries, n
+	return err
 }
 
 func parseNative(name string, data []byte, opts Options) (*Config, error) {
@@ -191,4 +174,12 @@ func parseNative(name string, data []byte, opts Options) (*Config, error) {
 		cfg.Serve = &Section{File: name, Key: "serve", data: data, pos: ps.pos}
 	}
 	return cfg, nil
+}
+
+// nodeWord writes a node as yaml.v3 does in "cannot unmarshal" errors.
+func nodeWord(n *yaml.Node) string {
+	if n.Kind == yaml.ScalarNode {
+		return n.ShortTag() + " `" + n.Value + "`"
+	}
+	return n.ShortTag()
 }

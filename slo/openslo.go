@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 )
 
 // OpenSLO v1 (https://github.com/OpenSLO/OpenSLO), read with small structs of
@@ -109,51 +109,33 @@ type osloSLIRef struct {
 	sli  osloSLI
 }
 
+// osloSource is a DataSource read as a provider, and where it came from.
+type osloSource struct {
+	raw  rawProvider
+	base string // docs[i]
+	typ  *ProviderType
+}
+
+// osloReader reads the documents of an OpenSLO file one by one, then
+// builds the native config they describe.
+type osloReader struct {
+	name    string
+	data    []byte
+	opts    Options
+	ts      *types
+	ps      *problems
+	slos    []osloSLORef
+	slis    map[string]osloSLIRef
+	sources []osloSource
+	sloDocs int
+	broken  map[string]bool // names of documents skipped for a problem already reported
+	origins []osloOrigin    // one per native slos[i]
+}
+
 func parseOpenSLO(name string, data []byte, opts Options) (*Config, error) {
-	ps := &problems{file: name, pos: newPositions(nil, "")}
-	var (
-		slos    []osloSLORef
-		slis    = map[string]osloSLIRef{}
-		sources = map[string]rawProvider{}
-		srcDocs = map[string]string{}
-		order   []string
-		sloDocs int
-		broken  = map[string]bool{} // names of documents skipped for a problem already reported
-	)
-	var (
-		origins     []osloOrigin // one per native slos[i]
-		provOrigins []string     // one per native providers[i]
-	)
-	ps.rename = func(p, msg string) (string, string, string) {
-		src := p
-		if i, rest, ok := nativeIndex(p, "slos"); ok && i < len(origins) {
-			src, msg = origins[i].source(rest, msg)
-		} else if i, rest, ok := nativeIndex(p, "providers"); ok && i < len(provOrigins) {
-			src, msg = providerSource(provOrigins[i], rest, msg)
-		} else if p == "providers" || p == "slos" {
-			return p, "", msg // said of the whole file: no line, no path
-		}
-		return src, docPrefix.ReplaceAllString(src, ""), msg
-	}
-	// decode fills v from a node. Values that do not fit are reported and
-	// the rest is used, so that one run reports every problem.
-	decode := func(n *yaml.Node, v any) error {
-		err := n.Decode(v)
-		if _, ok := err.(*yaml.TypeError); ok {
-			for _, p := range yamlProblems(name, data, err, ps.pos) {
-				if p.Path != "" {
-					ps.reported = append(ps.reported, p.Path)
-				}
-				p.Path = docPrefix.ReplaceAllString(p.Path, "")
-				ps.list = append(ps.list, p)
-			}
-			return nil
-		}
-		if err != nil {
-			return &ConfigError{File: name, Problems: yamlProblems(name, data, err, ps.pos)}
-		}
-		return nil
-	}
+	r := &osloReader{name: name, data: data, opts: opts, ts: newTypes(opts.Types),
+		ps: &problems{file: name, pos: newPositions(nil, "")}, slis: map[string]osloSLIRef{}, broken: map[string]bool{}}
+	r.ps.rename = r.rename
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	for d := 0; ; d++ {
 		var node yaml.Node
@@ -161,7 +143,7 @@ func parseOpenSLO(name string, data []byte, opts Options) (*Config, error) {
 			if errors.Is(err, io.EOF) {
 				break
 			}
-			return nil, &ConfigError{File: name, Problems: yamlProblems(name, data, err, ps.pos)}
+			return nil, &ConfigError{File: name, Problems: yamlProblems(name, data, err, r.ps.pos)}
 		}
 		if emptyDoc(&node) {
 			continue // "---" at the end of a file, or between two
@@ -169,119 +151,204 @@ func parseOpenSLO(name string, data []byte, opts Options) (*Config, error) {
 		if k := complexKey(&node); k != nil {
 			return nil, &ConfigError{File: name, Problems: []Problem{complexKeyProblem(name, k)}}
 		}
-		base := fmt.Sprintf("docs[%d]", d)
-		ps.pos.merge(newPositions(&node, base))
-		var doc osloDoc
-		if err := decode(&node, &doc); err != nil {
+		if err := r.read(&node, fmt.Sprintf("docs[%d]", d)); err != nil {
 			return nil, err
 		}
-		skip := func() { broken[doc.Metadata.Name] = true }
-		switch {
-		case doc.APIVersion == "":
-			ps.add(base+".apiVersion", "required: openslo/v1 (in every document of an OpenSLO file)")
-			skip()
-			continue
-		case doc.APIVersion != "openslo/v1":
-			ps.add(base+".apiVersion", "%q is not supported: every document must be openslo/v1", doc.APIVersion)
-			skip()
-			continue
-		case doc.Kind == "":
-			ps.add(base+".kind", "required: SLO, SLI or DataSource (the other OpenSLO kinds are ignored)")
-			skip()
-			continue
-		case contains(osloIgnoredKinds, doc.Kind):
-			continue
-		case !contains([]string{"SLO", "SLI", "DataSource"}, doc.Kind):
-			ps.add(base+".kind", "unknown kind %q: OpenSLO v1 has SLO, SLI, DataSource, %s", doc.Kind, strings.Join(osloIgnoredKinds, ", "))
-			skip()
-			continue
+	}
+	return r.build()
+}
+
+// rename places a problem of the native config in the OpenSLO document
+// it came from.
+func (r *osloReader) rename(p, msg string) (string, string, string) {
+	src := p
+	if i, rest, ok := nativeIndex(p, "slos"); ok && i < len(r.origins) {
+		src, msg = r.origins[i].source(rest, msg)
+	} else if i, rest, ok := nativeIndex(p, "providers"); ok && i < len(r.sources) {
+		src, msg = r.sources[i].source(rest, msg)
+	} else if p == "providers" || p == "slos" {
+		return p, "", msg // said of the whole file: no line, no path
+	}
+	return src, docPrefix.ReplaceAllString(src, ""), msg
+}
+
+// decode fills v from a node. Values that do not fit are reported and the
+// rest is used, so that one run reports every problem.
+func (r *osloReader) decode(n *yaml.Node, v any) error {
+	err := n.Decode(v)
+	if _, ok := err.(*yaml.TypeError); ok {
+		for _, p := range yamlProblems(r.name, r.data, err, r.ps.pos) {
+			if p.Path != "" {
+				r.ps.reported = append(r.ps.reported, p.Path)
+			}
+			p.Path = docPrefix.ReplaceAllString(p.Path, "")
+			r.ps.list = append(r.ps.list, p)
 		}
-		if doc.Kind == "SLO" {
-			sloDocs++
+		return nil
+	}
+	if err != nil {
+		return &ConfigError{File: r.name, Problems: yamlProblems(r.name, r.data, err, r.ps.pos)}
+	}
+	return nil
+}
+
+// read reads one document: its header, then its spec by kind.
+func (r *osloReader) read(node *yaml.Node, base string) error {
+	r.ps.pos.merge(newPositions(node, base))
+	var doc osloDoc
+	if err := r.decode(node, &doc); err != nil {
+		return err
+	}
+	if !r.header(doc, base) {
+		return nil
+	}
+	switch doc.Kind {
+	case "SLO":
+		var spec osloSLOSpec
+		if err := r.decode(&doc.Spec, &spec); err != nil {
+			return err
 		}
-		if doc.Kind == "DataSource" {
-			ps.reported = append(ps.reported, "providers") // no "no backend" beside a problem with it
+		r.slos = append(r.slos, osloSLORef{base: base, spec: spec, name: doc.Metadata.Name})
+	case "SLI":
+		var spec osloSLISpec
+		if err := r.decode(&doc.Spec, &spec); err != nil {
+			return err
 		}
-		if doc.Spec.Kind == 0 || doc.Spec.ShortTag() == "!!null" {
-			ps.add(base+".spec", "required: the %s's spec", doc.Kind)
-			skip()
-			continue
+		if prev, dup := r.slis[doc.Metadata.Name]; dup {
+			r.ps.add(base+".metadata.name", "an SLI named %q is defined already, on line %d", doc.Metadata.Name, r.ps.pos.line(prev.base))
+			return nil
 		}
-		if doc.Kind != "SLO" && doc.Metadata.Name == "" {
-			ref := map[string]string{"SLI": "indicatorRef", "DataSource": "metricSourceRef"}[doc.Kind]
-			ps.add(base+".metadata.name", "required: SLOs refer to this %s by name with %s", doc.Kind, ref)
-			continue
-		}
-		switch doc.Kind {
-		case "SLO":
-			var spec osloSLOSpec
-			if err := decode(&doc.Spec, &spec); err != nil {
-				return nil, err
-			}
-			slos = append(slos, osloSLORef{base: base, spec: spec, name: doc.Metadata.Name})
-		case "SLI":
-			var spec osloSLISpec
-			if err := decode(&doc.Spec, &spec); err != nil {
-				return nil, err
-			}
-			if prev, dup := slis[doc.Metadata.Name]; dup {
-				ps.add(base+".metadata.name", "an SLI named %q is defined already, on line %d", doc.Metadata.Name, ps.pos.line(prev.base))
-				continue
-			}
-			slis[doc.Metadata.Name] = osloSLIRef{base: base, sli: osloSLI{Spec: spec}}
-		case "DataSource":
-			var spec struct {
-				Type              string            `yaml:"type"`
-				ConnectionDetails map[string]string `yaml:"connectionDetails"`
-			}
-			if err := decode(&doc.Spec, &spec); err != nil {
-				return nil, err
-			}
-			if prev, dup := srcDocs[doc.Metadata.Name]; dup {
-				ps.add(base+".metadata.name", "a DataSource named %q is defined already, on line %d", doc.Metadata.Name, ps.pos.line(prev))
-				continue
-			}
-			p := rawProvider{Name: doc.Metadata.Name, Type: strings.ToLower(spec.Type)}
-			switch p.Type {
-			case "prometheus":
-				p.URL = firstNonEmpty(spec.ConnectionDetails["url"], spec.ConnectionDetails["address"], opts.PrometheusURL)
-			case "datadog":
-				p.Site = spec.ConnectionDetails["site"]
-			case "":
-				ps.add(base+".spec.type", "required: Prometheus or Datadog")
-				skip()
-				continue
-			default:
-				ps.add(base+".spec.type", "DataSource type %q is not supported: use Prometheus or Datadog", spec.Type)
-				skip()
-				continue
-			}
-			sources[p.Name] = p
-			srcDocs[p.Name] = base
-			order = append(order, p.Name)
+		r.slis[doc.Metadata.Name] = osloSLIRef{base: base, sli: osloSLI{Spec: spec}}
+	case "DataSource":
+		return r.dataSource(doc, base)
+	}
+	return nil
+}
+
+// header checks what every document needs and says whether its spec is
+// to be read: a kind sloguard acts on, with a spec (and a name, for the
+// kinds SLOs refer to).
+func (r *osloReader) header(doc osloDoc, base string) bool {
+	skip := func() bool { r.broken[doc.Metadata.Name] = true; return false }
+	switch {
+	case doc.APIVersion == "":
+		r.ps.add(base+".apiVersion", "required: openslo/v1 (in every document of an OpenSLO file)")
+		return skip()
+	case doc.APIVersion != "openslo/v1":
+		r.ps.add(base+".apiVersion", "%q is not supported: every document must be openslo/v1", doc.APIVersion)
+		return skip()
+	case doc.Kind == "":
+		r.ps.add(base+".kind", "required: SLO, SLI or DataSource (the other OpenSLO kinds are ignored)")
+		return skip()
+	case contains(osloIgnoredKinds, doc.Kind):
+		return false
+	case !contains([]string{"SLO", "SLI", "DataSource"}, doc.Kind):
+		r.ps.add(base+".kind", "unknown kind %q: OpenSLO v1 has SLO, SLI, DataSource, %s", doc.Kind, strings.Join(osloIgnoredKinds, ", "))
+		return skip()
+	}
+	if doc.Kind == "SLO" {
+		r.sloDocs++
+	}
+	if doc.Kind == "DataSource" {
+		r.ps.reported = append(r.ps.reported, "providers") // no "no backend" beside a problem with it
+	}
+	if doc.Spec.Kind == 0 || doc.Spec.ShortTag() == "!!null" {
+		r.ps.add(base+".spec", "required: the %s's spec", doc.Kind)
+		return skip()
+	}
+	if doc.Kind != "SLO" && doc.Metadata.Name == "" {
+		ref := map[string]string{"SLI": "indicatorRef", "DataSource": "metricSourceRef"}[doc.Kind]
+		r.ps.add(base+".metadata.name", "required: SLOs refer to this %s by name with %s", doc.Kind, ref)
+		return false
+	}
+	return true
+}
+
+// dataSource reads a DataSource as a provider of the backend type whose
+// OpenSLO type it names, its connectionDetails as the provider's keys.
+func (r *osloReader) dataSource(doc osloDoc, base string) error {
+	var spec struct {
+		Type              string            `yaml:"type"`
+		ConnectionDetails map[string]string `yaml:"connectionDetails"`
+	}
+	if err := r.decode(&doc.Spec, &spec); err != nil {
+		return err
+	}
+	for _, s := range r.sources {
+		if s.raw.Name == doc.Metadata.Name {
+			r.ps.add(base+".metadata.name", "a DataSource named %q is defined already, on line %d", doc.Metadata.Name, r.ps.pos.line(s.base))
+			return nil
 		}
 	}
+	var pt *ProviderType
+	var supported []string
+	for i := range r.ts.list {
+		if o := r.ts.list[i].OpenSLO; o != nil {
+			supported = append(supported, o.Type)
+			if strings.EqualFold(o.Type, spec.Type) {
+				pt = &r.ts.list[i]
+			}
+		}
+	}
+	switch {
+	case spec.Type == "":
+		r.ps.add(base+".spec.type", "required: %s", orList(supported))
+		r.broken[doc.Metadata.Name] = true
+		return nil
+	case pt == nil:
+		r.ps.add(base+".spec.type", "DataSource type %q is not supported: use %s", spec.Type, orList(supported))
+		r.broken[doc.Metadata.Name] = true
+		return nil
+	}
+	var keys [][2]string
+	set := map[string]bool{}
+	for _, m := range pt.OpenSLO.Keys {
+		if v := spec.ConnectionDetails[m[0]]; v != "" && !set[m[1]] {
+			set[m[1]] = true
+			keys = append(keys, [2]string{m[1], v})
+		}
+	}
+	if d := r.opts.Default; d != nil && d.Type == pt.Name {
+		for _, k := range sortedKeys(d.Keys) {
+			if !set[k] {
+				keys = append(keys, [2]string{k, d.Keys[k]})
+			}
+		}
+	}
+	raw := rawProvider{Name: doc.Metadata.Name, Type: pt.Name, node: mappingNode(keys, doc.Spec.Line)}
+	r.sources = append(r.sources, osloSource{raw: raw, base: base, typ: pt})
+	return nil
+}
 
+// build builds the native config the documents describe.
+func (r *osloReader) build() (*Config, error) {
 	raw := rawConfig{noProvider: "no metrics backend: add a DataSource document (type Prometheus, connectionDetails.url) or pass --prometheus-url"}
-	if sloDocs == 0 {
-		ps.add("", "no document of kind SLO: an OpenSLO file needs at least one")
+	if r.sloDocs == 0 {
+		r.ps.add("", "no document of kind SLO: an OpenSLO file needs at least one")
 	}
 	raw.noSLOsReported = true
-	for _, n := range order {
-		raw.Providers = append(raw.Providers, sources[n])
-		provOrigins = append(provOrigins, srcDocs[n])
+	for _, s := range r.sources {
+		raw.Providers = append(raw.Providers, s.raw)
 	}
-	for _, s := range slos {
-		for _, o := range readOpenSLO(s, slis, broken, ps) {
+	for _, s := range r.slos {
+		for _, o := range readOpenSLO(s, r.slis, r.broken, r.ps) {
 			raw.SLOs = append(raw.SLOs, o.raw)
-			origins = append(origins, o.origin)
+			r.origins = append(r.origins, o.origin)
 		}
 	}
-	cfg := build(&raw, ps, opts)
-	if err := ps.err(); err != nil {
+	cfg := build(&raw, r.ps, r.opts)
+	if err := r.ps.err(); err != nil {
 		return nil, err
 	}
 	return cfg, nil
+}
+
+// orList writes "A, B or C".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
 }
 
 var docPrefix = regexp.MustCompile(`^docs\[\d+\]\.?`)
@@ -300,20 +367,22 @@ func nativeIndex(path, list string) (int, string, bool) {
 	return i, rest, err == nil
 }
 
-// providerSource maps the tail of a native provider path to its DataSource.
-func providerSource(base, rest, msg string) (string, string) {
-	switch rest {
-	case ".url":
-		if strings.HasPrefix(msg, "required") {
-			msg = "required: connectionDetails.url of the Prometheus DataSource, e.g. http://127.0.0.1:9090 (or pass --prometheus-url)"
-		}
-		return base + ".spec.connectionDetails.url", msg
-	case ".site":
-		return base + ".spec.connectionDetails.site", msg
-	case ".name":
-		return base + ".metadata.name", msg
+// source maps the tail of a native provider path to its DataSource, and
+// rewords a missing key in OpenSLO's terms.
+func (s osloSource) source(rest, msg string) (string, string) {
+	if rest == ".name" {
+		return s.base + ".metadata.name", msg
 	}
-	return base + ".spec", msg
+	key := strings.TrimPrefix(rest, ".")
+	for _, m := range s.typ.OpenSLO.Keys {
+		if m[1] == key {
+			if alt := s.typ.OpenSLO.Required[key]; alt != "" && strings.HasPrefix(msg, "required") {
+				msg = alt
+			}
+			return s.base + ".spec.connectionDetails." + m[0], msg
+		}
+	}
+	return s.base + ".spec", msg
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -8,7 +8,7 @@ import (
 )
 
 func TestOpenSLOLoadsEveryShape(t *testing.T) {
-	cfg, err := Load("testdata/openslo/checkout.yaml", Options{})
+	cfg, err := Load("testdata/openslo/checkout.yaml", withTypes(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,10 +20,9 @@ func TestOpenSLOLoadsEveryShape(t *testing.T) {
 		p99   = `histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{service="checkout"}[{{.window}}])))`
 	)
 	want := &Config{
-		Source: "testdata/openslo/checkout.yaml",
-		Format: FormatOpenSLO,
-		Providers: []Provider{{Name: "prom", Type: "prometheus", URL: "http://prometheus.monitoring:9090",
-			Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10}},
+		Source:    "testdata/openslo/checkout.yaml",
+		Format:    FormatOpenSLO,
+		Providers: []Provider{{Name: "prom", Type: "prometheus", Settings: fakeSettings("url", "http://prometheus.monitoring:9090")}},
 		SLOs: []SLO{
 			{
 				Name: "checkout-availability", Service: "checkout", Description: "Requests answered without a 5xx",
@@ -67,7 +66,7 @@ func TestOpenSLOLoadsEveryShape(t *testing.T) {
 }
 
 func TestOpenSLORawRatioWithBackendFromOptions(t *testing.T) {
-	cfg, err := Load("testdata/openslo/raw.yaml", Options{PrometheusURL: "http://thanos-query:9090"})
+	cfg, err := Load("testdata/openslo/raw.yaml", withTypes(Options{Default: promDefault("http://thanos-query:9090")}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +75,7 @@ func TestOpenSLORawRatioWithBackendFromOptions(t *testing.T) {
 	if len(cfg.SLOs) != 1 || !reflect.DeepEqual(cfg.SLOs[0], want) {
 		t.Errorf("SLOs\n got %+v\nwant [%+v]", cfg.SLOs, want)
 	}
-	if len(cfg.Providers) != 1 || cfg.Providers[0].URL != "http://thanos-query:9090" {
+	if len(cfg.Providers) != 1 || cfg.Providers[0].Settings.(fakeBlock).Keys["url"] != "http://thanos-query:9090" {
 		t.Errorf("providers %+v: want thanos at the URL from the options", cfg.Providers)
 	}
 }
@@ -163,7 +162,7 @@ func TestOpenSLOProblems(t *testing.T) {
 				t.Fatalf("the fixture has no %q", tc.old)
 			}
 			data := strings.Replace(good, tc.old, tc.new, 1)
-			_, err := Parse("f.yaml", []byte(data), Options{})
+			_, err := Parse("f.yaml", []byte(data), withTypes(Options{}))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -176,7 +175,7 @@ func TestOpenSLOProblems(t *testing.T) {
 
 func TestOpenSLOWithoutSLO(t *testing.T) {
 	data := "apiVersion: openslo/v1\nkind: DataSource\nmetadata: {name: prom}\nspec: {type: Prometheus, connectionDetails: {url: 'http://p:9090'}}\n"
-	_, err := Parse("f.yaml", []byte(data), Options{})
+	_, err := Parse("f.yaml", []byte(data), withTypes(Options{}))
 	if want := "f.yaml: no document of kind SLO: an OpenSLO file needs at least one"; err == nil || err.Error() != want {
 		t.Errorf("error:\n got %v\nwant %s", err, want)
 	}

@@ -38,7 +38,7 @@ serve:
 `
 
 func TestSectionIsKeptForItsOwnerAndDecodedStrictly(t *testing.T) {
-	cfg, err := Parse("s.yaml", []byte(sectionConfig), Options{})
+	cfg, err := Parse("s.yaml", []byte(sectionConfig), withTypes(Options{}))
 	if err != nil {
 		t.Fatalf("the serve block must be accepted by slo: %v", err)
 	}
@@ -67,7 +67,7 @@ func TestSectionIsKeptForItsOwnerAndDecodedStrictly(t *testing.T) {
 }
 
 func TestNoSectionWithoutTheKey(t *testing.T) {
-	cfg, err := Parse("s.yaml", []byte(strings.Split(sectionConfig, "serve:")[0]), Options{})
+	cfg, err := Parse("s.yaml", []byte(strings.Split(sectionConfig, "serve:")[0]), withTypes(Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

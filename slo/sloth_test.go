@@ -8,14 +8,14 @@ import (
 )
 
 func TestSlothLoadsEventsAndRaw(t *testing.T) {
-	cfg, err := Load("testdata/sloth/checkout.yaml", Options{PrometheusURL: "http://127.0.0.1:9090"})
+	cfg, err := Load("testdata/sloth/checkout.yaml", withTypes(Options{Default: promDefault("http://127.0.0.1:9090")}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := &Config{
 		Source:    "testdata/sloth/checkout.yaml",
 		Format:    FormatSloth,
-		Providers: []Provider{{Name: "default", Type: "prometheus", URL: "http://127.0.0.1:9090", Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10}},
+		Providers: []Provider{{Name: "default", Type: "prometheus", Settings: fakeSettings("url", "http://127.0.0.1:9090")}},
 		SLOs: []SLO{
 			{
 				Name: "checkout-requests-availability", Service: "checkout", Description: "Requests answered without a 5xx.",
@@ -105,7 +105,7 @@ func TestSlothProblems(t *testing.T) {
 				t.Fatalf("the fixture has no %q", tc.old)
 			}
 			data := strings.Replace(good, tc.old, tc.new, 1)
-			_, err := Parse("f.yaml", []byte(data), Options{PrometheusURL: "http://127.0.0.1:9090"})
+			_, err := Parse("f.yaml", []byte(data), withTypes(Options{Default: promDefault("http://127.0.0.1:9090")}))
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -119,7 +119,7 @@ func TestSlothProblems(t *testing.T) {
 // TestFormatsAgree loads one SLO written in the three formats: they build
 // the same slo.SLO, but for the name Sloth prefixes with the service.
 func TestFormatsAgree(t *testing.T) {
-	opts := Options{PrometheusURL: "http://127.0.0.1:9090"}
+	opts := withTypes(Options{Default: promDefault("http://127.0.0.1:9090")})
 	loaded := map[string]*Config{}
 	for _, f := range []string{"native", "openslo", "sloth"} {
 		cfg, err := Load("testdata/equivalent/"+f+".yaml", opts)

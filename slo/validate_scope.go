@@ -65,7 +65,7 @@ func checkLabelNames(labels map[string]string, path string, ps *problems) {
 
 // checkOffsetBackends rejects a baseline in the past on backends that
 // cannot read the past, once per provider, naming what to do instead.
-func checkOffsetBackends(cfg *Config, ps *problems) {
+func checkOffsetBackends(cfg *Config, ts *types, ps *problems) {
 	b := cfg.Canary.Baseline
 	if b == nil || b.Offset == 0 {
 		return
@@ -77,17 +77,12 @@ func checkOffsetBackends(cfg *Config, ps *problems) {
 			continue
 		}
 		seen[p.Name] = true
-		why := ""
-		switch p.Type {
-		case "scrape":
-			why = "scrapes its targets now and keeps no history"
-		case "static":
-			why = "holds values per scope and window, with no time"
-		default:
+		pt, ok := ts.byName[p.Type]
+		if !ok || pt.NoHistory == "" {
 			continue
 		}
-		ps.add("canary.baseline.offset", "slo %q reads provider %q (%s), which %s: it cannot read the same queries %s earlier; use a live baseline (canary.baseline.labels%s) or a backend with history (prometheus, datadog, appinsights)",
-			s.Name, p.Name, p.Type, why, FormatDuration(b.Offset), map[string]string{"scrape": ", targets.baseline", "static": ", values under baseline"}[p.Type])
+		ps.add("canary.baseline.offset", "slo %q reads provider %q (%s), which %s: it cannot read the same queries %s earlier; use a live baseline (canary.baseline.labels%s) or a backend with history (%s)",
+			s.Name, p.Name, p.Type, pt.NoHistory, FormatDuration(b.Offset), pt.LiveBaseline, ts.historyNames())
 	}
 }
 

@@ -64,7 +64,7 @@ func TestBuildSLOProblems(t *testing.T) {
 		},
 		"two providers and no provider named": {
 			func(c *rawConfig) {
-				c.Providers = append(c.Providers, rawProvider{Name: "thanos", Type: "prometheus", URL: "http://thanos:9090"})
+				c.Providers = append(c.Providers, provider("thanos", "prometheus", "url: http://thanos:9090"))
 			},
 			[]string{`slos[0].provider: required when there are 2 providers: one of "prom", "thanos"`},
 		},
@@ -237,11 +237,11 @@ func TestBuildSLODefaults(t *testing.T) {
 func TestBuildDefaultProviderFromOptions(t *testing.T) {
 	raw := goodRaw()
 	raw.Providers = nil
-	cfg, got := buildProblems(t, raw, Options{PrometheusURL: "http://prom:9090"})
+	cfg, got := buildProblems(t, raw, withTypes(Options{Default: promDefault("http://prom:9090")}))
 	if len(got) > 0 {
 		t.Fatalf("problems: %q", got)
 	}
-	want := []Provider{{Name: "default", Type: "prometheus", URL: "http://prom:9090", Timeout: 30 * time.Second, Retries: 3, MaxConcurrency: 10}}
+	want := []Provider{{Name: "default", Type: "prometheus", Settings: fakeSettings("url", "http://prom:9090")}}
 	if !reflect.DeepEqual(cfg.Providers, want) || cfg.SLOs[0].Provider != "default" {
 		t.Errorf("providers %+v, SLO provider %q; want %+v and \"default\"", cfg.Providers, cfg.SLOs[0].Provider, want)
 	}
@@ -249,7 +249,7 @@ func TestBuildDefaultProviderFromOptions(t *testing.T) {
 
 func TestBuildDatadogSLO(t *testing.T) {
 	raw := goodRaw()
-	raw.Providers = []rawProvider{{Name: "dd", Type: "datadog"}}
+	raw.Providers = []rawProvider{provider("dd", "datadog", "")}
 	raw.SLOs[0].SLI = rawSLI{DatadogSLOID: "abc123"}
 	cfg, got := buildProblems(t, raw, Options{})
 	if len(got) > 0 {

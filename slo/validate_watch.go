@@ -2,8 +2,9 @@ package slo
 
 import (
 	"math"
-	"net/url"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // DefaultCanary is the watch policy when the config says nothing.
@@ -92,7 +93,7 @@ func buildCanary(r *rawCanary, ps *problems) CanaryPolicy {
 	return c
 }
 
-func buildRollback(r *rawRollback, ps *problems) Rollback {
+func buildRollback(r *rawRollback, ps *problems, kinds []ActionType) Rollback {
 	rb := Rollback{Timeout: time.Minute, Retries: 2}
 	if r == nil {
 		return rb
@@ -110,45 +111,26 @@ func buildRollback(r *rawRollback, ps *problems) Rollback {
 		}
 		rb.Retries = *r.Retries
 	}
-	if r.Command != nil {
-		if len(r.Command) == 0 || r.Command[0] == "" {
-			ps.add("rollback.command", "needs a program: an argv list such as [kubectl, rollout, undo, deployment/checkout]")
-		}
-		rb.Command = r.Command
+	if r.node == nil || r.node.Kind != yaml.MappingNode {
+		return rb
 	}
-	if w := r.Webhook; w != nil {
-		if w.URL == "" {
-			ps.add("rollback.webhook.url", "required: the http(s) URL the decision record is posted to")
-		} else if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			ps.add("rollback.webhook.url", "%q is not an http(s) URL", redactURL(w.URL))
-		}
-		if w.SecretEnv == "" {
-			ps.add("rollback.webhook.secret_env", "required: the name of the environment variable holding the HMAC-SHA256 secret the webhook is signed with, e.g. HOOK_SECRET")
-		} else if !envPattern.MatchString(w.SecretEnv) {
-			ps.add("rollback.webhook.secret_env", "must name an environment variable (letters, digits and _), not hold the secret itself")
-		}
-		rb.Webhook = &Webhook{URL: w.URL, SecretEnv: w.SecretEnv, Headers: w.Headers}
+	keys := []string{"timeout", "retries"}
+	for _, k := range kinds {
+		keys = append(keys, k.Key)
 	}
-	if g := r.GitHub; g != nil {
-		gh := &GitHubAction{DeploymentStatus: g.DeploymentStatus, Environment: g.Environment, DeploymentID: g.DeploymentID, DispatchEvent: g.DispatchEvent, TokenEnv: g.TokenEnv}
-		if gh.TokenEnv == "" {
-			gh.TokenEnv = "GITHUB_TOKEN"
-		} else if !envPattern.MatchString(gh.TokenEnv) {
-			ps.add("rollback.github.token_env", "must name an environment variable (letters, digits and _), not hold the secret itself")
+	written := map[string]*yaml.Node{}
+	for i := 0; i+1 < len(r.node.Content); i += 2 {
+		k := r.node.Content[i]
+		if !contains(keys, k.Value) {
+			ps.addYAML([]Problem{{File: ps.file, Line: k.Line, Path: "rollback." + k.Value, Msg: unknownKeyIn(keys, k.Value)}})
 		}
-		if w := g.Workflow; w != nil {
-			if w.File == "" {
-				ps.add("rollback.github.workflow.file", "required: the workflow file name, e.g. rollback.yml")
-			}
-			if len(w.Inputs) > 10 {
-				ps.add("rollback.github.workflow.inputs", "GitHub accepts at most 10 inputs, got %d", len(w.Inputs))
-			}
-			gh.Workflow = &WorkflowDispatch{File: w.File, Ref: w.Ref, Inputs: w.Inputs}
+		written[k.Value] = r.node.Content[i+1]
+	}
+	for _, k := range kinds {
+		if n, ok := written[k.Key]; ok {
+			b := &Block{path: "rollback." + k.Key, node: n, ps: ps}
+			rb.Actions = append(rb.Actions, RollbackAction{Key: k.Key, Settings: k.Decode(b)})
 		}
-		if !gh.DeploymentStatus && gh.DispatchEvent == "" && gh.Workflow == nil {
-			ps.add("rollback.github", "does nothing: set deployment_status, dispatch_event or workflow")
-		}
-		rb.GitHub = gh
 	}
 	return rb
 }

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sloguard/sloguard/internal/suggest"
 )
@@ -59,6 +59,9 @@ func yamlProblemsKeys(file string, data []byte, err error, pos *positions, known
 				pr.Path = pos.keyAt(pr.Line, "")
 			}
 			pr.Msg = fmt.Sprintf("expected %s, got %s", goTypeWord(c[3]), yamlTagWord(c[1], c[2]))
+		case isType && pr.Line > 0:
+			// A value a type of another package refused (slo.Duration).
+			pr.Path = pos.keyAt(pr.Line, "")
 		case strings.Contains(pr.Msg, "excessive aliasing"):
 			pr.Msg = "invalid YAML: " + pr.Msg + ": aliases (*name) expand to too much; write the values out"
 		case !isType:
@@ -139,6 +142,8 @@ func goTypeWord(t string) string {
 		return "a string"
 	case strings.HasPrefix(t, "[]"):
 		return "a list"
+	case t == "slo.Duration":
+		return "a duration such as 30s"
 	}
 	return "a mapping"
 }
@@ -160,9 +165,8 @@ func yamlTagWord(tag, value string) string {
 var knownKeys = func() map[string][]string {
 	m := map[string][]string{}
 	for _, v := range []any{
-		rawConfig{}, rawProvider{}, rawBasicAuth{}, rawTLS{}, rawSLO{}, rawTimeslice{}, rawSLI{},
-		rawBurnAlert{}, rawGate{}, rawScope{}, rawCanary{}, rawRollback{}, rawWebhook{},
-		rawGitHubAction{}, rawWorkflowDispatch{}, StaticValue{},
+		rawConfig{}, rawSLO{}, rawTimeslice{}, rawSLI{},
+		rawBurnAlert{}, rawGate{}, rawScope{}, rawCanary{},
 		slothFile{}, slothSLO{}, slothSLI{}, slothEvents{}, slothRaw{},
 	} {
 		t := reflect.TypeOf(v)

@@ -29,13 +29,11 @@ import (
 	"slices"
 	"time"
 
+	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/backtest"
-	"github.com/sloguard/sloguard/gate"
 	"github.com/sloguard/sloguard/internal/promtest"
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/providers/registry"
 	"github.com/sloguard/sloguard/report"
-	"github.com/sloguard/sloguard/slo"
 )
 
 type options struct {
@@ -171,19 +169,20 @@ type pointOnly struct{ providers.Provider }
 
 // pointReplay runs the backtest in-process with point reads only.
 func pointReplay(ctx context.Context, cfgPath string, from, to time.Time, every time.Duration) (time.Duration, *report.Backtest, error) {
-	cfg, err := slo.Load(cfgPath, slo.Options{})
+	sg := app.New(io.Discard, io.Discard, os.Getenv, time.Now) // the app layer the commands run on
+	cfg, err := sg.Load(cfgPath, "")
 	if err != nil {
 		return 0, nil, err
 	}
-	slos, err := gate.Select(cfg.SLOs, nil)
+	job, err := sg.Select(ctx, cfg, nil, nil)
 	if err != nil {
 		return 0, nil, err
 	}
-	p, err := registry.New(ctx, cfg.Providers[0], registry.Env{})
-	if err != nil {
-		return 0, nil, err
+	provs := map[string]providers.Provider{}
+	for name, p := range job.Providers {
+		provs[name] = pointOnly{p}
 	}
-	b := &backtest.Backtest{SLOs: slos, Providers: map[string]providers.Provider{"prom": pointOnly{p}}, Policy: cfg.Canary, From: from, To: to, Every: every}
+	b := &backtest.Backtest{SLOs: job.SLOs, Providers: provs, Policy: cfg.Canary, From: from, To: to, Every: every}
 	t0 := time.Now()
 	rec, err := b.Run(ctx)
 	return time.Since(t0), rec, err

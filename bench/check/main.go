@@ -3,7 +3,7 @@
 // Prometheus, builds sloguard, and prints side by side the wall time of
 // `sloguard check` on N SLOs (a subprocess, as CI runs it) and of sending
 // the very same resolved queries straight through the same client stack
-// (internal/httpclient + client_golang, 10 in flight like the provider's
+// (providers/httpconf + client_golang, 10 in flight like the provider's
 // default max_concurrency), their ratio, and sloguard's peak RSS.
 //
 //	go run ./bench/check [-slos 20] [-reps 9]
@@ -30,11 +30,11 @@ import (
 	"github.com/prometheus/client_golang/api"
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 
+	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/gate"
-	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/promtest"
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/providers/prometheus"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -120,7 +120,8 @@ func run(ctx context.Context, w io.Writer, n, reps int) error {
 	if err := os.WriteFile(cfgPath, []byte(config(srv.URL, h.Services)), 0o644); err != nil {
 		return err
 	}
-	cfg, err := slo.Load(cfgPath, slo.Options{})
+	sg := app.New(io.Discard, io.Discard, os.Getenv, time.Now) // the app layer the commands run on
+	cfg, err := sg.Load(cfgPath, "")
 	if err != nil {
 		return err
 	}
@@ -130,7 +131,7 @@ func run(ctx context.Context, w io.Writer, n, reps int) error {
 		return err
 	}
 	sub := subprocess{bin: bin, args: []string{"check", "-c", cfgPath, "-o", "json", "--at", h.End.Format(time.RFC3339)}}
-	inproc := &inProcess{cfg: cfg, at: h.End}
+	inproc := &inProcess{app: sg, cfg: cfg, at: h.End}
 
 	// Warm up: the first 30-day queries load chunks from disk. Check on the
 	// way that sloguard sends exactly the queries the raw side sends.
@@ -264,7 +265,10 @@ func (s *subprocess) run(ctx context.Context) (*report.Decision, error) {
 type rawClient struct{ api v1.API }
 
 func newRaw(url string) (*rawClient, error) {
-	rc, err := httpclient.New(httpclient.Options{Retries: 3}) // the provider's default retries
+	// The provider's client with its defaults (3 retries): Prometheus's
+	// HTTP client config inside sloguard's retrying client.
+	tr := httpconf.Transport{Timeout: slo.Duration(httpconf.DefaultTimeout), Retries: httpconf.DefaultRetries, MaxConcurrency: concurrency}
+	rc, err := httpconf.Client(context.Background(), "raw", providers.Env{}, nil, tr, httpconf.Extra{})
 	if err != nil {
 		return nil, err
 	}
@@ -294,19 +298,21 @@ func (r *rawClient) run(ctx context.Context, queries []string, at time.Time) err
 	return errors.Join(errs...)
 }
 
-// inProcess runs gate.Check without a process around it, which tells the
+// inProcess runs what `sloguard check` runs (the app layer: providers
+// built, gate.Check) without a process around it, which tells the
 // cost of starting the binary apart from the cost of the check itself.
 type inProcess struct {
+	app *app.App
 	cfg *slo.Config
 	at  time.Time
 }
 
 func (p *inProcess) run(ctx context.Context) (time.Duration, error) {
 	t0 := time.Now()
-	prov, err := prometheus.New(p.cfg.Providers[0], os.Getenv, nil)
+	job, err := p.app.Select(ctx, p.cfg, nil, nil)
 	if err != nil {
 		return 0, err
 	}
-	_, err = gate.Check(ctx, p.cfg, map[string]providers.Provider{p.cfg.Providers[0].Name: prov}, gate.Options{At: p.at})
+	_, err = gate.Check(ctx, p.cfg, job.Providers, gate.Options{At: p.at})
 	return time.Since(t0), err
 }

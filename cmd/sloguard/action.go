@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/sloguard/sloguard/app"
 )
 
 // The GitHub Action (action.yml) hands its inputs to sloguard as
@@ -85,7 +87,7 @@ func actionArgv(args []string, getenv func(string) string, wd string) ([]string,
 	switch command {
 	case "check", "watch", "rollback", "validate":
 	default:
-		return nil, nil, &exitError{Code: exitUsage, Err: fmt.Errorf("action input command: %q is not a sloguard command: use check, watch, rollback or validate", command)}
+		return nil, nil, &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("action input command: %q is not a sloguard command: use check, watch, rollback or validate", command)}
 	}
 	for _, in := range actionInputs() {
 		v := input(in.name)
@@ -123,7 +125,7 @@ func actionArgv(args []string, getenv func(string) string, wd string) ([]string,
 		problems = append(problems, fmt.Errorf("action input args: %w", err))
 	}
 	if len(problems) > 0 {
-		return nil, nil, &exitError{Code: exitUsage, Err: errors.Join(problems...)}
+		return nil, nil, &app.ExitError{Code: app.ExitUsage, Err: errors.Join(problems...)}
 	}
 	if command != "validate" && !hasFlag(extra, "report") && getenv("SLOGUARD_REPORT") == "" {
 		argv = append(argv, "--report", actionReportPath(command, getenv, wd))

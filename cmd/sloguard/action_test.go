@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/sloguard/sloguard/app"
 )
 
 // runnerEnv is what the runner sets for a container action: every input
@@ -149,8 +151,8 @@ func TestActionArgvRejects(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := actionArgv([]string{"sloguard"}, envFunc(runnerEnv(tc.inputs)), "/github/workspace")
-			var ee *exitError
-			if !errors.As(err, &ee) || ee.Code != exitUsage || err.Error() != tc.want {
+			var ee *app.ExitError
+			if !errors.As(err, &ee) || ee.Code != app.ExitUsage || err.Error() != tc.want {
 				t.Fatalf("got %v, want exit 2 with\n%s", err, tc.want)
 			}
 		})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -12,8 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/sloguard/sloguard/ci"
-	"github.com/sloguard/sloguard/internal/redact"
+	"github.com/sloguard/sloguard/app"
 )
 
 // Set by the build: -ldflags "-X main.version=v1.2.3 -X main.commit=abc".
@@ -21,52 +19,6 @@ var (
 	version = "dev"
 	commit  = ""
 )
-
-// deps are the process's streams, environment and clock, built once in run
-// and handed to every command: no globals.
-//
-// Every stream passes the one redaction layer: stdout and stderr carry
-// sloguard's text, logs and untrusted text (backend bodies, rollback
-// output), redacted and, in CI, neutralised so that no line becomes a
-// workflow command; cmdOut and cmdErr carry the workflow commands sloguard
-// itself writes, redacted; rawOut and rawErr only the mask commands, which
-// must show the runner the secrets they hide.
-type deps struct {
-	stdout, stderr io.Writer
-	cmdOut, cmdErr io.Writer
-	rawOut, rawErr io.Writer
-	redact         *redact.Redactor
-	getenv         func(string) string
-	now            func() time.Time
-	log            *slog.Logger
-	flush          []*redact.Writer
-}
-
-// newDeps wraps the process's streams in the redaction layer. It knows the
-// ambient CI credentials from the start; a command adds the config's
-// secrets once it has loaded it (output.secure).
-func newDeps(stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) *deps {
-	r := redact.New()
-	d := &deps{rawOut: stdout, rawErr: stderr, redact: r, getenv: getenv, now: now}
-	for _, n := range ambientSecrets() {
-		r.Add(getenv(n))
-	}
-	neutralize := ci.Neutralizer(getenv)
-	out, errw := r.Writer(stdout, neutralize), r.Writer(stderr, neutralize)
-	cmdOut, cmdErr := r.Writer(stdout, nil), r.Writer(stderr, nil)
-	d.stdout, d.stderr, d.cmdOut, d.cmdErr = out, errw, cmdOut, cmdErr
-	d.flush = []*redact.Writer{cmdOut, out, cmdErr, errw}
-	d.log = newLogger(d.stderr, "warn")
-	return d
-}
-
-// close passes on what the writers hold back (a last line without a
-// newline).
-func (d *deps) close() {
-	for _, w := range d.flush {
-		_ = w.Flush()
-	}
-}
 
 // run is the whole program; main only exits with its result.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -77,26 +29,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if argv != nil { // the GitHub Action: inputs become flags (action.go)
 		args, getenv = argv, actionEnv
 	}
-	d := newDeps(stdout, stderr, getenv, time.Now)
-	defer d.close()
+	d := app.New(stdout, stderr, getenv, time.Now)
+	defer d.Close()
 	if argErr != nil {
-		return exitCode(argErr, d.stderr)
+		return app.ExitCode(argErr, d.Stderr())
 	}
 	if err := newApp(d).RunContext(ctx, args); err != nil {
-		annotateError(d, err)
-		return exitCode(err, d.stderr)
+		app.Annotate(d, err)
+		return app.ExitCode(err, d.Stderr())
 	}
-	return exitPass
+	return app.ExitPass
 }
 
 // newApp is the command line: every command, flag and help text.
-func newApp(d *deps) *cli.App {
+func newApp(d *app.App) *cli.App {
 	app := &cli.App{
 		Name:                  "sloguard",
 		Usage:                 "guard releases with SLOs: gate on error budget, judge canaries, roll back",
 		Version:               version,
-		Writer:                d.stdout,
-		ErrWriter:             d.stderr,
+		Writer:                d.Stdout(),
+		ErrWriter:             d.Stderr(),
 		HideVersion:           true,                         // --version is ours (rootAction): urfave's would take -v, through a global
 		EnableBashCompletion:  true,                         // --generate-bash-completion, for `sloguard completion`
 		ExitErrHandler:        func(*cli.Context, error) {}, // exit codes are mapped in one place below
@@ -110,7 +62,7 @@ func newApp(d *deps) *cli.App {
 			if err := checkLogLevel(c.String("log-level")); err != nil {
 				return err
 			}
-			d.log = newLogger(d.stderr, c.String("log-level"))
+			d.SetLogLevel(c.String("log-level"))
 			return nil
 		},
 		Commands: []*cli.Command{
@@ -142,7 +94,7 @@ func newApp(d *deps) *cli.App {
 // stderr with exit code 2 (without a handler, urfave/cli prints "Incorrect
 // Usage" and the help on stdout, which belongs to the product alone), and
 // --log-level after the command name too (`check --log-level debug`).
-func commandDefaults(c *cli.Command, d *deps) {
+func commandDefaults(c *cli.Command, d *app.App) {
 	if c.OnUsageError == nil {
 		c.OnUsageError = usageError
 	}
@@ -160,7 +112,7 @@ func commandDefaults(c *cli.Command, d *deps) {
 			if err := checkLogLevel(c.String("log-level")); err != nil {
 				return err
 			}
-			d.log = newLogger(d.stderr, c.String("log-level"))
+			d.SetLogLevel(c.String("log-level"))
 		}
 		if before != nil {
 			return before(c)
@@ -175,9 +127,9 @@ func usageError(c *cli.Context, err error, _ bool) error {
 		help = "sloguard " + c.Command.Name + " --help"
 	}
 	if s := flagSuggestion(c, err); s != "" {
-		return &exitError{Code: exitUsage, Err: fmt.Errorf("%w: did you mean %s? (see %s)", err, s, help)}
+		return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("%w: did you mean %s? (see %s)", err, s, help)}
 	}
-	return &exitError{Code: exitUsage, Err: fmt.Errorf("%w (see %s)", err, help)}
+	return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("%w (see %s)", err, help)}
 }
 
 // dropBlankEnv unsets SLOGUARD_* variables set to "": urfave/cli treats
@@ -200,34 +152,13 @@ func logLevelFlag() cli.Flag {
 	return &cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log detail on stderr: debug, info, warn, error", EnvVars: env("log-level")}
 }
 
-// parseLevel reads the values --log-level takes.
-func parseLevel(level string) (slog.Level, bool) {
-	switch strings.ToLower(level) {
-	case "debug":
-		return slog.LevelDebug, true
-	case "info":
-		return slog.LevelInfo, true
-	case "warn":
-		return slog.LevelWarn, true
-	case "error":
-		return slog.LevelError, true
-	}
-	return slog.LevelWarn, false
-}
-
-// checkLogLevel makes a level newLogger does not know a usage error rather
+// checkLogLevel makes a level the logger does not know a usage error rather
 // than a silent fallback to warn.
 func checkLogLevel(level string) error {
-	if _, ok := parseLevel(level); !ok {
-		return &exitError{Code: exitUsage, Err: fmt.Errorf("--log-level %q: use debug, info, warn or error", level)}
+	if _, ok := app.ParseLevel(level); !ok {
+		return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("--log-level %q: use debug, info, warn or error", level)}
 	}
 	return nil
-}
-
-// newLogger logs at level on w (warn for a level checkLogLevel refuses).
-func newLogger(w io.Writer, level string) *slog.Logger {
-	l, _ := parseLevel(level)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
 func configFlag() cli.Flag {
@@ -250,12 +181,12 @@ func reportFlag() cli.Flag {
 	return &cli.StringFlag{Name: "report", Usage: "also write the JSON decision record to `FILE`", EnvVars: env("report")}
 }
 
-func versionCommand(d *deps) *cli.Command {
+func versionCommand(d *app.App) *cli.Command {
 	return &cli.Command{
 		Name:  "version",
 		Usage: "print the version",
 		Action: func(*cli.Context) error {
-			printVersion(d.stdout)
+			printVersion(d.Stdout())
 			return nil
 		},
 	}

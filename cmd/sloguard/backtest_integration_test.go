@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/internal/promtest"
 	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/rollout"
 )
 
 // These tests run `sloguard backtest` in-process against a real Prometheus
@@ -160,10 +162,10 @@ func TestBacktestAgainstPrometheus(t *testing.T) {
 			"GITHUB_ACTIONS": "true", "RUNNER_TEMP": ci, "GITHUB_OUTPUT": filepath.Join(ci, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(ci, "summary"),
 		}
 		var stdout, stderr bytes.Buffer
-		d := newDeps(&stdout, &stderr, envFunc(env), time.Now)
-		opts := BacktestOptions{Config: cfg, From: from, To: to, Output: "text"}
-		err := runBacktest(t.Context(), d, opts)
-		d.close()
+		d := app.New(&stdout, &stderr, envFunc(env), time.Now)
+		opts := app.BacktestOptions{Config: cfg, From: from, To: to, Output: "text"}
+		err := app.Backtest(t.Context(), d, opts)
+		d.Close()
 		if err != nil {
 			t.Fatalf("%v; stderr: %s", err, stderr.String())
 		}
@@ -281,11 +283,11 @@ func checkBacktestRecord(t *testing.T, stdout string, from, to time.Time) report
 func watchSince(t *testing.T, cfg string, since time.Time) report.Decision {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
-	d := newDeps(&stdout, &stderr, envFunc(nil), time.Now)
-	d.log = newLogger(d.stderr, "error")
-	err := runWatch(t.Context(), d, WatchOptions{Config: cfg, Since: since, NoRollback: true, Output: "json"}, &stepClock{now: since})
-	d.close()
-	if code := exitCode(err, &stderr); code != 0 && code != 1 && code != 3 {
+	d := app.New(&stdout, &stderr, envFunc(nil), time.Now)
+	d.SetLogLevel("error")
+	err := app.Watch(t.Context(), d, app.WatchOptions{Config: cfg, Since: since, NoRollback: true, Output: "json"}, rollout.NewJumpClock(since))
+	d.Close()
+	if code := app.ExitCode(err, &stderr); code != 0 && code != 1 && code != 3 {
 		t.Fatalf("watch --since %s: exit %d: %s", since, code, stderr.String())
 	}
 	var rec report.Decision

@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sloguard/sloguard/app"
 )
 
 // Shell completion: the scripts ask the binary itself for candidates
@@ -48,7 +50,7 @@ _sloguard() {
 compdef _sloguard sloguard
 `
 
-func completionCommand(d *deps) *cli.Command {
+func completionCommand(d *app.App) *cli.Command {
 	return &cli.Command{
 		Name:      "completion",
 		Usage:     "print a shell completion script: bash, zsh or fish",
@@ -56,17 +58,17 @@ func completionCommand(d *deps) *cli.Command {
 		Action: func(c *cli.Context) error {
 			switch shell := c.Args().First(); shell {
 			case "bash":
-				fmt.Fprint(d.stdout, bashCompletion)
+				fmt.Fprint(d.Stdout(), bashCompletion)
 			case "zsh":
-				fmt.Fprint(d.stdout, zshCompletion)
+				fmt.Fprint(d.Stdout(), zshCompletion)
 			case "fish":
 				script, err := c.App.ToFishCompletion()
 				if err != nil {
 					return err
 				}
-				fmt.Fprint(d.stdout, script)
+				fmt.Fprint(d.Stdout(), script)
 			default:
-				return &exitError{Code: exitUsage, Err: fmt.Errorf("completion %q: name a shell: bash, zsh or fish (see sloguard completion --help)", shell)}
+				return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("completion %q: name a shell: bash, zsh or fish (see sloguard completion --help)", shell)}
 			}
 			return nil
 		},

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sloguard/sloguard/app"
 )
 
 // TestConfigThatIsNoFileIsRefusedAtOnce: a FIFO as the config used to
@@ -45,7 +47,7 @@ func TestConfigThatIsNoFileIsRefusedAtOnce(t *testing.T) {
 				}()
 				select {
 				case code := <-done:
-					if code != exitUsage || stdout.Len() != 0 || !strings.Contains(stderr.String(), tc.want) {
+					if code != app.ExitUsage || stdout.Len() != 0 || !strings.Contains(stderr.String(), tc.want) {
 						t.Errorf("%s: exit %d, stdout %q, stderr %q; want 2 and %q", cmd, code, stdout.String(), stderr.String(), tc.want)
 					}
 				case <-time.After(time.Minute): // a hang guard, not a timing assertion

@@ -6,6 +6,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 	"github.com/xrash/smetrics"
+
+	"github.com/sloguard/sloguard/app"
 )
 
 // exitCodesHelp ends `sloguard --help` and each gating command's help: the
@@ -71,10 +73,10 @@ func polishHelp(c *cli.Command) {
 
 // rootAction runs when no command is given: --version, an unknown command
 // (with a suggestion), or the help.
-func rootAction(d *deps) cli.ActionFunc {
+func rootAction(d *app.App) cli.ActionFunc {
 	return func(c *cli.Context) error {
 		if c.Bool("version") {
-			printVersion(d.stdout)
+			printVersion(d.Stdout())
 			return nil
 		}
 		if c.Args().Present() {
@@ -83,7 +85,7 @@ func rootAction(d *deps) cli.ActionFunc {
 			if s := suggest(name, commandNames(c.App)); s != "" {
 				msg += fmt.Sprintf(": did you mean %q?", s)
 			}
-			return &exitError{Code: exitUsage, Err: fmt.Errorf("%s (see sloguard --help)", msg)}
+			return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("%s (see sloguard --help)", msg)}
 		}
 		return cli.ShowAppHelp(c)
 	}

@@ -8,10 +8,12 @@ import (
 	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/sloguard/sloguard/app"
 )
 
 func testApp(stdout io.Writer) *cli.App {
-	return newApp(newDeps(stdout, io.Discard, func(string) string { return "" }, time.Now))
+	return newApp(app.New(stdout, io.Discard, func(string) string { return "" }, time.Now))
 }
 
 func TestEveryFlagHasACategory(t *testing.T) {

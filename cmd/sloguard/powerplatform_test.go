@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	sloguard "github.com/sloguard/sloguard/app"
+
 	"github.com/sloguard/sloguard/internal/aitest"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -108,7 +111,7 @@ func TestPowerPlatformRecipeThroughTheTask(t *testing.T) {
 
 			// The rollback: pac, with the example's arguments, in the
 			// working directory where the previous solution was downloaded.
-			cfg, err := slo.Load(filepath.Join(work, "sloguard.yaml"), slo.Options{})
+			cfg, err := slo.Load(filepath.Join(work, "sloguard.yaml"), sloguard.LoadOptions(""))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -119,7 +122,8 @@ func TestPowerPlatformRecipeThroughTheTask(t *testing.T) {
 			case tc.rolled && err != nil:
 				t.Errorf("pac never ran: %v", err)
 			case tc.rolled:
-				want := strings.Join(append(cfg.Rollback.Command[1:], "found previous/ContosoPortal_managed.zip"), "\n") + "\n"
+				argv, _ := rollback.Find[rollback.Command](cfg.Rollback)
+				want := strings.Join(append(argv[1:], "found previous/ContosoPortal_managed.zip"), "\n") + "\n"
 				if string(got) != want {
 					t.Errorf("pac was asked:\n%s\nwant:\n%s", got, want)
 				}

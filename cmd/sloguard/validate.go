@@ -1,19 +1,12 @@
 package main
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/urfave/cli/v2"
 
-	"github.com/sloguard/sloguard/ci"
-	"github.com/sloguard/sloguard/preflight"
-	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/serve"
-	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/app"
 )
 
-func validateCommand(d *deps) *cli.Command {
+func validateCommand(d *app.App) *cli.Command {
 	return &cli.Command{
 		Name:  "validate",
 		Usage: "lint the config and every query as check and watch send them; with --online also run them once",
@@ -22,80 +15,7 @@ func validateCommand(d *deps) *cli.Command {
 			&cli.BoolFlag{Name: "online", Usage: "run each SLO's queries once against its backend: the service, the canary and the baseline", EnvVars: env("online")},
 		},
 		Action: func(c *cli.Context) error {
-			return runValidate(c.Context, d, c.String("config"), c.String("prometheus-url"), c.Bool("online"))
+			return app.Validate(c.Context, d, c.String("config"), c.String("prometheus-url"), c.Bool("online"))
 		},
 	}
-}
-
-// runValidate checks the file, then every query offline (parsed, windowed
-// and scoped as check and watch send them, static values read as check
-// reads them), then with --online runs them once and explains what came
-// back empty.
-func runValidate(ctx context.Context, d *deps, path, promURL string, online bool) error {
-	cfg, err := slo.Load(path, slo.Options{PrometheusURL: promURL})
-	if err != nil {
-		return err
-	}
-	if _, err := serve.ParseConfig(cfg); err != nil {
-		return err
-	}
-	// --online talks to backends with the config's credentials: have the
-	// runner mask them before anything else is printed.
-	addSecrets(d.redact, cfg, d.getenv)
-	ci.New(d.getenv, d.cmdOut, d.rawOut).Mask(d.redact.Masks())
-	if err := preflight.Offline(ctx, cfg, cfg.SLOs, providerEnv(cfg, d.getenv, d.log)); err != nil {
-		return err
-	}
-	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
-	for _, line := range watchNotes(cfg) {
-		fmt.Fprintln(d.stdout, line)
-	}
-	if !online {
-		return nil
-	}
-	provs, err := newProviders(ctx, cfg, cfg.SLOs, d.getenv, d.log)
-	if err != nil {
-		return err
-	}
-	var bad, down int
-	for _, r := range preflight.Online(ctx, cfg, cfg.SLOs, provs, d.now().UTC(), true) {
-		name := r.SLO
-		if r.Scope != providers.ScopeService {
-			name += " (" + r.Scope + ")"
-		}
-		switch r.Status() {
-		case "ok":
-			fmt.Fprintf(d.stdout, "ok    %s: %.0f events, queries: %q\n", name, r.Counts.Total, r.Counts.Resolved)
-		case "empty":
-			fmt.Fprintf(d.stdout, "%s\n", emptyLine(name, r))
-		case "error":
-			bad++
-			fmt.Fprintf(d.stdout, "error %s: %v\n", name, r.Err)
-		default:
-			down++
-			fmt.Fprintf(d.stdout, "down  %s: %v\n", name, r.Err)
-		}
-	}
-	switch {
-	case bad > 0:
-		return &exitError{Code: exitUsage, Err: fmt.Errorf("%d query(ies) fail: fix them before check or watch runs", bad)}
-	case down > 0:
-		return &exitError{Code: exitInconclusive, Err: fmt.Errorf("%d reading(s) failed: backend unreachable", down)}
-	}
-	return nil
-}
-
-// emptyLine says what an empty reading means: for the service, no traffic
-// or a selector that matches nothing (on_no_data decides); for the canary
-// or the baseline, a warning that the track may not be deployed yet.
-func emptyLine(name string, r preflight.Reading) string {
-	why := ""
-	if r.Hint() == "" {
-		why = " (no traffic, or a selector that matches nothing)"
-	}
-	if r.Scope == providers.ScopeService {
-		return fmt.Sprintf("empty %s: %v%s", name, r.Err, why)
-	}
-	return fmt.Sprintf("warn  %s: no series for the %s in the last %s: it may not be deployed yet: %v%s",
-		name, r.Scope, slo.FormatDuration(r.Window), r.Err, why)
 }

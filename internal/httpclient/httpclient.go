@@ -5,6 +5,7 @@
 package httpclient
 
 import (
+	"compress/gzip"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -49,11 +50,52 @@ type Options struct {
 	InsecureSkipVerify bool
 	Query              map[string]string // parameters added to every request URL (e.g. partial_response)
 	Logger             *slog.Logger
+	// Base is the transport beneath, when the caller builds its own (TLS,
+	// proxy and authentication from Prometheus's HTTP client config):
+	// CAFile and InsecureSkipVerify are then its to apply.
+	Base http.RoundTripper
+	// NoRedirects returns a 3xx as it is instead of following it.
+	NoRedirects bool
 }
 
 // New returns a retrying client. Its StandardClient() suits libraries that
 // want an *http.Client (the Prometheus API client, go-github).
 func New(o Options) (*retryablehttp.Client, error) {
+	base, err := transport(o)
+	if err != nil {
+		return nil, err
+	}
+	limit := o.MaxResponseBytes
+	if limit <= 0 {
+		limit = DefaultMaxResponseBytes
+	}
+	c := retryablehttp.NewClient()
+	c.HTTPClient = &http.Client{Transport: &decorate{next: &limitBody{next: base, name: o.Name, limit: limit}, o: o}}
+	if o.NoRedirects {
+		c.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	}
+	c.RetryMax = o.Retries
+	c.RetryWaitMin = orDefault(o.RetryWaitMin, 250*time.Millisecond)
+	c.RetryWaitMax = orDefault(o.RetryWaitMax, 5*time.Second)
+	c.CheckRetry = checkRetry
+	c.Backoff = backoff
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	c.ErrorHandler = passLastResponse(log)
+	// Each attempt is a debug line; the request's final failure is one
+	// warning (passLastResponse), not one per attempt.
+	c.Logger = leveled{log}
+	return c, nil
+}
+
+// transport is o.Base (asking for gzip, which Prometheus's client config
+// switches off), or a transport of our own with o's CA.
+func transport(o Options) (http.RoundTripper, error) {
+	if o.Base != nil {
+		return gunzip{next: o.Base}, nil
+	}
 	base := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		MaxIdleConns:        100,
@@ -77,26 +119,7 @@ func New(o Options) (*retryablehttp.Client, error) {
 		}
 		base.TLSClientConfig = tc
 	}
-	limit := o.MaxResponseBytes
-	if limit <= 0 {
-		limit = DefaultMaxResponseBytes
-	}
-	c := retryablehttp.NewClient()
-	c.HTTPClient = &http.Client{Transport: &decorate{next: &limitBody{next: base, name: o.Name, limit: limit}, o: o}}
-	c.RetryMax = o.Retries
-	c.RetryWaitMin = orDefault(o.RetryWaitMin, 250*time.Millisecond)
-	c.RetryWaitMax = orDefault(o.RetryWaitMax, 5*time.Second)
-	c.CheckRetry = checkRetry
-	c.Backoff = backoff
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	c.ErrorHandler = passLastResponse(log)
-	// Each attempt is a debug line; the request's final failure is one
-	// warning (passLastResponse), not one per attempt.
-	c.Logger = leveled{log}
-	return c, nil
+	return base, nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {
@@ -133,12 +156,25 @@ func (d *decorate) RoundTrip(r *http.Request) (*http.Response, error) {
 	return d.next.RoundTrip(r)
 }
 
+// Kinds of failure callers tell apart with errors.Is, whatever the
+// message (package providers names them for the backends).
+var (
+	ErrRateLimited = errors.New("rate limited")
+	ErrUnavailable = errors.New("unavailable")
+)
+
 // RetryAfterError says the server asked for a wait longer than the time
 // left: waiting would only end in a timeout, so we stop now and say why.
 type RetryAfterError struct {
 	Status int
 	Wait   time.Duration
 	Left   time.Duration
+}
+
+// Is makes a 429 ErrRateLimited and a 503 ErrUnavailable.
+func (e *RetryAfterError) Is(target error) bool {
+	return (target == ErrRateLimited && e.Status == http.StatusTooManyRequests) ||
+		(target == ErrUnavailable && e.Status == http.StatusServiceUnavailable)
 }
 
 func (e *RetryAfterError) Error() string {
@@ -321,3 +357,46 @@ func redactKV(kv []any) []any {
 	}
 	return out
 }
+
+// gunzip asks for a gzipped answer and decompresses it, as net/http's own
+// transport does unless compression is off (Prometheus's client config
+// turns it off): a query result is mostly text and shrinks tenfold. The
+// size limit applies to the decompressed body.
+type gunzip struct{ next http.RoundTripper }
+
+func (g gunzip) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Header.Get("Accept-Encoding") != "" || r.Header.Get("Range") != "" || r.Method == http.MethodHead {
+		return g.next.RoundTrip(r)
+	}
+	r = r.Clone(r.Context())
+	r.Header.Set("Accept-Encoding", "gzip")
+	resp, err := g.next.RoundTrip(r)
+	if err != nil || !strings.EqualFold(resp.Header.Get("Content-Encoding"), "gzip") {
+		return resp, err
+	}
+	resp.Body = &gzipBody{rc: resp.Body}
+	resp.Header.Del("Content-Encoding")
+	resp.Header.Del("Content-Length")
+	resp.ContentLength = -1
+	resp.Uncompressed = true
+	return resp, nil
+}
+
+// gzipBody decompresses lazily, on the first read.
+type gzipBody struct {
+	rc io.ReadCloser
+	zr *gzip.Reader
+}
+
+func (b *gzipBody) Read(p []byte) (int, error) {
+	if b.zr == nil {
+		zr, err := gzip.NewReader(b.rc)
+		if err != nil {
+			return 0, err
+		}
+		b.zr = zr
+	}
+	return b.zr.Read(p)
+}
+
+func (b *gzipBody) Close() error { return b.rc.Close() }

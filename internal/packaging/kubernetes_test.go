@@ -11,8 +11,9 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/serve"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -192,7 +193,7 @@ func TestTheKubernetesManifestRunsServeNonRootWithItsStateAndSecrets(t *testing.
 	if cfgVol.ConfigMap == nil || cfgVol.ConfigMap.Name != cm.Metadata.Name || cm.Data[filepath.Base(cfgPath)] == "" {
 		t.Fatalf("-c %s is not the ConfigMap's %s", cfgPath, filepath.Base(cfgPath))
 	}
-	cfg, err := slo.Parse(cfgPath, []byte(cm.Data[filepath.Base(cfgPath)]), slo.Options{})
+	cfg, err := slo.Parse(cfgPath, []byte(cm.Data[filepath.Base(cfgPath)]), app.LoadOptions(""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +213,7 @@ func TestTheKubernetesManifestRunsServeNonRootWithItsStateAndSecrets(t *testing.
 			fromSecret[e.Name] = true
 		}
 	}
-	want := append(cfg.SecretEnvs(), sv.GitHub.AppIDEnv, sv.GitHub.WebhookSecretEnv, sv.Azure.UsernameEnv, sv.Azure.PasswordEnv)
+	want := append(app.SecretEnvs(cfg), sv.GitHub.AppIDEnv, sv.GitHub.WebhookSecretEnv, sv.Azure.UsernameEnv, sv.Azure.PasswordEnv)
 	for _, n := range want {
 		if !fromSecret[n] {
 			t.Errorf("the config reads %s, which the Deployment does not set from a Secret", n)

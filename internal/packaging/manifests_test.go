@@ -12,10 +12,12 @@ import (
 	"strings"
 	"testing"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
+	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -335,11 +337,11 @@ func checkAzureExample(t *testing.T, path string) {
 }
 
 func TestExampleConfigIsValid(t *testing.T) {
-	cfg, err := slo.Load(filepath.Join(root, "examples/github/sloguard.yaml"), slo.Options{})
+	cfg, err := slo.Load(filepath.Join(root, "examples/github/sloguard.yaml"), app.LoadOptions(""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Rollback.GitHub == nil || cfg.Rollback.GitHub.DispatchEvent != "sloguard-rollback" {
+	if gh, ok := rollback.Find[*rollback.GitHub](cfg.Rollback); !ok || gh.DispatchEvent != "sloguard-rollback" {
 		t.Errorf("rollback.github.dispatch_event must be what canary.yml's rollback job listens for")
 	}
 	canary, err := os.ReadFile(filepath.Join(root, "examples/github/canary.yml"))

@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloguard/sloguard/app"
+	"github.com/sloguard/sloguard/providers/appinsights"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -131,14 +134,14 @@ func TestPowerPlatformRecipe(t *testing.T) {
 	}
 
 	// The config the steps name is the example's.
-	cfg, err := slo.Load(filepath.Join(root, "examples/azure-devops/sloguard.yaml"), slo.Options{})
+	cfg, err := slo.Load(filepath.Join(root, "examples/azure-devops/sloguard.yaml"), app.LoadOptions(""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var kql []string
 	for _, s := range cfg.SLOs {
-		if prov, _ := cfg.ProviderByName(s.Provider); prov.Type != "appinsights" || prov.Auth != "environment" {
-			t.Errorf("slo %s reads %s with auth %q, want Application Insights through the mapped service principal", s.Name, prov.Type, prov.Auth)
+		if prov, _ := cfg.ProviderByName(s.Provider); prov.Type != "appinsights" || prov.Settings.(*appinsights.Config).Auth != "environment" {
+			t.Errorf("slo %s reads %s with %+v, want Application Insights through the mapped service principal (auth: environment)", s.Name, prov.Type, prov.Settings)
 		}
 		kql = append(kql, s.SLI.ErrorQuery+s.SLI.GoodQuery)
 	}
@@ -153,7 +156,7 @@ func TestPowerPlatformRecipe(t *testing.T) {
 	if pol.Baseline != nil && pol.Baseline.Offset != 30*time.Minute {
 		t.Errorf("offset %s, want 30m as the README says", pol.Baseline.Offset)
 	}
-	cmd := cfg.Rollback.Command
+	cmd, _ := rollback.Find[rollback.Command](cfg.Rollback)
 	at := slices.Index(cmd, "--path")
 	if len(cmd) < 3 || !slices.Equal(cmd[:3], []string{"pac", "solution", "import"}) || at < 0 || at+1 >= len(cmd) || cmd[at+1] != "previous/"+zip {
 		t.Errorf("rollback.command %q, want pac solution import --path previous/%s (the download's path, relative to the working directory)", cmd, zip)

@@ -87,13 +87,7 @@ func (s *Server) WaitSamples(ctx context.Context, metric string, n int) error {
 }
 
 // Kill ends Prometheus at once (SIGKILL), as a crash would.
-func (s *Server) Kill() error {
-	if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	<-s.exited
-	return nil
-}
+func (s *Server) Kill() error { return s.proc.Kill() }
 
 // Restart starts Prometheus again on the same address and data, after Kill
 // or Stop, and waits until it is ready.
@@ -103,6 +97,6 @@ func (s *Server) Restart(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.cmd, s.exited, s.log = n.cmd, n.exited, n.log
+	s.proc = n.proc
 	return nil
 }

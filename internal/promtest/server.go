@@ -1,7 +1,6 @@
 package promtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,9 +14,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sloguard/sloguard/internal/proctest"
 )
 
 // ErrNotInstalled means prometheus or promtool is not on PATH. Tests fail
@@ -34,10 +34,8 @@ type Server struct {
 	History *History // when it serves a History
 	Dir     string   // the TSDB and Prometheus's log live here
 
-	cmd    *exec.Cmd
-	exited chan struct{} // closed when the process has exited
-	log    string
-	args   []string // what start was given, for Restart
+	proc *proctest.Process
+	args []string // what start was given, for Restart
 }
 
 // Backfill is generated history that promtool can load, and the check
@@ -146,7 +144,7 @@ func backfill(ctx context.Context, h Backfill, promtool, dir, data string) error
 	out, err := exec.CommandContext(ctx, promtool, "tsdb", "create-blocks-from", "openmetrics",
 		"--quiet", "--max-block-duration=744h", om, data).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("promtool tsdb create-blocks-from openmetrics: %w: %s", err, tail(out))
+		return fmt.Errorf("promtool tsdb create-blocks-from openmetrics: %w: %s", err, proctest.Tail(out))
 	}
 	return nil
 }
@@ -163,13 +161,7 @@ func start(ctx context.Context, prom, cfg, data, dir, addr string) (*Server, err
 		}
 		addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	}
-	logPath := filepath.Join(dir, "prometheus.log")
-	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close() // the child holds its own descriptor
-	cmd := exec.Command(prom,
+	proc, err := proctest.Start("prometheus", filepath.Join(dir, "prometheus.log"), prom,
 		"--config.file="+cfg,
 		"--storage.tsdb.path="+data,
 		"--storage.tsdb.retention.time=90d",
@@ -179,13 +171,10 @@ func start(ctx context.Context, prom, cfg, data, dir, addr string) (*Server, err
 		"--web.enable-lifecycle",
 		"--log.level=warn",
 	)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	setParentDeathSignal(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start prometheus: %w", err)
+	if err != nil {
+		return nil, err
 	}
-	s := &Server{URL: "http://" + addr, Dir: dir, cmd: cmd, exited: make(chan struct{}), log: logPath, args: []string{prom, cfg, data, dir, addr}}
-	go func() { _ = cmd.Wait(); close(s.exited) }()
+	s := &Server{URL: "http://" + addr, Dir: dir, proc: proc, args: []string{prom, cfg, data, dir, addr}}
 	if err := s.waitReady(ctx); err != nil {
 		return nil, errors.Join(err, s.Stop())
 	}
@@ -194,33 +183,15 @@ func start(ctx context.Context, prom, cfg, data, dir, addr string) (*Server, err
 
 // waitReady polls /-/ready, which answers 200 once the TSDB is open.
 func (s *Server) waitReady(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/-/ready", nil)
-		if err != nil {
-			return err
-		}
-		if resp, err := http.DefaultClient.Do(req); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		select {
-		case <-s.exited:
-			log := s.Log()
-			if strings.Contains(log, "address already in use") {
-				return errPortTaken
-			}
-			return fmt.Errorf("prometheus exited before it was ready: %s", log)
-		case <-ctx.Done():
-			return fmt.Errorf("prometheus at %s not ready: %w; its log: %s", s.URL, ctx.Err(), s.Log())
-		case <-tick.C:
-		}
+	err := s.proc.WaitFor(ctx, "ready", func(ctx context.Context) (bool, error) {
+		_, code, err := proctest.Get(ctx, s.URL+"/-/ready")
+		return err == nil && code == http.StatusOK, nil
+	})
+	var exit *proctest.ExitError
+	if errors.As(err, &exit) && strings.Contains(exit.Log, "address already in use") {
+		return errPortTaken
 	}
+	return err
 }
 
 // verify checks that Prometheus serves every backfilled sample, which
@@ -241,15 +212,10 @@ func (s *Server) verify(ctx context.Context, b Backfill) error {
 // Query runs an instant query and returns its single value.
 func (s *Server) Query(ctx context.Context, expr string, at time.Time) (float64, error) {
 	v := url.Values{"query": {expr}, "time": {strconv.FormatInt(at.Unix(), 10)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/query?"+v.Encode(), nil)
+	data, _, err := proctest.Get(ctx, s.URL+"/api/v1/query?"+v.Encode())
 	if err != nil {
 		return 0, err
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
 	var body struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
@@ -259,7 +225,7 @@ func (s *Server) Query(ctx context.Context, expr string, at time.Time) (float64,
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+	if err := json.Unmarshal([]byte(data), &body); err != nil {
 		return 0, fmt.Errorf("query %s: %w", expr, err)
 	}
 	if body.Status != "success" || len(body.Data.Result) != 1 {
@@ -270,43 +236,13 @@ func (s *Server) Query(ctx context.Context, expr string, at time.Time) (float64,
 }
 
 // Stop ends Prometheus: SIGTERM, then SIGKILL after 10 s.
-func (s *Server) Stop() error {
-	select {
-	case <-s.exited:
-		return nil
-	default:
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(10 * time.Second):
-		if err := s.cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
-			return err
-		}
-		<-s.exited
-		return fmt.Errorf("prometheus ignored SIGTERM for 10s and was killed")
-	}
-}
+func (s *Server) Stop() error { return s.proc.Stop() }
 
 // Log returns the end of Prometheus's log, for error messages.
-func (s *Server) Log() string { return LogTail(s.log) }
+func (s *Server) Log() string { return s.proc.Log() }
 
 // LogTail returns the end of a server's log file, for error messages.
-func LogTail(path string) string {
-	b, _ := os.ReadFile(path)
-	return tail(b)
-}
-
-func tail(b []byte) string {
-	b = bytes.TrimSpace(b)
-	if len(b) > 2000 {
-		b = append([]byte("…"), b[len(b)-2000:]...)
-	}
-	return string(b)
-}
+func LogTail(path string) string { return proctest.LogTail(path) }
 
 // FreePort asks the kernel for a free loopback port. Someone may take it
 // before the server binds it; callers retry when that happens.

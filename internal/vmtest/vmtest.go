@@ -18,12 +18,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/prometheus/common/model"
 
+	"github.com/sloguard/sloguard/internal/proctest"
 	"github.com/sloguard/sloguard/internal/promtest"
 )
 
@@ -39,9 +39,7 @@ type Server struct {
 	URL     string
 	History *promtest.History
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    string
+	proc *proctest.Process
 }
 
 // Binary finds VictoriaMetrics: $SLOGUARD_VICTORIA_METRICS, else
@@ -99,13 +97,7 @@ func Run(ctx context.Context, h *promtest.History, dir string) (*Server, error) 
 		return nil, err
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	logPath := filepath.Join(dir, "victoria-metrics.log")
-	logf, err := os.Create(logPath)
-	if err != nil {
-		return nil, err
-	}
-	defer logf.Close()
-	cmd := exec.Command(bin,
+	proc, err := proctest.Start("victoria-metrics", filepath.Join(dir, "victoria-metrics.log"), bin,
 		"-storageDataPath="+filepath.Join(dir, "data"),
 		"-httpListenAddr="+addr,
 		"-retentionPeriod=100y",
@@ -113,15 +105,12 @@ func Run(ctx context.Context, h *promtest.History, dir string) (*Server, error) 
 		"-search.disableCache",
 		"-loggerLevel=ERROR",
 	)
-	cmd.Stdout, cmd.Stderr = logf, logf
-	setParentDeathSignal(cmd)
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start victoria-metrics: %w", err)
+	if err != nil {
+		return nil, err
 	}
-	s := &Server{URL: "http://" + addr, History: h, cmd: cmd, exited: make(chan struct{}), log: logPath}
-	go func() { _ = cmd.Wait(); close(s.exited) }()
+	s := &Server{URL: "http://" + addr, History: h, proc: proc}
 	fail := func(err error) (*Server, error) { return nil, errors.Join(err, s.Stop()) }
-	if err := s.waitFor(ctx, "ready", func(ctx context.Context) (bool, error) {
+	if err := s.proc.WaitFor(ctx, "ready", func(ctx context.Context) (bool, error) {
 		body, code, err := s.get(ctx, "/health")
 		return err == nil && code == http.StatusOK && strings.TrimSpace(body) == "OK", nil
 	}); err != nil {
@@ -136,7 +125,7 @@ func Run(ctx context.Context, h *promtest.History, dir string) (*Server, error) 
 	want := h.SampleCount()
 	q := fmt.Sprintf("sum(count_over_time(%s[%s]))", promtest.Metric, model.Duration(h.Span))
 	var seen string
-	if err := s.waitFor(ctx, fmt.Sprintf("all %d samples searchable", want), func(ctx context.Context) (bool, error) {
+	if err := s.proc.WaitFor(ctx, fmt.Sprintf("all %d samples searchable", want), func(ctx context.Context) (bool, error) {
 		v := url.Values{"query": {q}, "time": {strconv.FormatInt(h.End.Unix(), 10)}}
 		body, code, err := s.get(ctx, "/api/v1/query?"+v.Encode())
 		seen = body
@@ -206,60 +195,11 @@ func toPrometheusText(w io.Writer, h *promtest.History) error {
 }
 
 func (s *Server) get(ctx context.Context, path string) (string, int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+path, nil)
-	if err != nil {
-		return "", 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return "", 0, err
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return string(b), resp.StatusCode, err
-}
-
-// waitFor polls cond every 50 ms until it holds, VictoriaMetrics exits,
-// or a minute passes: the server gives no other signal.
-func (s *Server) waitFor(ctx context.Context, what string, cond func(context.Context) (bool, error)) error {
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	tick := time.NewTicker(50 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		ok, err := cond(ctx)
-		if ok {
-			return nil
-		}
-		select {
-		case <-s.exited:
-			return fmt.Errorf("victoria-metrics exited before %s: %v; its log: %s", what, err, s.Log())
-		case <-ctx.Done():
-			return fmt.Errorf("victoria-metrics at %s: not %s: %w (%v); its log: %s", s.URL, what, ctx.Err(), err, s.Log())
-		case <-tick.C:
-		}
-	}
+	return proctest.Get(ctx, s.URL+path)
 }
 
 // Stop ends VictoriaMetrics: SIGTERM, then SIGKILL after 10 s.
-func (s *Server) Stop() error {
-	select {
-	case <-s.exited:
-		return nil
-	default:
-	}
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
-		return err
-	}
-	select {
-	case <-s.exited:
-		return nil
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.exited
-		return fmt.Errorf("victoria-metrics ignored SIGTERM for 10s and was killed")
-	}
-}
+func (s *Server) Stop() error { return s.proc.Stop() }
 
 // Log returns the end of VictoriaMetrics's log, for messages.
-func (s *Server) Log() string { return promtest.LogTail(s.log) }
+func (s *Server) Log() string { return s.proc.Log() }

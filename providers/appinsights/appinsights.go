@@ -17,8 +17,8 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -66,10 +66,8 @@ func WithAzureClientOptions(co azcore.ClientOptions) Option {
 
 // New builds a provider from its config; getenv reads the variables it
 // names.
-func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ...Option) (*Provider, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+func New(ctx context.Context, cfg Config, env providers.Env, opts ...Option) (*Provider, error) {
+	log, getenv := env.Logger(), env.Env
 	var o options
 	for _, f := range opts {
 		f(&o)
@@ -92,13 +90,9 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ..
 	default:
 		return nil, fmt.Errorf("provider %q: set app_id (Application Insights) or workspace_id (Log Analytics)", cfg.Name)
 	}
-	rc, err := httpclient.New(httpclient.Options{
-		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
-		Retries: cfg.Retries, Headers: cfg.Headers, CAFile: cfg.CAFile,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
-	})
+	rc, err := httpconf.Client(ctx, cfg.Name, env, nil, cfg.Transport, httpconf.Extra{})
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+		return nil, err
 	}
 	p.client = rc
 	switch {
@@ -123,9 +117,12 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger, opts ..
 		}
 		p.tokens, p.authDesc = &tokenCache{cred: cred, scope: scope, now: o.now}, desc
 	}
-	p.lim = providers.NewLimiter(cfg)
+	p.lim = cfg.Limiter()
 	return p, nil
 }
+
+// MaxInFlight implements providers.InFlight.
+func (p *Provider) MaxInFlight() int { return p.lim.MaxInFlight() }
 
 // Counts implements providers.Provider: each query runs over the timespan
 // (at-window, at] and must return one row with one number. A scope's offset
@@ -136,45 +133,14 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 	if err := p.checkKind(q.SLI); err != nil {
 		return c, err
 	}
-	switch kind := q.SLI.Kind(); kind {
-	case slo.KindThreshold, slo.KindRatio:
-		query := q.SLI.Query
-		if kind == slo.KindRatio {
-			query = q.SLI.ErrorRatioQuery
-		}
-		rq, err := p.resolve(query, q.Window, q.Scope)
-		c.Resolved = []string{rq}
-		if err != nil {
-			return c, err
-		}
+	return providers.ReadSLI(ctx, q, c, providers.Reader{
+		Provider: p.name,
+		Resolve:  func(query string) (string, error) { return p.resolve(query, q.Window, q.Scope) },
 		// NaN is "no observations" for a threshold and 0/0 (no traffic) for
 		// an error ratio: no data, as for Prometheus.
-		v, err := p.scalar(ctx, rq, c.Start, at, true)
-		if err != nil {
-			return c, err
-		}
-		if kind == slo.KindThreshold {
-			c.Value, c.Total = v, 1
-			return c, nil
-		}
-		if v < 0 || v > 1 {
-			return c, p.queryErr(rq, providers.BadQuery("error ratio %v is outside [0, 1]", v))
-		}
-		c.Good, c.Total = 1-v, 1
-		return c, nil
-	}
-	partQuery, good := providers.PartQuery(q.SLI)
-	rqT, errT := p.resolve(q.SLI.TotalQuery, q.Window, q.Scope)
-	rqP, errP := p.resolve(partQuery, q.Window, q.Scope)
-	c.Resolved = []string{rqP, rqT}
-	if err := errors.Join(errT, errP); err != nil {
-		return c, err
-	}
-	var err error
-	c.Good, c.Total, err = providers.ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
-		return p.count(ctx, rq, c.Start, at)
+		Value: func(ctx context.Context, rq string) (float64, error) { return p.scalar(ctx, rq, c.Start, at, true) },
+		Count: func(ctx context.Context, rq string) (float64, error) { return p.count(ctx, rq, c.Start, at) },
 	})
-	return c, err
 }
 
 func (p *Provider) checkKind(s slo.SLI) error {
@@ -218,14 +184,14 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 	if r.Step <= 0 {
 		return nil, p.queryErr(or(q.SLI.TotalQuery, q.SLI.Query), providers.BadQuery("slice step must be longer than zero, got %s", r.Step))
 	}
-	n := int(r.End.Sub(r.Start) / r.Step)
-	if n <= 0 {
+	out := r.Grid()
+	n := len(out)
+	if n == 0 {
 		return nil, nil
 	}
 	if n > maxSlices {
 		return nil, p.queryErr(or(q.SLI.TotalQuery, q.SLI.Query), providers.BadQuery("%d slices of %s: Application Insights answers one query per slice, at most %d per reading: use a longer timeslice window", n, slo.FormatDuration(r.Step), maxSlices))
 	}
-	out := make([]providers.Counts, n)
 	errs := make([]error, n)
 	sq := q
 	sq.Window = r.Step
@@ -234,10 +200,10 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			end := r.End.Add(-time.Duration(n-1-i) * r.Step)
+			end := out[i].End
 			c, err := p.Counts(ctx, sq, end)
 			if errors.Is(err, providers.ErrNoData) {
-				c, err = providers.Counts{Start: end.Add(-r.Step), End: end, Resolved: c.Resolved}, nil
+				c, err = providers.Counts{Start: out[i].Start, End: end, Resolved: c.Resolved}, nil
 			}
 			out[i], errs[i] = c, err
 		}()

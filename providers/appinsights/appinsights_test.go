@@ -133,7 +133,7 @@ func TestAPIKey(t *testing.T) {
 	srv := newServer(t, counts("1", "0"))
 	cfg := appConfig(srv.URL)
 	cfg.Auth, cfg.APIKeyEnv = "api_key", "AI_API_KEY"
-	p, err := New(cfg, func(k string) string { return map[string]string{"AI_API_KEY": "k3y"}[k] }, nil)
+	p, err := New(t.Context(), cfg, providers.Env{Getenv: func(k string) string { return map[string]string{"AI_API_KEY": "k3y"}[k] }})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -145,11 +145,11 @@ func TestAPIKey(t *testing.T) {
 		t.Errorf("x-api-key = %q, Authorization = %q; want the key and no bearer token", r.header.Get("x-api-key"), r.header.Get("Authorization"))
 	}
 	cfg.AppID, cfg.WorkspaceID = "", "ws"
-	if _, err := New(cfg, func(string) string { return "k3y" }, nil); err == nil || !strings.Contains(err.Error(), "api_key works with Application Insights (app_id) only") {
+	if _, err := New(t.Context(), cfg, providers.Env{Getenv: func(string) string { return "k3y" }}); err == nil || !strings.Contains(err.Error(), "api_key works with Application Insights (app_id) only") {
 		t.Errorf("api_key with a workspace: err = %v", err)
 	}
 	cfg.AppID, cfg.WorkspaceID = "app", ""
-	if _, err := New(cfg, func(string) string { return "" }, nil); err == nil || !strings.Contains(err.Error(), "AI_API_KEY (api_key_env) is empty") {
+	if _, err := New(t.Context(), cfg, providers.Env{Getenv: func(string) string { return "" }}); err == nil || !strings.Contains(err.Error(), "AI_API_KEY (api_key_env) is empty") {
 		t.Errorf("empty key: err = %v", err)
 	}
 }

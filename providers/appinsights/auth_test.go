@@ -157,7 +157,7 @@ func TestGitHubActionsFederation(t *testing.T) {
 		"ACTIONS_ID_TOKEN_REQUEST_URL": github.URL + "/token?api-version=2.0", "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "gh-request-token",
 		"AZURE_TENANT_ID": tenant, "AZURE_CLIENT_ID": clientID,
 	}
-	p, err := New(cfg, func(k string) string { return env[k] }, nil, WithAzureClientOptions(azcore.ClientOptions{
+	p, err := New(t.Context(), cfg, providers.Env{Getenv: func(k string) string { return env[k] }}, WithAzureClientOptions(azcore.ClientOptions{
 		Cloud:     cloud.Configuration{ActiveDirectoryAuthorityHost: entra.URL},
 		Transport: entra.Client(),
 	}))

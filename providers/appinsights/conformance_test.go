@@ -6,6 +6,7 @@ import (
 
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/conformance"
+	"github.com/sloguard/sloguard/slo"
 )
 
 func TestConformance(t *testing.T) {
@@ -25,7 +26,7 @@ func TestConformance(t *testing.T) {
 					if workspace {
 						cfg.AppID, cfg.WorkspaceID = "", "0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 					}
-					cfg.Timeout, cfg.Retries = s.Timeout, s.Retries
+					cfg.Timeout, cfg.Retries = slo.Duration(s.Timeout), s.Retries
 					return newTestProvider(t, cfg, &fakeCredential{token: s.Secret}), nil
 				},
 			})

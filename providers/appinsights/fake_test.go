@@ -14,7 +14,9 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 
 	"github.com/sloguard/sloguard/internal/aitest"
+	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/conformance"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -113,15 +115,16 @@ func aiRender(w http.ResponseWriter, _ *http.Request, queue string, rep conforma
 }
 
 // newTestProvider builds a provider with a fake credential.
-func newTestProvider(t testing.TB, cfg slo.Provider, cred *fakeCredential) *Provider {
+func newTestProvider(t testing.TB, cfg Config, cred *fakeCredential) *Provider {
 	t.Helper()
-	p, err := New(cfg, func(string) string { return "" }, nil, WithCredential(cred))
+	p, err := New(t.Context(), cfg, providers.Env{}, WithCredential(cred))
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
 	return p
 }
 
-func appConfig(url string) slo.Provider {
-	return slo.Provider{Name: "ai", Type: "appinsights", URL: url, AppID: "6f1b2c3d-aaaa-bbbb-cccc-0123456789ab", Timeout: 5 * time.Second, Retries: 2, MaxConcurrency: 10}
+func appConfig(url string) Config {
+	return Config{Name: "ai", URL: url, AppID: "6f1b2c3d-aaaa-bbbb-cccc-0123456789ab",
+		Transport: httpconf.Transport{Timeout: slo.Duration(5 * time.Second), Retries: 2, MaxConcurrency: 10}}
 }

@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -17,6 +15,7 @@ import (
 
 	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 )
 
 // queryResponse is the query API's answer: tables of columns and rows,
@@ -127,44 +126,18 @@ func number(raw json.RawMessage) (v float64, isNull bool, err error) {
 // post sends one query within the provider's concurrency bound and
 // deadline, and classifies every failure.
 func (p *Provider) post(ctx context.Context, rq string, from, to time.Time, out *queryResponse) error {
-	qctx, done, err := p.lim.Start(ctx)
-	if err != nil {
-		return p.queryErr(rq, err)
-	}
-	defer done()
 	body, err := json.Marshal(map[string]string{"query": rq, "timespan": timespan(from, to)})
 	if err != nil {
 		return p.queryErr(rq, err)
 	}
-	req, err := retryablehttp.NewRequestWithContext(qctx, http.MethodPost, p.endpoint, bytes.NewReader(body))
+	code, data, err := httpconf.Call(ctx, p.client, p.lim, func(qctx context.Context) (*retryablehttp.Request, error) {
+		return p.request(ctx, qctx, body)
+	})
 	if err != nil {
 		return p.queryErr(rq, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Accept", "application/json")
-	if p.apiKey != "" {
-		req.Header.Set("x-api-key", p.apiKey)
-	} else {
-		tok, err := p.tokens.token(qctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return p.queryErr(rq, ctx.Err())
-			}
-			return p.queryErr(rq, fmt.Errorf("authentication failed: no Microsoft Entra ID token from the %s: %w", p.authDesc, err))
-		}
-		req.Header.Set("Authorization", "Bearer "+tok)
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return p.queryErr(rq, p.transportErr(ctx, qctx, err))
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body) // bounded by max_response_bytes
-	if err != nil {
-		return p.queryErr(rq, p.transportErr(ctx, qctx, fmt.Errorf("read the answer: %w", err)))
-	}
-	if resp.StatusCode != http.StatusOK {
-		return p.queryErr(rq, p.statusErr(resp.StatusCode, data))
+	if code != http.StatusOK {
+		return p.queryErr(rq, p.statusErr(code, data))
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return p.queryErr(rq, fmt.Errorf("the answer is not Azure Monitor query JSON (%v): is url the API root (%s or %s)?", err, AppInsightsURL, LogAnalyticsURL))
@@ -172,11 +145,28 @@ func (p *Provider) post(ctx context.Context, rq string, from, to time.Time, out 
 	return nil
 }
 
-func (p *Provider) transportErr(parent, ctx context.Context, err error) error {
-	if parent.Err() == nil && ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, err)
+// request builds a query request with its credential: the API key, or a
+// Microsoft Entra ID token fetched within the query's deadline.
+func (p *Provider) request(ctx, qctx context.Context, body []byte) (*retryablehttp.Request, error) {
+	req, err := retryablehttp.NewRequestWithContext(qctx, http.MethodPost, p.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return nil, err
 	}
-	return err
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if p.apiKey != "" {
+		req.Header.Set("x-api-key", p.apiKey)
+		return req, nil
+	}
+	tok, err := p.tokens.token(qctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, providers.Mark(providers.ErrAuth, fmt.Errorf("authentication failed: no Microsoft Entra ID token from the %s: %w", p.authDesc, err))
+	}
+	req.Header.Set("Authorization", "Bearer "+tok)
+	return req, nil
 }
 
 // statusErr turns an error status into one a human can act on.
@@ -196,9 +186,9 @@ func (p *Provider) statusErr(code int, body []byte) error {
 		if p.apiKey != "" {
 			hint = "check that the key has the Read telemetry permission on " + p.what
 		}
-		return fmt.Errorf("authentication failed (%d %s) with the %s: %s", code, http.StatusText(code), p.authDesc, hint)
+		return providers.Mark(providers.ErrAuth, fmt.Errorf("authentication failed (%d %s) with the %s: %s", code, http.StatusText(code), p.authDesc, hint))
 	case http.StatusNotFound:
 		return fmt.Errorf("not found (404): %s: check %s", msg, p.what)
 	}
-	return fmt.Errorf("server error: %d %s: %s", code, http.StatusText(code), msg)
+	return providers.Mark(providers.StatusKind(code), fmt.Errorf("server error: %d %s: %s", code, http.StatusText(code), msg))
 }

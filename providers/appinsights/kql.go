@@ -11,10 +11,10 @@ import (
 	"github.com/sloguard/sloguard/slo"
 )
 
-// ResolveQuery returns query as Counts sends it for q (window, scope
+// ResolveQuery implements providers.Settings: query as Counts sends it for q (window, scope
 // filter) without sending anything: validate checks every query and scope
 // with it.
-func ResolveQuery(query string, q providers.Query) (string, error) {
+func (c *Config) ResolveQuery(query string, q providers.Query) (string, error) {
 	return resolve(query, q.Window, q.Scope)
 }
 

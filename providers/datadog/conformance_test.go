@@ -23,7 +23,7 @@ func TestConformance(t *testing.T) {
 				Render: ddRender,
 			})
 			env := map[string]string{"DD_API_KEY": s.Secret, "DD_APP_KEY": "app-" + s.Secret}
-			p, _ := newTestProvider(t, f.URL, func(c *slo.Provider) { c.Timeout, c.Retries = s.Timeout, s.Retries }, env)
+			p, _ := newTestProvider(t, f.URL, func(c *Config) { c.Timeout, c.Retries = slo.Duration(s.Timeout), s.Retries }, env)
 			return p, nil
 		},
 	})

@@ -15,8 +15,8 @@ import (
 
 	"github.com/hashicorp/go-retryablehttp"
 
-	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -40,27 +40,16 @@ type Provider struct {
 	known map[string]bool // metric names Diagnose found
 }
 
-// New builds a provider from its config; getenv reads the keys it names.
-func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provider, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	p := &Provider{name: cfg.Name, site: cfg.Site, apiKeyEnv: cfg.APIKeyEnv, appEnv: cfg.AppKeyEnv, log: log, known: map[string]bool{}}
-	if p.site == "" {
-		p.site = "datadoghq.com"
-	}
-	if p.apiKeyEnv == "" {
-		p.apiKeyEnv = DefaultAPIKeyEnv
-	}
-	if p.appEnv == "" {
-		p.appEnv = DefaultAppKeyEnv
-	}
+// New builds a provider from its config; env reads the keys it names.
+func New(ctx context.Context, cfg Config, env providers.Env) (*Provider, error) {
+	cfg.defaults()
+	p := &Provider{name: cfg.Name, site: cfg.Site, apiKeyEnv: cfg.APIKeyEnv, appEnv: cfg.AppKeyEnv, log: env.Logger(), known: map[string]bool{}}
 	base, err := baseURL(cfg.URL, p.site)
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}
 	p.base = base
-	apiKey, appKey := getenv(p.apiKeyEnv), getenv(p.appEnv)
+	apiKey, appKey := env.Env(p.apiKeyEnv), env.Env(p.appEnv)
 	var missing []string
 	if apiKey == "" {
 		missing = append(missing, fmt.Sprintf("%s (api_key_env)", p.apiKeyEnv))
@@ -72,23 +61,19 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		return nil, fmt.Errorf("provider %q: environment variable %s is empty: set the Datadog API and application keys there", cfg.Name, strings.Join(missing, " and "))
 	}
 	headers := map[string]string{"DD-API-KEY": apiKey, "DD-APPLICATION-KEY": appKey, "Accept": "application/json"}
-	for k, v := range cfg.Headers {
-		headers[k] = v
-	}
-	rc, err := httpclient.New(httpclient.Options{
-		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
-		Retries: cfg.Retries, Headers: headers, CAFile: cfg.CAFile,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
-	})
+	rc, err := httpconf.Client(ctx, cfg.Name, env, nil, cfg.Transport, httpconf.Extra{Headers: headers})
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+		return nil, err
 	}
 	// Datadog says how long to wait in X-RateLimit-Reset, not Retry-After.
 	rc.HTTPClient.Transport = rateLimitReset{next: rc.HTTPClient.Transport}
 	p.client = rc
-	p.lim = providers.NewLimiter(cfg)
+	p.lim = cfg.Limiter()
 	return p, nil
 }
+
+// MaxInFlight implements providers.InFlight.
+func (p *Provider) MaxInFlight() int { return p.lim.MaxInFlight() }
 
 // baseURL is url when set (tests, proxies), else https://api.<site>.
 func baseURL(raw, site string) (string, error) {
@@ -114,57 +99,35 @@ func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) 
 	if err := checkKind(q.SLI); err != nil {
 		return c, err
 	}
-	rollup := rollupFor(q.Window)
+	agg := "sum"
 	if q.SLI.Kind() == slo.KindThreshold {
-		rq, err := p.resolve(q.SLI.Query, q.Window, "avg", rollup, q.Scope)
-		c.Resolved = []string{rq}
-		if err != nil {
-			return c, err
-		}
-		pts, err := p.points(ctx, rq, c.Start, at)
-		if errors.Is(err, errNoSeries) {
-			c.Unmatched = []string{rq}
-		}
-		if err != nil {
-			return c, err
-		}
-		sum, n := 0.0, 0
-		for _, pt := range inWindow(pts, c.Start, at) {
-			sum, n = sum+pt.v, n+1
-		}
-		if n == 0 {
-			return c, p.queryErr(rq, errNoPoints)
-		}
-		c.Value, c.Total = sum/float64(n), 1
-		return c, nil
+		agg = "avg"
 	}
-	partQuery, good := providers.PartQuery(q.SLI)
-	rqT, errT := p.resolve(q.SLI.TotalQuery, q.Window, "sum", rollup, q.Scope)
-	rqP, errP := p.resolve(partQuery, q.Window, "sum", rollup, q.Scope)
-	c.Resolved = []string{rqP, rqT}
-	if err := errors.Join(errT, errP); err != nil {
-		return c, err
-	}
-	var (
-		mu    sync.Mutex
-		empty = map[string]bool{}
-		err   error
-	)
-	c.Good, c.Total, err = providers.ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
-		v, err := p.count(ctx, rq, c.Start, at)
-		if errors.Is(err, errNoSeries) {
-			mu.Lock()
-			empty[rq] = true
-			mu.Unlock()
-		}
-		return v, err
+	return providers.ReadSLI(ctx, q, c, providers.Reader{
+		Provider: p.name,
+		Resolve: func(query string) (string, error) {
+			return p.resolve(query, q.Window, agg, rollupFor(q.Window), q.Scope)
+		},
+		Value:    func(ctx context.Context, rq string) (float64, error) { return p.average(ctx, rq, c.Start, at) },
+		Count:    func(ctx context.Context, rq string) (float64, error) { return p.count(ctx, rq, c.Start, at) },
+		NoSeries: func(err error) bool { return errors.Is(err, errNoSeries) },
 	})
-	for _, rq := range []string{rqT, rqP} { // the total first: its emptiness is the one to explain
-		if empty[rq] {
-			c.Unmatched = append(c.Unmatched, rq)
-		}
+}
+
+// average averages a threshold query's points over (from, to].
+func (p *Provider) average(ctx context.Context, rq string, from, to time.Time) (float64, error) {
+	pts, err := p.points(ctx, rq, from, to)
+	if err != nil {
+		return 0, err
 	}
-	return c, err
+	sum, n := 0.0, 0
+	for _, pt := range inWindow(pts, from, to) {
+		sum, n = sum+pt.v, n+1
+	}
+	if n == 0 {
+		return 0, p.queryErr(rq, errNoPoints)
+	}
+	return sum / float64(n), nil
 }
 
 // checkKind rejects the SLI shapes a metrics query cannot answer.

@@ -170,7 +170,7 @@ func TestCountsErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv := newServer(t, tc.answer)
-			p, _ := newTestProvider(t, srv.URL, func(c *slo.Provider) { c.Retries = 0 }, nil)
+			p, _ := newTestProvider(t, srv.URL, func(c *Config) { c.Retries = 0 }, nil)
 			_, err := p.Counts(t.Context(), providers.Query{SLO: "s", SLI: tc.sli, Window: 5 * time.Minute}, at)
 			if err == nil {
 				t.Fatalf("Counts succeeded")
@@ -208,7 +208,7 @@ func TestThresholdIsTheMeanOfThePoints(t *testing.T) {
 }
 
 func TestMissingKeysNameTheirVariables(t *testing.T) {
-	_, err := New(slo.Provider{Name: "dd", Type: "datadog"}, func(string) string { return "" }, nil)
+	_, err := New(t.Context(), Config{Name: "dd"}, providers.Env{Getenv: func(string) string { return "" }})
 	if err == nil || !strings.Contains(err.Error(), "DD_API_KEY (api_key_env) and DD_APP_KEY (app_key_env) is empty") {
 		t.Fatalf("err = %v", err)
 	}

@@ -4,12 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"time"
-
-	"github.com/hashicorp/go-retryablehttp"
 
 	"github.com/sloguard/sloguard/internal/suggest"
 	"github.com/sloguard/sloguard/providers"
@@ -100,34 +97,10 @@ func (p *Provider) closestNames(ctx context.Context, name string, from time.Time
 	return suggest.Closest(name, list.Metrics, 3)
 }
 
-// getStatus runs one GET within the provider's bound and deadline and
-// returns the status and body, whatever the status.
-func (p *Provider) getStatus(ctx context.Context, u string) (int, []byte, error) {
-	qctx, done, err := p.lim.Start(ctx)
-	if err != nil {
-		return 0, nil, err
-	}
-	defer done()
-	req, err := retryablehttp.NewRequestWithContext(qctx, http.MethodGet, u, nil)
-	if err != nil {
-		return 0, nil, err
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return 0, nil, p.transportErr(ctx, qctx, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body) // bounded by max_response_bytes
-	if err != nil {
-		return 0, nil, err
-	}
-	return resp.StatusCode, body, nil
-}
-
-// ResolveQuery returns query as Counts sends it for q (window, scope tags,
+// ResolveQuery implements providers.Settings: query as Counts sends it for q (window, scope tags,
 // rollup) without sending anything: validate checks every query and scope
 // with it.
-func ResolveQuery(query string, q providers.Query) (string, error) {
+func (c *Config) ResolveQuery(query string, q providers.Query) (string, error) {
 	if err := checkKind(q.SLI); err != nil {
 		return query, err
 	}

@@ -15,7 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/conformance"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -109,9 +111,9 @@ func writeSeries(w io.Writer, query string, from, to, interval int64, pts []stri
 
 // newTestProvider builds a provider against a fake server, with keys in
 // its environment and a captured log.
-func newTestProvider(t testing.TB, url string, mutate func(*slo.Provider), env map[string]string) (*Provider, *bytes.Buffer) {
+func newTestProvider(t testing.TB, url string, mutate func(*Config), env map[string]string) (*Provider, *bytes.Buffer) {
 	t.Helper()
-	cfg := slo.Provider{Name: "dd", Type: "datadog", URL: url, Site: "datadoghq.com", Timeout: 5 * time.Second, Retries: 2, MaxConcurrency: 10}
+	cfg := Config{Name: "dd", URL: url, Site: "datadoghq.com", Transport: httpconf.Transport{Timeout: slo.Duration(5 * time.Second), Retries: 2, MaxConcurrency: 10}}
 	if mutate != nil {
 		mutate(&cfg)
 	}
@@ -120,7 +122,7 @@ func newTestProvider(t testing.TB, url string, mutate func(*slo.Provider), env m
 	}
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	p, err := New(cfg, func(k string) string { return env[k] }, log)
+	p, err := New(t.Context(), cfg, providers.Env{Getenv: func(k string) string { return env[k] }, Log: log})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

@@ -45,7 +45,7 @@ func FuzzDecodeResponse(f *testing.F) {
 		if status < 200 || status > 599 {
 			return
 		}
-		p, _ := newTestProvider(t, "http://datadog.fuzz", func(c *slo.Provider) { c.Retries = 0 }, nil)
+		p, _ := newTestProvider(t, "http://datadog.fuzz", func(c *Config) { c.Retries = 0 }, nil)
 		p.client.HTTPClient.Transport = rateLimitReset{next: answer{status, body}}
 		ctx := context.Background()
 		at := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)

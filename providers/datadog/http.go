@@ -3,9 +3,7 @@ package datadog
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -14,10 +12,11 @@ import (
 
 	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 )
 
-// queryResponse is the metrics query API's answer (v1).
-type queryResponse struct {
+// metricsResponse is the metrics query API's answer (v1).
+type metricsResponse struct {
 	Status  string   `json:"status"`
 	ResType string   `json:"res_type"`
 	Series  []series `json:"series"`
@@ -44,7 +43,7 @@ func (s series) name() string {
 // its single series, null points left out. No series is ErrNoData; more
 // than one is a bad query.
 func (p *Provider) points(ctx context.Context, rq string, from, to time.Time) ([]point, error) {
-	var resp queryResponse
+	var resp metricsResponse
 	if err := p.get(ctx, rq, p.queryURL(rq, from, to), &resp); err != nil {
 		return nil, err
 	}
@@ -84,26 +83,12 @@ func (p *Provider) points(ctx context.Context, rq string, from, to time.Time) ([
 // get runs one GET within the provider's concurrency bound and deadline,
 // decodes a 200's JSON into out, and classifies every failure.
 func (p *Provider) get(ctx context.Context, rq, u string, out any) error {
-	qctx, done, err := p.lim.Start(ctx)
+	code, body, err := p.getStatus(ctx, u)
 	if err != nil {
 		return p.queryErr(rq, err)
 	}
-	defer done()
-	req, err := retryablehttp.NewRequestWithContext(qctx, http.MethodGet, u, nil)
-	if err != nil {
-		return p.queryErr(rq, err)
-	}
-	resp, err := p.client.Do(req)
-	if err != nil {
-		return p.queryErr(rq, p.transportErr(ctx, qctx, err))
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body) // bounded by max_response_bytes
-	if err != nil {
-		return p.queryErr(rq, p.transportErr(ctx, qctx, fmt.Errorf("read the answer: %w", err)))
-	}
-	if resp.StatusCode != http.StatusOK {
-		return p.queryErr(rq, p.statusErr(resp.StatusCode, body))
+	if code != http.StatusOK {
+		return p.queryErr(rq, p.statusErr(code, body))
 	}
 	if err := json.Unmarshal(body, out); err != nil {
 		return p.queryErr(rq, fmt.Errorf("the answer is not Datadog API JSON (%v): is url the API root, e.g. https://api.datadoghq.com?", err))
@@ -111,13 +96,12 @@ func (p *Provider) get(ctx context.Context, rq, u string, out any) error {
 	return nil
 }
 
-// transportErr names the timeout when ours ran out; the caller's own
-// deadline or cancellation passes through as is.
-func (p *Provider) transportErr(parent, ctx context.Context, err error) error {
-	if parent.Err() == nil && ctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, err)
-	}
-	return err
+// getStatus runs one GET within the provider's bound and deadline and
+// returns the status and body, whatever the status.
+func (p *Provider) getStatus(ctx context.Context, u string) (int, []byte, error) {
+	return httpconf.Call(ctx, p.client, p.lim, func(ctx context.Context) (*retryablehttp.Request, error) {
+		return retryablehttp.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	})
 }
 
 // statusErr turns an error status into one a human can act on. Datadog
@@ -136,12 +120,12 @@ func (p *Provider) statusErr(code int, body []byte) error {
 	case code == http.StatusUnauthorized || code == http.StatusForbidden:
 		// The body is left out: it says only "Forbidden", and proxies
 		// may echo headers.
-		return fmt.Errorf("authentication failed (%d %s): check the API key in $%s (api_key_env) and the application key in $%s (app_key_env), their timeseries_query and slos_read permissions, and that site %s is where they were made",
-			code, http.StatusText(code), p.apiKeyEnv, p.appEnv, p.site)
+		return providers.Mark(providers.ErrAuth, fmt.Errorf("authentication failed (%d %s): check the API key in $%s (api_key_env) and the application key in $%s (app_key_env), their timeseries_query and slos_read permissions, and that site %s is where they were made",
+			code, http.StatusText(code), p.apiKeyEnv, p.appEnv, p.site))
 	case code == http.StatusNotFound:
 		return fmt.Errorf("not found (404): %s", msg)
 	}
-	return fmt.Errorf("server error: %d %s: %s", code, http.StatusText(code), msg)
+	return providers.Mark(providers.StatusKind(code), fmt.Errorf("server error: %d %s: %s", code, http.StatusText(code), msg))
 }
 
 // rateLimitReset copies Datadog's X-RateLimit-Reset (seconds until the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"math"
-	"sync"
 	"time"
 
 	"github.com/sloguard/sloguard/providers"
@@ -25,14 +24,9 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 	if err := checkKind(q.SLI); err != nil {
 		return nil, err
 	}
-	n := int(r.End.Sub(r.Start) / r.Step)
-	if n <= 0 {
+	out := r.Grid()
+	if out == nil {
 		return nil, nil
-	}
-	out := make([]providers.Counts, n)
-	for i := range out {
-		end := r.End.Add(-time.Duration(n-1-i) * r.Step)
-		out[i] = providers.Counts{Start: end.Add(-r.Step), End: end}
 	}
 	step := int(r.Step / time.Second)
 	if step < 1 {
@@ -55,41 +49,17 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 			}
 		}
 	} else {
-		partQuery, good := q.SLI.ErrorQuery, false
-		if q.SLI.GoodQuery != "" {
-			partQuery, good = q.SLI.GoodQuery, true
-		}
+		partQuery, good := providers.PartQuery(q.SLI)
 		rqT, errT := p.resolve(q.SLI.TotalQuery, r.Step, "sum", step, q.Scope)
 		rqP, errP := p.resolve(partQuery, r.Step, "sum", step, q.Scope)
 		if err := errors.Join(errT, errP); err != nil {
 			return nil, err
 		}
 		resolved = []string{rqP, rqT}
-		var (
-			wg          sync.WaitGroup
-			total, part []float64
-		)
-		wg.Add(2)
-		go func() { defer wg.Done(); total, errT = p.buckets(ctx, rqT, r.Step, out, true) }()
-		go func() { defer wg.Done(); part, errP = p.buckets(ctx, rqP, r.Step, out, true) }()
-		wg.Wait()
-		if errors.Is(errP, providers.ErrNoData) {
-			part, errP = nil, nil
-		}
-		if err := providers.JoinErrors(errT, errP); err != nil {
+		if _, err := providers.SliceEvents(ctx, out, rqP, rqT, good, func(ctx context.Context, rq string) ([]float64, error) {
+			return p.buckets(ctx, rq, r.Step, out, true)
+		}); err != nil {
 			return nil, err
-		}
-		for i := range out {
-			t := total[i]
-			if math.IsNaN(t) {
-				continue
-			}
-			pv := 0.0
-			if part != nil && !math.IsNaN(part[i]) {
-				pv = part[i]
-			}
-			out[i].Total = t
-			out[i].Good = providers.GoodEvents(pv, t, good)
 		}
 	}
 	for i := range out {

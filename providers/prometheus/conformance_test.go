@@ -86,8 +86,8 @@ func TestConformance(t *testing.T) {
 				f.Push("bad", s.Replies[0])
 				f.Push("total", s.Replies[0])
 			}
-			cfg := slo.Provider{Name: "prom", Type: "prometheus", URL: f.URL, BearerTokenEnv: "PROM_TOKEN", Timeout: s.Timeout, Retries: s.Retries, MaxConcurrency: 10}
-			return New(cfg, func(k string) string { return map[string]string{"PROM_TOKEN": s.Secret}[k] }, nil)
+			cfg := withFields(testConfig("prom", f.URL, s.Timeout, s.Retries, 10), func(c *Config) { c.BearerTokenEnv = "PROM_TOKEN" })
+			return New(t.Context(), cfg, providers.Env{Getenv: func(k string) string { return map[string]string{"PROM_TOKEN": s.Secret}[k] }, Log: nil})
 		},
 	})
 }

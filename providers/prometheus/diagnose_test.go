@@ -72,7 +72,7 @@ func TestExplainTellsATypoFromAQuietService(t *testing.T) {
 		},
 	}
 	for engine, url := range engines {
-		p, _ := newProvider(t, slo.Provider{Name: engine, Type: "prometheus", URL: url, Timeout: time.Minute, Retries: 1, MaxConcurrency: 4}, nil)
+		p, _ := newProvider(t, testConfig(engine, url, time.Minute, 1, 4), nil)
 		for name, tc := range tests {
 			t.Run(engine+"/"+name, func(t *testing.T) {
 				scope := tc.scope
@@ -158,7 +158,7 @@ func TestDiagnoseNamesTheCombinationOrNothing(t *testing.T) {
 	q := providers.Query{SLO: "s", SLI: slo.SLI{Query: `m{a="1",b="y"}`}, Window: time.Hour}
 	t.Run("each matcher alone is met, together none: the combination is named", func(t *testing.T) {
 		url, asked := labelAPI(t, series, 0)
-		p, _ := newProvider(t, slo.Provider{Name: "p", Type: "prometheus", URL: url, Retries: 0}, nil)
+		p, _ := newProvider(t, testConfig("p", url, 0, 0, 0), nil)
 		err := p.Diagnose(t.Context(), q, at, []string{`m{a="1",b="y"}`}, true)
 		var nm *providers.NoMatchError
 		if !errors.As(err, &nm) || nm.Matcher != "" || nm.Selector != `m{a="1",b="y"}` ||
@@ -172,14 +172,14 @@ func TestDiagnoseNamesTheCombinationOrNothing(t *testing.T) {
 	})
 	t.Run("a server that cannot answer leaves the reading as it was", func(t *testing.T) {
 		url, _ := labelAPI(t, series, http.StatusServiceUnavailable)
-		p, _ := newProvider(t, slo.Provider{Name: "p", Type: "prometheus", URL: url, Retries: 0}, nil)
+		p, _ := newProvider(t, testConfig("p", url, 0, 0, 0), nil)
 		if err := p.Diagnose(t.Context(), q, at, []string{`m{a="1",b="y"}`}, true); err != nil {
 			t.Errorf("Diagnose = %v, want nil: it cannot tell", err)
 		}
 	})
 	t.Run("a known name is asked about once per run", func(t *testing.T) {
 		url, asked := labelAPI(t, series, 0)
-		p, _ := newProvider(t, slo.Provider{Name: "p", Type: "prometheus", URL: url, Retries: 0}, nil)
+		p, _ := newProvider(t, testConfig("p", url, 0, 0, 0), nil)
 		for range 3 {
 			if err := p.Diagnose(t.Context(), q, at, []string{`m{a="1",b="y"}`}, false); err != nil {
 				t.Fatal(err)

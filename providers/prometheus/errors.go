@@ -42,17 +42,18 @@ func (p *Provider) classify(parent, ctx context.Context, err error) error {
 			switch {
 			case strings.HasSuffix(msg, " 401"), strings.HasSuffix(msg, " 403"):
 				// The body is left out: some proxies echo the credentials.
-				return fmt.Errorf("authentication failed (%s): check the credentials that bearer_token_env or basic_auth (username_env, password_env) name, and tenant headers", msg)
+				return providers.Mark(providers.ErrAuth, fmt.Errorf("authentication failed (%s): check the credentials that bearer_token_env or basic_auth (username_env, password_env) name, and tenant headers", msg))
 			case strings.HasSuffix(msg, " 404"):
 				return fmt.Errorf("%s: %s: %s", msg, detail, apiRootHint)
+			case strings.HasSuffix(msg, " 429"):
+				return providers.Mark(providers.ErrRateLimited, withDetail(msg, detail))
 			}
 		case v1.ErrBadResponse:
 			return fmt.Errorf("the server's answer is not a Prometheus API response (%s): %s", msg, apiRootHint)
+		case v1.ErrServer, v1.ErrTimeout, v1.ErrCanceled, "unavailable", "internal":
+			return providers.Mark(providers.ErrUnavailable, withDetail(msg, detail))
 		}
-		if detail != "" {
-			return fmt.Errorf("%s: %s", msg, detail)
-		}
-		return errors.New(msg)
+		return withDetail(msg, detail)
 	}
 	if parent.Err() != nil {
 		return err // the caller gave up: its deadline, not ours
@@ -64,7 +65,7 @@ func (p *Provider) classify(parent, ctx context.Context, err error) error {
 		err = fmt.Errorf("%s %s: %w", strings.ToUpper(ue.Op), redact.URL(ue.URL), ue.Err)
 	}
 	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-		return fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, err)
+		return providers.TransportError(parent, ctx, p.lim.Timeout, err)
 	}
 	var (
 		unknownCA   x509.UnknownAuthorityError
@@ -75,7 +76,15 @@ func (p *Provider) classify(parent, ctx context.Context, err error) error {
 	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) || errors.As(err, &tlsVerifErr) {
 		return fmt.Errorf("%w: trust the server's CA with tls.ca_file, or set tls.insecure_skip_verify", err)
 	}
-	return err
+	return providers.TransportError(parent, ctx, p.lim.Timeout, err)
+}
+
+// withDetail is the client's message with the server's words, if any.
+func withDetail(msg, detail string) error {
+	if detail != "" {
+		return fmt.Errorf("%s: %s", msg, detail)
+	}
+	return errors.New(msg)
 }
 
 // serverMessage shortens an error body for a message; a Prometheus error

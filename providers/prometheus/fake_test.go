@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -205,16 +207,16 @@ func parseUnix(s string) time.Time {
 }
 
 // providerConfig is a good config for the fake server; tests mutate it.
-func (f *fakeProm) providerConfig() slo.Provider {
-	return slo.Provider{Name: "prom", Type: "prometheus", URL: f.srv.URL, Timeout: 5 * time.Second, Retries: 2, MaxConcurrency: 10}
+func (f *fakeProm) providerConfig() Config {
+	return testConfig("prom", f.srv.URL, 5*time.Second, 2, 10)
 }
 
 // newProvider builds a provider with a captured debug log.
-func newProvider(t testing.TB, cfg slo.Provider, env map[string]string) (*Provider, *bytes.Buffer) {
+func newProvider(t testing.TB, cfg Config, env map[string]string) (*Provider, *bytes.Buffer) {
 	t.Helper()
 	var logs bytes.Buffer
 	log := slog.New(slog.NewTextHandler(&syncWriter{w: &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	p, err := New(cfg, func(k string) string { return env[k] }, log)
+	p, err := New(t.Context(), cfg, providers.Env{Getenv: func(k string) string { return env[k] }, Log: log})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -230,4 +232,15 @@ func (s *syncWriter) Write(b []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.w.Write(b)
+}
+
+// testConfig is a provider's config as a test builds it by hand.
+func testConfig(name, url string, timeout time.Duration, retries, conc int) Config {
+	return Config{Name: name, URL: url, HTTP: httpconf.HTTP{Transport: httpconf.Transport{
+		Timeout: slo.Duration(timeout), Retries: retries, MaxConcurrency: conc}}}
+}
+
+func withFields(c Config, f func(*Config)) Config {
+	f(&c)
+	return c
 }

@@ -44,7 +44,7 @@ func fuzzProvider(t *testing.T, rt http.RoundTripper) *Provider {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Provider{name: "fuzz", api: v1.NewAPI(c), lim: providers.NewLimiter(slo.Provider{Timeout: 5 * time.Second, MaxConcurrency: 2}),
+	return &Provider{name: "fuzz", api: v1.NewAPI(c), lim: providers.NewLimiter(2, 5*time.Second),
 		log: slog.New(slog.DiscardHandler), known: map[string]bool{}}
 }
 
@@ -114,7 +114,7 @@ func FuzzScope(f *testing.F) {
 			lbls[k2] = v2
 		}
 		scope := providers.Scope{Name: providers.ScopeCanary, Labels: lbls}
-		rq, err := ResolveQuery(query, providers.Query{Scope: scope, Window: 5 * time.Minute})
+		rq, err := (&Config{}).ResolveQuery(query, providers.Query{Scope: scope, Window: 5 * time.Minute})
 		if err != nil {
 			return
 		}

@@ -35,7 +35,7 @@ func (p *Provider) CountsRange(ctx context.Context, q providers.Query, t provide
 		out[i].Counts = providers.Counts{Start: at.Add(-q.Window), End: at}
 	}
 	if kind := q.SLI.Kind(); kind == slo.KindThreshold || kind == slo.KindRatio {
-		rq, _, err := p.resolve(q, valueQuery(q.SLI))
+		rq, _, err := p.resolve(q, providers.ValueQuery(q.SLI))
 		if err != nil {
 			return nil, err
 		}
@@ -44,17 +44,16 @@ func (p *Provider) CountsRange(ctx context.Context, q providers.Query, t provide
 			return nil, err
 		}
 		for i := range out {
-			r := &out[i]
-			r.Counts.Resolved = []string{rq}
-			v, err := p.one(rq, vecs[i], true)
-			if err == nil {
-				err = p.setValue(&r.Counts, kind, rq, v)
-			}
-			r.Err = err
+			// The very reading Counts makes of its instant read.
+			out[i].Counts, out[i].Err = providers.ReadSLI(ctx, q, out[i].Counts, providers.Reader{
+				Provider: p.name,
+				Resolve:  func(string) (string, error) { return rq, nil },
+				Value:    func(context.Context, string) (float64, error) { return p.one(rq, vecs[i], true) },
+			})
 		}
 		return out, nil
 	}
-	partQuery, good := providers.PartQuery(q.SLI)
+	partQuery, _ := providers.PartQuery(q.SLI)
 	rqT, perSecT, errT := p.resolve(q, q.SLI.TotalQuery)
 	rqP, perSecP, errP := p.resolve(q, partQuery)
 	if err := providers.JoinErrors(errT, errP); err != nil {
@@ -72,21 +71,23 @@ func (p *Provider) CountsRange(ctx context.Context, q providers.Query, t provide
 	if err := providers.JoinErrors(errTR, errPR); err != nil {
 		return nil, err
 	}
-	resolved := []string{rqP, rqT}
+	resolved := map[string]string{q.SLI.TotalQuery: rqT, partQuery: rqP}
 	for i := range out {
-		r := &out[i]
-		r.Counts.Resolved = resolved
 		// The very combination Counts makes of its two instant reads.
-		r.Counts.Good, r.Counts.Total, r.Err = providers.ReadEvents(ctx, rqP, rqT, good, func(_ context.Context, rq string) (float64, error) {
-			vec, perSec := total[i], perSecT
-			if rq != rqT {
-				vec, perSec = part[i], perSecP
-			}
-			v, err := p.one(rq, vec, false)
-			if err != nil {
-				return 0, err
-			}
-			return p.count(rq, v, perSec, q.Window)
+		out[i].Counts, out[i].Err = providers.ReadSLI(ctx, q, out[i].Counts, providers.Reader{
+			Provider: p.name,
+			Resolve:  func(query string) (string, error) { return resolved[query], nil },
+			Count: func(_ context.Context, rq string) (float64, error) {
+				vec, perSec := total[i], perSecT
+				if rq != rqT {
+					vec, perSec = part[i], perSecP
+				}
+				v, err := p.one(rq, vec, false)
+				if err != nil {
+					return 0, err
+				}
+				return p.count(rq, v, perSec, q.Window)
+			},
 		})
 	}
 	return out, nil

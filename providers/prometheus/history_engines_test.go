@@ -40,7 +40,7 @@ func TestRangeReadsAreCountsOnRealEngines(t *testing.T) {
 	// watch's offsets (07 s: off the scrape grid too).
 	first := h.End.Add(-2 * time.Hour)
 	for engine, url := range engines {
-		p, _ := newProvider(t, slo.Provider{Name: engine, Type: "prometheus", URL: url, Timeout: time.Minute, Retries: 1, MaxConcurrency: 4}, nil)
+		p, _ := newProvider(t, testConfig(engine, url, time.Minute, 1, 4), nil)
 		for _, svc := range []string{"shop", "idle"} {
 			for k, off := range []time.Duration{30 * time.Second, 7 * time.Minute, 10*time.Minute + 7*time.Second} {
 				name := fmt.Sprintf("%s: %s at +%s", engine, svc, off)

@@ -8,8 +8,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/sloguard/sloguard/slo"
 )
 
 // A server that streams 100 MB where a query result belongs fails the
@@ -32,7 +30,7 @@ func TestAnAnswerOverMaxResponseBytesNamesTheProviderAndTheLimit(t *testing.T) {
 	for name, limit := range map[string]int64{"the default, 50 MiB": 0, "a configured 2 MiB": 2 << 20} {
 		t.Run(name, func(t *testing.T) {
 			calls.Store(0)
-			cfg := slo.Provider{Name: "big", Type: "prometheus", URL: srv.URL, Timeout: time.Minute, Retries: 3, MaxConcurrency: 1, MaxResponseBytes: limit}
+			cfg := withFields(testConfig("big", srv.URL, time.Minute, 3, 1), func(c *Config) { c.MaxResponseBytes = limit })
 			p, _ := newProvider(t, cfg, nil)
 			_, err := p.Counts(t.Context(), thresholdQuery(), time.Now())
 			want := `the answer is larger than max_response_bytes of "big" (52428800 bytes, 50 MiB)`

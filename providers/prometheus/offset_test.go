@@ -108,7 +108,7 @@ func TestAnOffsetReadsWhatTheQueryReadThatLongBefore(t *testing.T) {
 	}
 	const window, offset = 10 * time.Minute, 30 * time.Minute
 	for engine, url := range map[string]string{"prometheus": promtest.Start(t, h).URL, "victoria-metrics": vmtest.Start(t, h).URL} {
-		p, _ := newProvider(t, slo.Provider{Name: engine, Type: "prometheus", URL: url, Timeout: time.Minute, Retries: 1, MaxConcurrency: 4}, nil)
+		p, _ := newProvider(t, testConfig(engine, url, time.Minute, 1, 4), nil)
 		read := func(scope providers.Scope, at time.Time) providers.Counts {
 			c, err := p.Counts(t.Context(), providers.Query{SLO: "checkout", SLI: sli, Scope: scope, Window: window}, at)
 			if err != nil {

@@ -17,9 +17,8 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
-	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/providers/httpconf"
 )
 
 // maxPoints keeps range queries under Prometheus's 11,000 points per series.
@@ -36,118 +35,59 @@ type Provider struct {
 	known map[string]bool // metric names Diagnose found series for
 }
 
-// New builds a provider from its config; getenv reads the secrets it names.
-func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provider, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	o := httpclient.Options{
-		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
-		Retries: cfg.Retries, Headers: cfg.Headers, CAFile: cfg.CAFile,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
-	}
-	if cfg.BearerTokenEnv != "" {
-		if o.BearerToken = getenv(cfg.BearerTokenEnv); o.BearerToken == "" {
-			return nil, fmt.Errorf("provider %q: environment variable %s (bearer_token_env) is empty", cfg.Name, cfg.BearerTokenEnv)
-		}
-	}
-	if cfg.BasicAuthUserEnv != "" {
-		o.BasicUser, o.BasicPassword = getenv(cfg.BasicAuthUserEnv), getenv(cfg.BasicAuthPasswordEnv)
-		if o.BasicUser == "" || o.BasicPassword == "" {
-			return nil, fmt.Errorf("provider %q: environment variables %s and %s (basic_auth) must both be set", cfg.Name, cfg.BasicAuthUserEnv, cfg.BasicAuthPasswordEnv)
-		}
-	}
+// New builds a provider from its config; env reads the secrets it names.
+func New(ctx context.Context, cfg Config, env providers.Env) (*Provider, error) {
+	log := env.Logger()
+	cfg = cfg.withToken(env)
+	var x httpconf.Extra
 	if cfg.PartialResponse != nil {
-		o.Query = map[string]string{"partial_response": strconv.FormatBool(*cfg.PartialResponse)}
+		x.Query = map[string]string{"partial_response": strconv.FormatBool(*cfg.PartialResponse)}
 	}
-	rc, err := httpclient.New(o)
+	rc, err := httpconf.Client(ctx, cfg.Name, env, &cfg.Auth, cfg.Transport, x)
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+		return nil, err
 	}
 	c, err := api.NewClient(api.Config{Address: cfg.URL, Client: rc.StandardClient()})
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}
-	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: providers.NewLimiter(cfg), log: log, known: map[string]bool{}}, nil
+	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: cfg.Limiter(), log: log, known: map[string]bool{}}, nil
 }
 
-// Counts implements providers.Provider.
+// MaxInFlight implements providers.InFlight.
+func (p *Provider) MaxInFlight() int { return p.lim.MaxInFlight() }
+
+// Counts implements providers.Provider. An offset is in the query
+// itself; Start and End say what it read.
 func (p *Provider) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
-	// An offset is in the query itself; Start and End say what it read.
 	c := providers.Counts{Start: q.Scope.Shift(at).Add(-q.Window), End: q.Scope.Shift(at)}
-	switch q.SLI.Kind() {
-	case slo.KindThreshold, slo.KindRatio:
-		rq, _, err := p.resolve(q, valueQuery(q.SLI))
-		c.Resolved = []string{rq}
-		if err != nil {
-			return c, err
-		}
-		// NaN is "no observations" for a threshold and 0/0 (no traffic) for a
-		// raw error ratio: no data, which the policy decides, not a bad query.
-		v, err := p.instant(ctx, rq, at, true)
-		if errors.Is(err, errNoSeries) {
-			c.Unmatched = []string{rq}
-		}
-		if err != nil {
-			return c, err
-		}
-		return c, p.setValue(&c, q.SLI.Kind(), rq, v)
-	}
-	partQuery, good := providers.PartQuery(q.SLI)
-	// Resolve both before sending either: a bad query is a config error,
-	// and the server should not see half of it.
-	rqT, perSecT, errT := p.resolve(q, q.SLI.TotalQuery)
-	rqP, perSecP, errP := p.resolve(q, partQuery)
-	c.Resolved = []string{rqP, rqT}
-	if err := providers.JoinErrors(errT, errP); err != nil {
-		return c, err
-	}
-	perSec := map[string]bool{rqT: perSecT, rqP: perSecP}
-	var (
-		mu    sync.Mutex
-		empty = map[string]bool{}
-		err   error
-	)
-	c.Good, c.Total, err = providers.ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
-		v, err := p.instant(ctx, rq, at, false)
-		if errors.Is(err, errNoSeries) {
+	var mu sync.Mutex
+	perSec := map[string]bool{}
+	return providers.ReadSLI(ctx, q, c, providers.Reader{
+		Provider: p.name,
+		Resolve: func(query string) (string, error) {
+			rq, ps, err := p.resolve(q, query)
 			mu.Lock()
-			empty[rq] = true
+			perSec[rq] = ps
 			mu.Unlock()
-		}
-		if err != nil {
-			return 0, err
-		}
-		return p.count(rq, v, perSec[rq], q.Window)
+			return rq, err
+		},
+		// NaN is "no observations" for a threshold and 0/0 (no traffic) for
+		// a raw error ratio: no data, which the policy decides, not a bad
+		// query.
+		Value: func(ctx context.Context, rq string) (float64, error) { return p.instant(ctx, rq, at, true) },
+		Count: func(ctx context.Context, rq string) (float64, error) {
+			v, err := p.instant(ctx, rq, at, false)
+			if err != nil {
+				return 0, err
+			}
+			mu.Lock()
+			ps := perSec[rq]
+			mu.Unlock()
+			return p.count(rq, v, ps, q.Window)
+		},
+		NoSeries: func(err error) bool { return errors.Is(err, errNoSeries) },
 	})
-	for _, rq := range []string{rqT, rqP} { // the total first: its emptiness is the one to explain
-		if empty[rq] {
-			c.Unmatched = append(c.Unmatched, rq)
-		}
-	}
-	return c, err
-}
-
-// valueQuery is the one query of a threshold or raw error-ratio SLI.
-func valueQuery(s slo.SLI) string {
-	if s.Kind() == slo.KindRatio {
-		return s.ErrorRatioQuery
-	}
-	return s.Query
-}
-
-// setValue stores a threshold SLI's value, or a raw error ratio as Good out
-// of Total = 1.
-func (p *Provider) setValue(c *providers.Counts, kind slo.Kind, rq string, v float64) error {
-	if kind == slo.KindThreshold {
-		c.Value, c.Total = v, 1
-		return nil
-	}
-	if v < 0 || v > 1 {
-		return p.queryErr(rq, providers.BadQuery("error ratio %v is outside [0, 1]", v))
-	}
-	c.Good, c.Total = 1-v, 1
-	return nil
 }
 
 // resolve resolves one SLI query for q, its error quoting the query.

@@ -39,7 +39,7 @@ var errNeither = errors.New("neither bad query nor no data")
 type countsCase struct {
 	sli    slo.SLI
 	scope  providers.Scope
-	cfg    func(*slo.Provider)
+	cfg    func(*Config)
 	script map[string][]reply
 
 	want     providers.Counts // Good, Total, Value when no error
@@ -101,7 +101,7 @@ func TestCounts(t *testing.T) {
 		},
 		"a 500 on every attempt fails with the server's own message": {
 			sli:     thresholdSLI(),
-			cfg:     func(c *slo.Provider) { c.Retries = 1 },
+			cfg:     func(c *Config) { c.Retries = 1 },
 			script:  map[string][]reply{latencyQ: {{status: 500, body: "store gateway down"}, {status: 500, body: "store gateway down"}}},
 			wantErr: errNeither, wantMsg: []string{"server error: 500", "store gateway down"}, quotes: latencyQ, requests: 2,
 		},
@@ -112,14 +112,14 @@ func TestCounts(t *testing.T) {
 		},
 		"a 429 asking for longer than the timeout fails fast": {
 			sli:     thresholdSLI(),
-			cfg:     func(c *slo.Provider) { c.Timeout = 2 * time.Second },
+			cfg:     func(c *Config) { c.Timeout = slo.Duration(2 * time.Second) },
 			script:  map[string][]reply{latencyQ: {{status: 429, header: map[string]string{"Retry-After": "30"}}}},
 			wantErr: errNeither, wantMsg: []string{"server answered 429 and asked to retry after 30s", "left of the deadline"}, quotes: latencyQ,
 			requests: 1, atMost: time.Second,
 		},
 		"a server that never answers fails after the timeout": {
 			sli:     thresholdSLI(),
-			cfg:     func(c *slo.Provider) { c.Timeout = 300 * time.Millisecond },
+			cfg:     func(c *Config) { c.Timeout = slo.Duration(300 * time.Millisecond) },
 			script:  map[string][]reply{latencyQ: {{hang: true}}},
 			wantErr: errNeither, wantMsg: []string{"no answer within the 300ms timeout"}, quotes: latencyQ,
 			requests: 1, atLeast: 250 * time.Millisecond, atMost: 5 * time.Second,
@@ -216,7 +216,7 @@ func TestCounts(t *testing.T) {
 		},
 		"no total and a failing error query is the failure, not no data": {
 			sli:     eventsSLI(),
-			cfg:     func(c *slo.Provider) { c.Retries = 0 },
+			cfg:     func(c *Config) { c.Retries = 0 },
 			script:  map[string][]reply{totalQ: {vector()}, errQ: {{status: 503, body: "unavailable"}}},
 			wantErr: errNeither, wantMsg: []string{"server error: 503"}, quotes: errQ, requests: 2,
 		},
@@ -351,7 +351,7 @@ func TestCountsRetryAfterIsARetryAfterError(t *testing.T) {
 	f := newFakeProm(t, false)
 	f.on(latencyQ, reply{status: 503, header: map[string]string{"Retry-After": "60"}})
 	cfg := f.providerConfig()
-	cfg.Timeout = time.Second
+	cfg.Timeout = slo.Duration(time.Second)
 	p, _ := newProvider(t, cfg, nil)
 	_, err := p.Counts(context.Background(), providers.Query{SLO: "s", SLI: thresholdSLI(), Window: 5 * time.Minute}, at)
 	var ra *httpclient.RetryAfterError

@@ -13,11 +13,11 @@ import (
 	"github.com/sloguard/sloguard/slo"
 )
 
-// ResolveQuery returns query as Counts sends it for q (window filled in,
+// ResolveQuery implements providers.Settings: query as Counts sends it for q (window filled in,
 // counters wrapped, q.Scope's labels added to every selector) without
 // sending anything: validate checks every query and scope with it, so that
 // what it accepts is exactly what check and watch will send.
-func ResolveQuery(query string, q providers.Query) (string, error) {
+func (c *Config) ResolveQuery(query string, q providers.Query) (string, error) {
 	rq, _, err := resolve(query, q.Window, q.SLI.Counter, q.Scope)
 	return rq, err
 }

@@ -2,9 +2,7 @@ package prometheus
 
 import (
 	"context"
-	"errors"
 	"math"
-	"sync"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -19,33 +17,21 @@ import (
 func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Range) ([]providers.Counts, error) {
 	if r.Step <= 0 {
 		query := q.SLI.TotalQuery
-		switch q.SLI.Kind() {
-		case slo.KindThreshold:
-			query = q.SLI.Query
-		case slo.KindRatio:
-			query = q.SLI.ErrorRatioQuery
+		if q.SLI.Kind() != slo.KindEvents {
+			query = providers.ValueQuery(q.SLI)
 		}
 		return nil, p.queryErr(query, providers.BadQuery("slice step must be longer than zero, got %s", r.Step))
 	}
-	n := int(r.End.Sub(r.Start) / r.Step)
-	if n <= 0 {
+	out := r.Grid()
+	if out == nil {
 		return nil, nil
-	}
-	out := make([]providers.Counts, n)
-	for i := range out {
-		end := r.End.Add(-time.Duration(n-1-i) * r.Step)
-		out[i] = providers.Counts{Start: end.Add(-r.Step), End: end}
 	}
 	sq := q
 	sq.Window = r.Step
 	var resolved []string
 	switch kind := q.SLI.Kind(); kind {
 	case slo.KindThreshold, slo.KindRatio:
-		query := q.SLI.Query
-		if kind == slo.KindRatio {
-			query = q.SLI.ErrorRatioQuery
-		}
-		rq, _, err := p.resolve(sq, query)
+		rq, _, err := p.resolve(sq, providers.ValueQuery(q.SLI))
 		resolved = []string{rq}
 		if err != nil {
 			return nil, err
@@ -69,42 +55,19 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 			}
 		}
 	default:
-		partQuery, good := q.SLI.ErrorQuery, false
-		if q.SLI.GoodQuery != "" {
-			partQuery, good = q.SLI.GoodQuery, true
-		}
+		partQuery, good := providers.PartQuery(q.SLI)
 		rqT, perSecT, errT := p.resolve(sq, q.SLI.TotalQuery)
 		rqP, perSecP, errP := p.resolve(sq, partQuery)
 		resolved = []string{rqP, rqT}
 		if err := providers.JoinErrors(errT, errP); err != nil {
 			return nil, err
 		}
-		var (
-			wg          sync.WaitGroup
-			total, part []float64
-		)
-		wg.Add(2)
-		go func() { defer wg.Done(); total, errT = p.eventSeries(ctx, rqT, perSecT, r.Step, out) }()
-		go func() { defer wg.Done(); part, errP = p.eventSeries(ctx, rqP, perSecP, r.Step, out) }()
-		wg.Wait()
-		var unmatched []string
-		if errors.Is(errP, providers.ErrNoData) {
-			part, errP = nil, nil // no error series at all: no errors
-			unmatched = []string{rqP}
-		}
-		if err := providers.JoinErrors(errT, errP); err != nil {
+		perSec := map[string]bool{rqT: perSecT, rqP: perSecP}
+		unmatched, err := providers.SliceEvents(ctx, out, rqP, rqT, good, func(ctx context.Context, rq string) ([]float64, error) {
+			return p.eventSeries(ctx, rq, perSec[rq], r.Step, out)
+		})
+		if err != nil {
 			return nil, err
-		}
-		for i := range out {
-			t, pv := total[i], 0.0
-			if part != nil && !math.IsNaN(part[i]) {
-				pv = part[i]
-			}
-			if math.IsNaN(t) {
-				continue
-			}
-			out[i].Total = t
-			out[i].Good = providers.GoodEvents(pv, t, good)
 		}
 		for i := range out {
 			out[i].Unmatched = unmatched

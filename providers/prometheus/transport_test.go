@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/slo"
+	"github.com/sloguard/sloguard/providers/httpconf"
 )
 
 const token = "s3cr3t-t0ken-value"
@@ -25,12 +25,12 @@ func thresholdQuery() providers.Query {
 func TestRequestsCarryCredentialsHeadersAndParameters(t *testing.T) {
 	yes := false
 	tests := map[string]struct {
-		cfg   func(*slo.Provider)
+		cfg   func(*Config)
 		env   map[string]string
 		check func(t *testing.T, r request)
 	}{
 		"a bearer token from the environment is sent as Authorization: Bearer": {
-			cfg: func(c *slo.Provider) { c.BearerTokenEnv = "PROM_TOKEN" },
+			cfg: func(c *Config) { c.BearerTokenEnv = "PROM_TOKEN" },
 			env: map[string]string{"PROM_TOKEN": token},
 			check: func(t *testing.T, r request) {
 				if got := r.Header.Get("Authorization"); got != "Bearer "+token {
@@ -39,7 +39,7 @@ func TestRequestsCarryCredentialsHeadersAndParameters(t *testing.T) {
 			},
 		},
 		"basic auth from the environment is sent": {
-			cfg: func(c *slo.Provider) { c.BasicAuthUserEnv, c.BasicAuthPasswordEnv = "PROM_USER", "PROM_PASS" },
+			cfg: func(c *Config) { c.BasicAuth = &httpconf.BasicAuth{UsernameEnv: "PROM_USER", PasswordEnv: "PROM_PASS"} },
 			env: map[string]string{"PROM_USER": "sre", "PROM_PASS": token},
 			check: func(t *testing.T, r request) {
 				// "sre:s3cr3t-t0ken-value" in base64.
@@ -49,7 +49,7 @@ func TestRequestsCarryCredentialsHeadersAndParameters(t *testing.T) {
 			},
 		},
 		"tenant headers are sent as configured": {
-			cfg: func(c *slo.Provider) {
+			cfg: func(c *Config) {
 				c.Headers = map[string]string{"X-Scope-OrgID": "team-a", "THANOS-TENANT": "team-b"}
 			},
 			check: func(t *testing.T, r request) {
@@ -62,7 +62,7 @@ func TestRequestsCarryCredentialsHeadersAndParameters(t *testing.T) {
 			},
 		},
 		"partial_response=false is added when configured": {
-			cfg: func(c *slo.Provider) { c.PartialResponse = &yes },
+			cfg: func(c *Config) { c.PartialResponse = &yes },
 			check: func(t *testing.T, r request) {
 				if got := r.URLQuery.Get("partial_response"); got != "false" {
 					t.Errorf("partial_response = %q, want false (url %v)", got, r.URLQuery)
@@ -104,27 +104,27 @@ func TestRequestsCarryCredentialsHeadersAndParameters(t *testing.T) {
 
 func TestMissingSecretsAreConfigErrors(t *testing.T) {
 	tests := map[string]struct {
-		cfg  func(*slo.Provider)
+		cfg  func(*Config)
 		want string
 	}{
 		"an empty bearer token variable": {
-			cfg:  func(c *slo.Provider) { c.BearerTokenEnv = "PROM_TOKEN" },
+			cfg:  func(c *Config) { c.BearerTokenEnv = "PROM_TOKEN" },
 			want: `provider "prom": environment variable PROM_TOKEN (bearer_token_env) is empty`,
 		},
 		"a basic auth password missing": {
-			cfg:  func(c *slo.Provider) { c.BasicAuthUserEnv, c.BasicAuthPasswordEnv = "PROM_USER", "PROM_PASS" },
+			cfg:  func(c *Config) { c.BasicAuth = &httpconf.BasicAuth{UsernameEnv: "PROM_USER", PasswordEnv: "PROM_PASS"} },
 			want: `provider "prom": environment variables PROM_USER and PROM_PASS (basic_auth) must both be set`,
 		},
 		"a CA file that does not exist": {
-			cfg:  func(c *slo.Provider) { c.CAFile = "/nonexistent/ca.pem" },
+			cfg:  func(c *Config) { c.TLS = &httpconf.TLS{CAFile: "/nonexistent/ca.pem"} },
 			want: `provider "prom": read CA file: open /nonexistent/ca.pem: no such file or directory`,
 		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			cfg := slo.Provider{Name: "prom", Type: "prometheus", URL: "http://127.0.0.1:1"}
+			cfg := testConfig("prom", "http://127.0.0.1:1", 0, 0, 0)
 			tc.cfg(&cfg)
-			_, err := New(cfg, func(k string) string { return map[string]string{"PROM_USER": "u"}[k] }, nil)
+			_, err := New(t.Context(), cfg, providers.Env{Getenv: func(k string) string { return map[string]string{"PROM_USER": "u"}[k] }, Log: nil})
 			if err == nil || err.Error() != tc.want {
 				t.Fatalf("error %v, want %s", err, tc.want)
 			}
@@ -140,12 +140,12 @@ func TestTLS(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := map[string]struct {
-		cfg     func(*slo.Provider)
+		cfg     func(*Config)
 		wantErr []string
 	}{
-		"the server's CA in ca_file is trusted":    {cfg: func(c *slo.Provider) { c.CAFile = caFile }},
-		"insecure_skip_verify skips the check":     {cfg: func(c *slo.Provider) { c.InsecureSkipVerify = true }},
-		"an unknown CA fails with a hint, at once": {cfg: func(*slo.Provider) {}, wantErr: []string{"certificate", "tls.ca_file"}},
+		"the server's CA in ca_file is trusted":    {cfg: func(c *Config) { c.TLS = &httpconf.TLS{CAFile: caFile} }},
+		"insecure_skip_verify skips the check":     {cfg: func(c *Config) { c.TLS = &httpconf.TLS{InsecureSkipVerify: true} }},
+		"an unknown CA fails with a hint, at once": {cfg: func(*Config) {}, wantErr: []string{"certificate", "tls.ca_file"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -49,7 +49,7 @@ func TestVictoriaMetricsReadsLikePrometheus(t *testing.T) {
 	}
 	read := map[string]map[string]map[time.Duration]reading{}
 	for engine, url := range engines {
-		p, _ := newProvider(t, slo.Provider{Name: engine, Type: "prometheus", URL: url, Timeout: time.Minute, Retries: 1, MaxConcurrency: 4}, nil)
+		p, _ := newProvider(t, testConfig(engine, url, time.Minute, 1, 4), nil)
 		read[engine] = map[string]map[time.Duration]reading{}
 		for svc := range objectives {
 			read[engine][svc] = map[time.Duration]reading{}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/conformance"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -70,9 +71,9 @@ func TestConformance(t *testing.T) {
 				Authorized: func(r *http.Request) bool { return r.Header.Get("Authorization") == "Bearer "+s.Secret },
 				Render:     exposition,
 			})
-			cfg := slo.Provider{Name: "scrape", Type: "scrape", Targets: map[string][]string{"service": {f.URL + "/metrics"}},
-				BearerTokenEnv: "METRICS_TOKEN", Timeout: s.Timeout, Retries: s.Retries}
-			p, err := New(cfg, func(k string) string { return map[string]string{"METRICS_TOKEN": s.Secret}[k] }, nil)
+			cfg := Config{Name: "scrape", Targets: map[string][]string{"service": {f.URL + "/metrics"}}, HTTP: httpconf.HTTP{
+				Auth: httpconf.Auth{BearerTokenEnv: "METRICS_TOKEN"}, Transport: httpconf.Transport{Timeout: slo.Duration(s.Timeout), Retries: s.Retries}}}
+			p, err := New(t.Context(), cfg, providers.Env{Getenv: func(k string) string { return map[string]string{"METRICS_TOKEN": s.Secret}[k] }})
 			if err != nil {
 				return nil, err
 			}
@@ -95,7 +96,7 @@ func TestFirstScrapeOnlyStartsTheCount(t *testing.T) {
 		Queue:  func(*http.Request, []byte) string { return "target" },
 		Render: exposition,
 	})
-	p, err := New(slo.Provider{Name: "s", Targets: map[string][]string{"canary": {f.URL + "/metrics"}}}, nil, nil)
+	p, err := New(t.Context(), Config{Name: "s", Targets: map[string][]string{"canary": {f.URL + "/metrics"}}}, providers.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func TestSlicesReadTheHistory(t *testing.T) {
 		Queue:  func(*http.Request, []byte) string { return "target" },
 		Render: exposition,
 	})
-	p, err := New(slo.Provider{Name: "s", Targets: map[string][]string{"canary": {f.URL + "/metrics"}}}, nil, nil)
+	p, err := New(t.Context(), Config{Name: "s", Targets: map[string][]string{"canary": {f.URL + "/metrics"}}}, providers.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -72,16 +72,16 @@ func (p *Provider) names() []string {
 	return out
 }
 
-// ResolveQuery checks query as Counts reads it for q (the PromQL subset
+// ResolveQuery implements providers.Settings: it checks query as Counts reads it for q (the PromQL subset
 // scrape evaluates, the scope's targets) without scraping: validate checks
 // every query and scope with it. It returns the query with the window
 // filled in.
-func ResolveQuery(targets map[string][]string, query string, q providers.Query) (string, error) {
+func (c *Config) ResolveQuery(query string, q providers.Query) (string, error) {
 	if err := checkKind(q.SLI); err != nil {
 		return query, err
 	}
 	scope := or(q.Scope.Name, providers.ScopeService)
-	if _, ok := targets[scope]; !ok && scope != providers.ScopeService {
+	if _, ok := c.Targets[scope]; !ok && scope != providers.ScopeService {
 		return query, providers.BadQuery("no targets for the %s: add targets.%s to the provider", scope, scope)
 	}
 	_, rq, _, err := compile(query, q.Window, q.SLI.Counter)

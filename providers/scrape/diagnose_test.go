@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -53,8 +54,8 @@ func TestExplainFindsMetricsAbsentFromEveryScrape(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			p, err := New(slo.Provider{Name: "pods", Type: "scrape", Targets: map[string][]string{"canary": {canary}, "baseline": {baseline}},
-				Timeout: 5 * time.Second, MaxConcurrency: 4}, nil, nil)
+			p, err := New(t.Context(), Config{Name: "pods", Targets: map[string][]string{"canary": {canary}, "baseline": {baseline}},
+				HTTP: httpconf.HTTP{Transport: httpconf.Transport{Timeout: slo.Duration(5 * time.Second), MaxConcurrency: 4}}}, providers.Env{})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -65,18 +65,15 @@ func (p *Provider) fetch(ctx context.Context, target string) (map[string]sample,
 	}
 	resp, err := p.client.Do(req)
 	if err != nil {
-		if ctx.Err() == nil && qctx.Err() != nil && errors.Is(err, context.DeadlineExceeded) {
-			return nil, fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, err)
-		}
-		return nil, scrubURL(err)
+		return nil, providers.TransportError(ctx, qctx, p.lim.Timeout, scrubURL(err))
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return nil, fmt.Errorf("authentication failed (%d %s): check %s", resp.StatusCode, http.StatusText(resp.StatusCode), p.authFor)
+		return nil, providers.Mark(providers.ErrAuth, fmt.Errorf("authentication failed (%d %s): check %s", resp.StatusCode, http.StatusText(resp.StatusCode), p.authFor))
 	case resp.StatusCode != http.StatusOK:
 		body, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
-		return nil, fmt.Errorf("server error: %d %s: %s", resp.StatusCode, http.StatusText(resp.StatusCode), redact.Excerpt(body))
+		return nil, providers.Mark(providers.StatusKind(resp.StatusCode), fmt.Errorf("server error: %d %s: %s", resp.StatusCode, http.StatusText(resp.StatusCode), redact.Excerpt(body)))
 	}
 	if mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type")); mt != "" && mt != "text/plain" {
 		return nil, fmt.Errorf("the target answered %s, not the Prometheus text format (text/plain): is this its /metrics URL?", mt)
@@ -88,7 +85,7 @@ func (p *Provider) fetch(ctx context.Context, target string) (map[string]sample,
 			return nil, tl
 		}
 		if ctx.Err() == nil && qctx.Err() != nil {
-			return nil, fmt.Errorf("no answer within the %s timeout (retries included): %w", p.lim.Timeout, qctx.Err())
+			return nil, providers.TransportError(ctx, qctx, p.lim.Timeout, qctx.Err())
 		}
 		return nil, fmt.Errorf("not the Prometheus text format: %v", err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -113,8 +114,8 @@ func TestLiveProcessesWithCounterResets(t *testing.T) {
 	canary := startService(t, "127.0.0.1:0")
 	baseline := startService(t, "127.0.0.1:0")
 	baseline.serve("200", 200) // traffic before sloguard looks is not counted
-	p, err := New(slo.Provider{Name: "scrape", Type: "scrape", Timeout: 10 * time.Second, Retries: 3,
-		Targets: map[string][]string{"canary": {canary.url()}, "baseline": {baseline.url()}}}, nil, nil)
+	p, err := New(t.Context(), Config{Name: "scrape", HTTP: httpconf.HTTP{Transport: httpconf.Transport{Timeout: slo.Duration(10 * time.Second), Retries: 3}},
+		Targets: map[string][]string{"canary": {canary.url()}, "baseline": {baseline.url()}}}, providers.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

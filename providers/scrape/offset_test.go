@@ -7,13 +7,12 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/providers"
-	"github.com/sloguard/sloguard/slo"
 )
 
 // TestAnOffsetIsABadQueryThatSaysWhy: nothing is scraped for a reading
 // that asks for the past, since no scrape can answer it.
 func TestAnOffsetIsABadQueryThatSaysWhy(t *testing.T) {
-	p, err := New(slo.Provider{Name: "s", Targets: map[string][]string{"baseline": {"http://127.0.0.1:1/metrics"}}}, nil, nil)
+	p, err := New(t.Context(), Config{Name: "s", Targets: map[string][]string{"baseline": {"http://127.0.0.1:1/metrics"}}}, providers.Env{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,9 +25,9 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
-	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/providers/httpconf"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -48,15 +48,12 @@ type Provider struct {
 	maxSeen time.Duration       // the longest window asked so far
 }
 
-// New builds a provider from its config; getenv reads the secrets it names.
-func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provider, error) {
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
+// New builds a provider from its config; env reads the secrets it names.
+func New(ctx context.Context, cfg Config, env providers.Env) (*Provider, error) {
 	if len(cfg.Targets) == 0 {
 		return nil, fmt.Errorf("provider %q: targets is empty: list the /metrics URLs per scope, e.g. {canary: [http://10.0.0.5:8080/metrics]}", cfg.Name)
 	}
-	p := &Provider{name: cfg.Name, targets: map[string][]string{}, log: log, hist: map[string]*history{}, authFor: "headers"}
+	p := &Provider{name: cfg.Name, targets: map[string][]string{}, log: env.Logger(), hist: map[string]*history{}, authFor: authFor(cfg.Auth)}
 	for scope, urls := range cfg.Targets {
 		switch scope {
 		case providers.ScopeService, providers.ScopeCanary, providers.ScopeBaseline:
@@ -71,35 +68,36 @@ func New(cfg slo.Provider, getenv func(string) string, log *slog.Logger) (*Provi
 		}
 		p.targets[scope] = append([]string(nil), urls...)
 	}
-	o := httpclient.Options{
-		Name: cfg.Name, MaxResponseBytes: cfg.MaxResponseBytes,
-		Retries: cfg.Retries, Headers: map[string]string{"Accept": "text/plain;version=0.0.4"}, CAFile: cfg.CAFile,
-		InsecureSkipVerify: cfg.InsecureSkipVerify, Logger: log.With("provider", cfg.Name),
-	}
-	for k, v := range cfg.Headers {
-		o.Headers[k] = v
-	}
-	if cfg.BearerTokenEnv != "" {
-		if o.BearerToken = getenv(cfg.BearerTokenEnv); o.BearerToken == "" {
-			return nil, fmt.Errorf("provider %q: environment variable %s (bearer_token_env) is empty", cfg.Name, cfg.BearerTokenEnv)
-		}
-		p.authFor = "the token in $" + cfg.BearerTokenEnv + " (bearer_token_env)"
-	}
-	if cfg.BasicAuthUserEnv != "" {
-		o.BasicUser, o.BasicPassword = getenv(cfg.BasicAuthUserEnv), getenv(cfg.BasicAuthPasswordEnv)
-		if o.BasicUser == "" || o.BasicPassword == "" {
-			return nil, fmt.Errorf("provider %q: environment variables %s and %s (basic_auth) must both be set", cfg.Name, cfg.BasicAuthUserEnv, cfg.BasicAuthPasswordEnv)
-		}
-		p.authFor = "$" + cfg.BasicAuthUserEnv + " and $" + cfg.BasicAuthPasswordEnv + " (basic_auth)"
-	}
-	rc, err := httpclient.New(o)
+	rc, err := httpconf.Client(ctx, cfg.Name, env, &cfg.Auth, cfg.Transport, httpconf.Extra{Headers: map[string]string{"Accept": "text/plain;version=0.0.4"}})
 	if err != nil {
-		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
+		return nil, err
 	}
 	p.client = rc
-	p.lim = providers.NewLimiter(cfg)
+	p.lim = cfg.Limiter()
 	return p, nil
 }
+
+// authFor names the config keys holding the credentials, for messages.
+func authFor(a httpconf.Auth) string {
+	switch {
+	case a.BearerTokenEnv != "":
+		return "the token in $" + a.BearerTokenEnv + " (bearer_token_env)"
+	case a.BasicAuth != nil && a.BasicAuth.UsernameEnv != "" && a.BasicAuth.PasswordEnv != "":
+		return "$" + a.BasicAuth.UsernameEnv + " and $" + a.BasicAuth.PasswordEnv + " (basic_auth)"
+	case a.BasicAuth != nil:
+		return "basic_auth"
+	case a.Authorization != nil:
+		return "the credentials of authorization"
+	case a.OAuth2 != nil:
+		return "the OAuth2 client " + a.OAuth2.ClientID + " (oauth2)"
+	case a.SigV4 != nil:
+		return "the AWS credentials (sigv4)"
+	}
+	return "headers"
+}
+
+// MaxInFlight implements providers.InFlight.
+func (p *Provider) MaxInFlight() int { return p.lim.MaxInFlight() }
 
 // scopeTargets lists a scope's targets; the service is its own list, or
 // else every target there is.
@@ -157,15 +155,12 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 	if r.Step <= 0 {
 		return nil, &providers.QueryError{Provider: p.name, Query: q.SLI.TotalQuery, Err: providers.BadQuery("slice step must be longer than zero, got %s", r.Step)}
 	}
-	n := int(r.End.Sub(r.Start) / r.Step)
-	if n <= 0 {
+	out := r.Grid()
+	if out == nil {
 		return nil, nil
 	}
-	out := make([]providers.Counts, n)
-	ptrs := make([]*providers.Counts, n)
+	ptrs := make([]*providers.Counts, len(out))
 	for i := range out {
-		end := r.End.Add(-time.Duration(n-1-i) * r.Step)
-		out[i] = providers.Counts{Start: end.Add(-r.Step), End: end}
 		ptrs[i] = &out[i]
 	}
 	p.remember(r.End.Sub(r.Start))

@@ -17,26 +17,26 @@ func TestConformance(t *testing.T) {
 		Name: "static",
 		SLI:  slo.SLI{}, // static SLOs need no queries
 		Start: func(t *testing.T, s conformance.Setup) (providers.Provider, error) {
-			values := map[string]slo.StaticSeries{"another-slo": {}}
+			values := map[string]Series{"another-slo": {}}
 			if len(s.Replies) > 0 {
 				r := s.Replies[0]
-				var v slo.StaticValue
+				var v Value
 				switch r.Kind {
 				case conformance.Values:
 					total, bad := r.Total, r.Bad
 					if r.NoBad {
 						bad = 0
 					}
-					v = slo.StaticValue{Total: &total, Bad: &bad}
+					v = Value{Total: &total, Bad: &bad}
 				case conformance.NaN:
 					nan, zero := math.NaN(), 0.0
-					v = slo.StaticValue{Total: &nan, Bad: &zero}
+					v = Value{Total: &nan, Bad: &zero}
 				}
 				if r.Kind != conformance.Empty {
-					values[s.SLO] = slo.StaticSeries{providers.ScopeService: {slo.FormatDuration(s.Window): v}}
+					values[s.SLO] = Series{providers.ScopeService: {slo.FormatDuration(s.Window): v}}
 				}
 			}
-			return New(slo.Provider{Name: "static", Type: "static", Values: values}, t.TempDir())
+			return New(Config{Name: "static", Values: values}, t.TempDir())
 		},
 	})
 }

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sloguard/sloguard/internal/safefile"
 	"github.com/sloguard/sloguard/internal/suggest"
@@ -27,15 +27,15 @@ import (
 // Provider serves values keyed by SLO name, scope and window.
 type Provider struct {
 	name   string
-	values map[string]slo.StaticSeries
+	values map[string]Series
 }
 
 // New builds a provider from inline values and/or a YAML or JSON file
 // (relative to the config file's directory); inline values win, SLO by
 // SLO. Window keys are durations (30d, 720h: the same window); every
 // problem is reported, sorted.
-func New(cfg slo.Provider, configDir string) (*Provider, error) {
-	raw := map[string]slo.StaticSeries{}
+func New(cfg Config, configDir string) (*Provider, error) {
+	raw := map[string]Series{}
 	if cfg.File != "" {
 		path := cfg.File
 		if !filepath.IsAbs(path) {
@@ -54,16 +54,16 @@ func New(cfg slo.Provider, configDir string) (*Provider, error) {
 	for k, v := range cfg.Values {
 		raw[k] = v
 	}
-	values := make(map[string]slo.StaticSeries, len(raw))
+	values := make(map[string]Series, len(raw))
 	var problems []string
 	for name, series := range raw {
-		values[name] = slo.StaticSeries{}
+		values[name] = Series{}
 		for scope, windows := range series {
 			if !slices.Contains(scopes, scope) {
 				problems = append(problems, fmt.Sprintf("values.%s.%s: unknown scope: use %s", name, scope, strings.Join(scopes, ", ")))
 				continue
 			}
-			values[name][scope] = map[string]slo.StaticValue{}
+			values[name][scope] = map[string]Value{}
 			for w, v := range windows {
 				d, err := slo.ParseDuration(w)
 				if err != nil {
@@ -104,7 +104,7 @@ func unwrapPath(err error) error {
 
 var scopes = []string{providers.ScopeService, providers.ScopeCanary, providers.ScopeBaseline}
 
-func check(v slo.StaticValue) error {
+func check(v Value) error {
 	set := 0
 	for _, b := range []bool{v.Total != nil, v.Value != nil, v.Slices != nil} {
 		if b {
@@ -133,7 +133,7 @@ func check(v slo.StaticValue) error {
 	return nil
 }
 
-func (p *Provider) lookup(q providers.Query, window time.Duration) (slo.StaticValue, string, error) {
+func (p *Provider) lookup(q providers.Query, window time.Duration) (Value, string, error) {
 	scope := q.Scope.Name
 	if scope == "" {
 		scope = providers.ScopeService
@@ -196,10 +196,10 @@ func (p *Provider) Slices(_ context.Context, q providers.Query, r providers.Rang
 	if len(v.Slices) != n {
 		return nil, &providers.QueryError{Provider: p.name, Query: key, Err: providers.BadQuery("holds %d slices, want %d (%s / %s)", len(v.Slices), n, slo.FormatDuration(r.End.Sub(r.Start)), slo.FormatDuration(r.Step))}
 	}
-	out := make([]providers.Counts, n)
+	out := r.Grid()
 	for i, good := range v.Slices {
-		end := r.End.Add(-time.Duration(n-1-i) * r.Step)
-		c := providers.Counts{Start: end.Add(-r.Step), End: end, Total: 1, Resolved: []string{key}}
+		c := out[i]
+		c.Total, c.Resolved = 1, []string{key}
 		if good {
 			c.Good = 1
 			if q.SLI.Kind() == slo.KindThreshold {

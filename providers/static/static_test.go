@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"gopkg.in/yaml.v3"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/slo"
@@ -19,17 +19,17 @@ import (
 var at = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 
 // values decodes recorded values written in YAML, as a config holds them.
-func values(t *testing.T, src string) map[string]slo.StaticSeries {
+func values(t *testing.T, src string) map[string]Series {
 	t.Helper()
-	var v map[string]slo.StaticSeries
+	var v map[string]Series
 	if err := yaml.Unmarshal([]byte(src), &v); err != nil {
 		t.Fatal(err)
 	}
 	return v
 }
 
-func cfg(t *testing.T, src string) slo.Provider {
-	return slo.Provider{Name: "recorded", Type: "static", Values: values(t, src)}
+func cfg(t *testing.T, src string) Config {
+	return Config{Name: "recorded", Values: values(t, src)}
 }
 
 const good = `
@@ -247,14 +247,14 @@ func TestFiles(t *testing.T) {
 		return c.Good
 	}
 
-	p, err := New(slo.Provider{Name: "recorded", File: "values.yaml"}, dir)
+	p, err := New(Config{Name: "recorded", File: "values.yaml"}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if g := read(p, "checkout"); g != 9 {
 		t.Errorf("file relative to the config's directory: good %v, want 9", g)
 	}
-	p, err = New(slo.Provider{Name: "recorded", File: filepath.Join(dir, "values.json")}, "/elsewhere")
+	p, err = New(Config{Name: "recorded", File: filepath.Join(dir, "values.json")}, "/elsewhere")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -273,7 +273,7 @@ func TestFiles(t *testing.T) {
 	if names := p.Names(); !reflect.DeepEqual(names, []string{"checkout", "search"}) {
 		t.Errorf("Names() = %v", names)
 	}
-	p, err = New(slo.Provider{Name: "recorded", File: "empty.yaml"}, dir)
+	p, err = New(Config{Name: "recorded", File: "empty.yaml"}, dir)
 	if err != nil || len(p.Names()) != 0 {
 		t.Errorf("an empty file: %v, %v; want no values", p, err)
 	}
@@ -281,9 +281,9 @@ func TestFiles(t *testing.T) {
 	for file, want := range map[string]string{
 		"missing.yaml": `provider "recorded": file ` + filepath.Join(dir, "missing.yaml") + ": no such file or directory",
 		"/dev/zero":    `provider "recorded": file /dev/zero: not a regular file: it is a character device`,
-		"typo.yaml":    `provider "recorded": file ` + filepath.Join(dir, "typo.yaml") + ": yaml: unmarshal errors:\n  line 3: field goood not found in type slo.StaticValue",
+		"typo.yaml":    `provider "recorded": file ` + filepath.Join(dir, "typo.yaml") + ": yaml: unmarshal errors:\n  line 3: field goood not found in type static.Value",
 	} {
-		if _, err := New(slo.Provider{Name: "recorded", File: file}, dir); err == nil || err.Error() != want {
+		if _, err := New(Config{Name: "recorded", File: file}, dir); err == nil || err.Error() != want {
 			t.Errorf("%s: error %v, want %s", file, err, want)
 		}
 	}

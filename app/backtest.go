@@ -1,0 +1,112 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/sloguard/sloguard/backtest"
+	"github.com/sloguard/sloguard/ci"
+	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// BacktestOptions are the flags of `sloguard backtest`.
+type BacktestOptions struct {
+	Config, PrometheusURL     string
+	SLOs                      []string
+	From, To                  time.Time
+	Every, Duration, Interval time.Duration // zero: the default
+	Output, Report            string
+}
+
+// Backtest replays the watch policy over the windows and reports them.
+// It exits 0 whatever the windows decided: the record is the result.
+func Backtest(ctx context.Context, d *App, opts BacktestOptions) error {
+	started := d.now().UTC()
+	if err := CheckOutput(opts.Output); err != nil {
+		return err
+	}
+	cfg, err := d.Load(opts.Config, opts.PrometheusURL)
+	if err != nil {
+		return err
+	}
+	out := newOutput(d, "backtest", opts.Output, opts.Report) // CI commands off stdout with -o json
+	out.secure(cfg)
+	platform := out.platform
+	if opts.To.After(started) {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--to %s is in the future: windows after now have no data yet", opts.To.Format(time.RFC3339))}
+	}
+	pol := cfg.Canary
+	if opts.Duration > 0 {
+		pol.Duration = opts.Duration
+	}
+	if opts.Interval > 0 {
+		pol.Interval = opts.Interval
+	}
+	job, err := d.Select(ctx, cfg, opts.SLOs, func(slos []slo.SLO) error { return watchable(slos, pol) })
+	if err != nil {
+		return err
+	}
+	b := &backtest.Backtest{SLOs: job.SLOs, Providers: job.Providers, Policy: pol, From: opts.From, To: opts.To, Every: opts.Every, Log: d.log}
+	if err := b.Check(); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	if ci.IsTerminal(d.stderr) && platform.Name() == "local" {
+		progress := ci.NewProgress(d.stderr, true)
+		b.Progress = func(done, total int) {
+			if done%50 == 0 || done == total {
+				progress.Show([]string{fmt.Sprintf("backtest: %d of %d windows", done, total)})
+			}
+		}
+		defer progress.Done()
+	}
+	rec, err := b.Run(ctx)
+	var readErr *backtest.ReadError
+	switch {
+	case errors.As(err, &readErr), errors.Is(err, backtest.ErrInterrupted):
+		return &ExitError{Code: ExitInconclusive, Err: err}
+	case err != nil:
+		return err // a bad query: exit 2
+	}
+	rec.Config, rec.StartedAt, rec.FinishedAt, rec.Run = cfg.Source, started, d.now().UTC(), platform.Run()
+	return emitBacktest(d, platform, opts, rec)
+}
+
+// emitBacktest renders everything first, writes the record (atomically),
+// prints stdout once, then publishes to the CI platform.
+func emitBacktest(d *App, platform ci.Platform, opts BacktestOptions, rec *report.Backtest) error {
+	renderers := map[string]report.BacktestRenderer{"text": report.Text{}, "json": report.JSON{}, "markdown": report.Markdown{}}
+	d.redact.Scrub(rec) // the one redaction layer, as for a decision
+	var record, md, stdout bytes.Buffer
+	if err := (report.JSON{}).RenderBacktest(&record, rec); err != nil {
+		return err
+	}
+	if err := (report.Markdown{}).RenderBacktest(&md, rec); err != nil {
+		return err
+	}
+	if err := renderers[opts.Output].RenderBacktest(&stdout, rec); err != nil {
+		return err
+	}
+	path := opts.Report
+	if path == "" && platform.Name() != "local" {
+		path = ci.ReportPath("", d.getenv)
+	}
+	if path != "" {
+		if err := ci.WriteFile(path, record.Bytes()); err != nil {
+			return &ExitError{Code: ExitUsage, Err: fmt.Errorf("write report: %w", err)}
+		}
+	}
+	if _, err := io.Copy(d.stdout, &stdout); err != nil {
+		return err
+	}
+	outputs := [][2]string{
+		{"windows", strconv.Itoa(rec.Windows)}, {"fail", strconv.Itoa(rec.Decisions.Fail)},
+		{"pass", strconv.Itoa(rec.Decisions.Pass)}, {"inconclusive", strconv.Itoa(rec.Decisions.Inconclusive)},
+	}
+	return ci.PublishSummary(platform, outputs, path, md.Bytes())
+}

@@ -1,0 +1,55 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/report"
+)
+
+// CheckOptions are the flags of `sloguard check`.
+type CheckOptions struct {
+	Config        string
+	PrometheusURL string
+	SLOs          []string
+	Output        string
+	Report        string
+	Override      string
+	At            time.Time
+	Verdict       VerdictOptions
+}
+
+// Check loads the config, evaluates the gate and reports the decision.
+func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
+	started := d.now().UTC()
+	if err := CheckOutput(opts.Output); err != nil {
+		return err
+	}
+	out := newOutput(d, "check", opts.Output, opts.Report)
+	out.config = opts.Config
+	defer func() { out.abort(err, started) }()
+	cfg, err := d.Load(opts.Config, opts.PrometheusURL)
+	if err != nil {
+		return err
+	}
+	out.secure(cfg)
+	job, err := d.Select(ctx, cfg, opts.SLOs, nil)
+	if err != nil {
+		return err
+	}
+	dec, err := gate.Check(ctx, cfg, job.Providers, gate.Options{SLOs: opts.SLOs, Override: opts.Override, At: opts.At})
+	if err != nil {
+		return err
+	}
+	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
+	for _, s := range dec.SLOs {
+		for _, w := range s.Warnings {
+			d.log.Warn("an SLO's query matches no series: check its labels", "slo", s.Name, "hint", w)
+		}
+	}
+	v := newVerdict(d, out.platform, opts.Verdict, cfg)
+	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
+	out.emit(dec)
+	return &ExitError{Code: decisionCode(dec)}
+}

@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sloguard/sloguard/ci"
+	"github.com/sloguard/sloguard/preflight"
+	"github.com/sloguard/sloguard/report"
+	"github.com/sloguard/sloguard/rollout"
+	"github.com/sloguard/sloguard/slo"
+)
+
+// WatchOptions are the flags of `sloguard watch`.
+type WatchOptions struct {
+	Config              string
+	PrometheusURL       string
+	SLOs                []string
+	Duration, Interval  time.Duration
+	Since               time.Time
+	NoRollback          bool
+	RollbackOnInterrupt bool
+	Output, Report      string
+	Deploy              DeployOptions
+	Verdict             VerdictOptions
+}
+
+// Watch watches the canary and rolls back on a breach. clock is nil
+// except in tests and the demo.
+func Watch(ctx context.Context, d *App, opts WatchOptions, clock rollout.Clock) (err error) {
+	started := d.now().UTC()
+	if err := CheckOutput(opts.Output); err != nil {
+		return err
+	}
+	out := newOutput(d, "watch", opts.Output, opts.Report)
+	out.config = opts.Config
+	defer func() { out.abort(err, started) }()
+	now := d.now()
+	if clock != nil {
+		now = clock.Now()
+	}
+	since, err := checkSince(opts.Since, now)
+	if err != nil {
+		return err
+	}
+	opts.Since = since
+	cfg, err := d.Load(opts.Config, opts.PrometheusURL)
+	if err != nil {
+		return err
+	}
+	out.secure(cfg)
+	pol := cfg.Canary
+	if opts.Duration > 0 {
+		pol.Duration = opts.Duration
+	}
+	if opts.Interval > 0 {
+		pol.Interval = opts.Interval
+	}
+	if pol.Interval > pol.Duration {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("interval %s is longer than duration %s", pol.Interval, pol.Duration)}
+	}
+	job, err := d.Select(ctx, cfg, opts.SLOs, func(slos []slo.SLO) error { return watchable(slos, pol) })
+	if err != nil {
+		return err
+	}
+	if err := preflightWatch(ctx, d, job, now); err != nil {
+		return err
+	}
+	deploy := newDeployment(ctx, d, out.platform, opts.Deploy, cfg)
+	deploy.set(ctx, "in_progress", "sloguard is watching the canary")
+	v := newVerdict(d, out.platform, opts.Verdict, cfg)
+	v.start(ctx)
+	defer v.abort(context.WithoutCancel(ctx), errNoVerdict) // a check run left in progress, if any
+
+	progress := ci.NewProgress(d.stderr, out.platform.Name() == "local")
+	w := &rollout.Watch{
+		SLOs: job.SLOs, Providers: job.Providers, Policy: pol, Since: opts.Since, Clock: clock, Log: d.log,
+		Progress: func(st rollout.Status) {
+			progress.Show(report.StatusLines(st.Elapsed, st.Remaining, st.SLOs, st.Error))
+		},
+	}
+	dec, err := w.Run(ctx)
+	progress.Done()
+	if err != nil {
+		deploy.set(context.WithoutCancel(ctx), "error", err.Error())
+		v.abort(context.WithoutCancel(ctx), err)
+		return err
+	}
+	// From here on there is a decision: the rollback actions run and the
+	// exit code is the decision's, whatever happens to the outputs.
+	dec.Config = cfg.Source
+	// A signal may have cancelled ctx: what follows must still finish.
+	ctx = context.WithoutCancel(ctx)
+	roll := dec.Decision == report.Fail || (dec.Canary.Interrupted && opts.RollbackOnInterrupt)
+	if roll {
+		out.rollback(ctx, dec, cfg.Rollback, opts.NoRollback, deploy.reporter())
+	}
+	deploy.finish(ctx, dec)
+	dec.FinishedAt = d.now().UTC()
+	out.published = func(dec *report.Decision, md []byte) { v.finish(ctx, dec, md) }
+	out.emit(dec)
+	return &ExitError{Code: decisionCode(dec)}
+}
+
+// watchable rejects SLOs a canary cannot be judged on, before any waiting.
+// Without canary labels the whole service is judged (no split).
+func watchable(slos []slo.SLO, pol slo.CanaryPolicy) error {
+	if err := rollout.Watchable(slos); err != nil {
+		return &ExitError{Code: ExitUsage, Err: err}
+	}
+	// A baseline from the past must end before the deploy: --duration may
+	// have outgrown the offset the config checked against canary.duration.
+	if b := pol.Baseline; b != nil && b.Offset > 0 && pol.Duration > b.Offset {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("duration %s is longer than canary.baseline.offset %s: the baseline would overlap the period after the deploy; watch at most %s or lengthen the offset", slo.FormatDuration(pol.Duration), slo.FormatDuration(b.Offset), slo.FormatDuration(b.Offset))}
+	}
+	return nil
+}
+
+// sinceSkew is how far in the future --since may be: the clocks of the
+// machine that deployed and of the one that watches may differ a little.
+const sinceSkew = time.Minute
+
+// checkSince refuses a --since in the future (beyond a little clock skew,
+// which it absorbs): the backend would be asked about events that have not
+// happened, and answer in riddles.
+func checkSince(since, now time.Time) (time.Time, error) {
+	switch {
+	case since.IsZero() || !since.After(now):
+		return since, nil
+	case since.After(now.Add(sinceSkew)):
+		return since, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--since %s is in the future (it is %s here, %s of clock skew allowed): pass the time the canary was deployed",
+			since.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), sinceSkew)}
+	}
+	return now, nil
+}
+
+// preflightWatch checks the queries offline as validate does, then reads
+// the canary and the baseline once, before the watch waits its first
+// interval: a query that is itself wrong (a misspelt metric among them)
+// stops the watch now with exit 2, not after the canary was deployed and
+// watched for nothing; a track whose labels match nothing yet is a
+// warning, since a canary may still be starting.
+func preflightWatch(ctx context.Context, d *App, job *Job, at time.Time) error {
+	cfg := job.Config
+	if err := preflight.Offline(ctx, cfg, job.SLOs, d.backends, providerEnv(d, cfg, d.log)); err != nil {
+		return err
+	}
+	var bad []error
+	for _, r := range preflight.Online(ctx, cfg, d.backends, job.SLOs, job.Providers, at.UTC(), false) {
+		switch r.Status() {
+		case "error":
+			bad = append(bad, fmt.Errorf("slo %q, read as the %s: %w", r.SLO, r.Scope, r.Err))
+		case "empty":
+			if hint := r.Hint(); hint != "" {
+				d.log.Warn("no series for the "+r.Scope+" yet: it may not be deployed yet, or its labels are wrong", "slo", r.SLO, "hint", hint)
+			}
+		}
+	}
+	if len(bad) > 0 {
+		return &ExitError{Code: ExitUsage, Err: errors.Join(bad...)}
+	}
+	return nil
+}

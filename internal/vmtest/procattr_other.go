@@ -1,7 +1,0 @@
-//go:build !linux
-
-package vmtest
-
-import "os/exec"
-
-func setParentDeathSignal(*exec.Cmd) {}

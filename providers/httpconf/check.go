@@ -1,0 +1,166 @@
+package httpconf
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/sloguard/sloguard/slo"
+)
+
+// Check reports what is wrong with the transport keys of b and applies
+// their defaults.
+func (t *Transport) Check(b *slo.Block) {
+	if !b.Has("timeout") {
+		t.Timeout = slo.Duration(DefaultTimeout)
+	}
+	if !b.Has("retries") {
+		t.Retries = DefaultRetries
+	} else if t.Retries < 0 || t.Retries > 10 {
+		b.Problem("retries", "must be between 0 and 10, got %d", t.Retries)
+	}
+	if b.Has("max_response_bytes") && t.MaxResponseBytes < 1024 {
+		b.Problem("max_response_bytes", "must be at least 1024 (bytes), got %d; the default is 52428800 (50 MiB)", t.MaxResponseBytes)
+	}
+	if !b.Has("max_concurrency") {
+		t.MaxConcurrency = DefaultMaxConcurrency
+	} else if t.MaxConcurrency < 1 || t.MaxConcurrency > 100 {
+		b.Problem("max_concurrency", "must be between 1 and 100, got %d", t.MaxConcurrency)
+	}
+	t.TLS.check(b)
+	if t.ProxyURL != "" {
+		if u, err := url.Parse(t.ProxyURL); err != nil || u.Host == "" || !slo.Contains([]string{"http", "https", "socks5"}, u.Scheme) {
+			b.Problem("proxy_url", "%q is not an http(s) or socks5 URL", slo.RedactURL(t.ProxyURL))
+		}
+		if t.ProxyFromEnvironment != nil && *t.ProxyFromEnvironment {
+			b.Problem("proxy_from_environment", "use proxy_url or proxy_from_environment, not both")
+		}
+	} else if t.NoProxy != "" {
+		b.Problem("no_proxy", "only used with proxy_url")
+	}
+}
+
+var tlsVersions = []string{"TLS10", "TLS11", "TLS12", "TLS13"}
+
+func (t *TLS) check(b *slo.Block) {
+	if t == nil {
+		return
+	}
+	inPlace(b, "tls.key", t.Key, "key_file")
+	if (t.CertFile == "") != (t.KeyFile == "") {
+		b.Problem("tls", "a client certificate needs both cert_file and key_file")
+	}
+	if t.MinVersion != "" && !slo.Contains(tlsVersions, t.MinVersion) {
+		b.Problem("tls.min_version", "%q: use one of %s", t.MinVersion, strings.Join(tlsVersions, ", "))
+	}
+}
+
+// Check reports what is wrong with the authentication keys of b.
+func (a *Auth) Check(b *slo.Block) {
+	slo.CheckEnvName(b, "bearer_token_env", a.BearerTokenEnv)
+	inPlace(b, "bearer_token", a.BearerToken, "bearer_token_env or authorization.credentials_file")
+	a.BasicAuth.check(b)
+	a.Authorization.check(b)
+	a.OAuth2.check(b)
+	a.SigV4.check(b)
+	var set []string
+	for _, m := range []struct {
+		key string
+		on  bool
+	}{
+		{"bearer_token_env", a.BearerTokenEnv != ""}, {"basic_auth", a.BasicAuth != nil}, {"authorization", a.Authorization != nil},
+		{"oauth2", a.OAuth2 != nil}, {"sigv4", a.SigV4 != nil},
+	} {
+		if m.on {
+			set = append(set, m.key)
+		}
+	}
+	switch {
+	case len(set) == 2 && set[0] == "bearer_token_env" && set[1] == "basic_auth":
+		b.Problem("bearer_token_env", "use either bearer_token_env or basic_auth, not both")
+	case len(set) > 1:
+		b.Problem(set[1], "use one of bearer_token_env, basic_auth, authorization, oauth2 or sigv4, not several (%s is set too)", set[0])
+	}
+}
+
+func (a *BasicAuth) check(b *slo.Block) {
+	if a == nil {
+		return
+	}
+	slo.CheckEnvName(b, "basic_auth.username_env", a.UsernameEnv)
+	slo.CheckEnvName(b, "basic_auth.password_env", a.PasswordEnv)
+	users := count(a.Username, a.UsernameEnv, a.UsernameFile)
+	passwords := count(a.PasswordEnv, a.PasswordFile)
+	switch {
+	case inPlace(b, "basic_auth.password", a.Password, "password_env or password_file"):
+	case users == 0 || passwords == 0:
+		b.Problem("basic_auth", "needs both username_env and password_env")
+	case users > 1:
+		b.Problem("basic_auth", "use one of username, username_env or username_file")
+	case passwords > 1:
+		b.Problem("basic_auth", "use password_env or password_file, not both")
+	}
+}
+
+func (a *Authorization) check(b *slo.Block) {
+	if a == nil {
+		return
+	}
+	slo.CheckEnvName(b, "authorization.credentials_env", a.CredentialsEnv)
+	if strings.EqualFold(strings.TrimSpace(a.Type), "basic") {
+		b.Problem("authorization.type", "use basic_auth for Basic authentication")
+	}
+	if !inPlace(b, "authorization.credentials", a.Credentials, "credentials_env or credentials_file") && count(a.CredentialsEnv, a.CredentialsFile) != 1 {
+		b.Problem("authorization", "needs credentials_env or credentials_file (one of them): where the credentials are")
+	}
+}
+
+func (o *OAuth2) check(b *slo.Block) {
+	if o == nil {
+		return
+	}
+	slo.CheckEnvName(b, "oauth2.client_secret_env", o.ClientSecretEnv)
+	if o.ClientID == "" {
+		b.Problem("oauth2.client_id", "required: the OAuth2 client's ID")
+	}
+	if o.TokenURL == "" {
+		b.Problem("oauth2.token_url", "required: the token endpoint, e.g. https://login.example/oauth2/token")
+	} else {
+		slo.CheckURL(b, "oauth2.token_url", o.TokenURL)
+	}
+	if !inPlace(b, "oauth2.client_secret", o.ClientSecret, "client_secret_env or client_secret_file") && count(o.ClientSecretEnv, o.ClientSecretFile) != 1 {
+		b.Problem("oauth2", "needs client_secret_env or client_secret_file (one of them): where the client secret is")
+	}
+}
+
+func (s *SigV4) check(b *slo.Block) {
+	if s == nil {
+		return
+	}
+	slo.CheckEnvName(b, "sigv4.access_key_env", s.AccessKeyEnv)
+	slo.CheckEnvName(b, "sigv4.secret_key_env", s.SecretKeyEnv)
+	if !inPlace(b, "sigv4.secret_key", s.SecretKey, "secret_key_env") && (s.AccessKeyEnv == "") != (s.SecretKeyEnv == "") {
+		b.Problem("sigv4", "needs both access_key_env and secret_key_env, or neither (the AWS default credential chain)")
+	}
+	if s.ExternalID != "" && s.RoleARN == "" {
+		b.Problem("sigv4.external_id", "only used with role_arn")
+	}
+}
+
+// inPlace reports a secret written in the config itself, saying where it
+// goes instead, and tells whether there was one.
+func inPlace(b *slo.Block, key string, set InPlace, instead string) bool {
+	if set {
+		b.Problem(key, "must not hold the secret itself (it would show in the repository): use %s", instead)
+	}
+	return bool(set)
+}
+
+func count(vs ...string) int {
+	n := 0
+	for _, v := range vs {
+		if v != "" {
+			n++
+		}
+	}
+	return n
+}
