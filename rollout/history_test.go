@@ -17,29 +17,32 @@ import (
 	"github.com/sloguard/sloguard/slo"
 )
 
+// burstyHistory is a baseline of 10,000 requests per slice whose errors
+// all come in every sixth slice, 60 to 64 at a time.
+func burstyHistory(r providers.Range) ([]providers.Counts, error) {
+	n := int(r.End.Sub(r.Start) / r.Step)
+	out := make([]providers.Counts, n)
+	for i := range out {
+		bad := 0.0
+		if i%6 == 0 {
+			bad = 60 + float64(i%5)
+		}
+		out[i] = providers.Counts{Good: 10000 - bad, Total: 10000, Start: r.End.Add(-time.Duration(n-i) * r.Step)}
+	}
+	return out, nil
+}
+
 // TestTheHistorySetsTheDispersion: the watch reads the baseline's hours
 // before --since to learn how bursty the errors are, and falls back to a
 // conservative default with a warning when it cannot.
 func TestTheHistorySetsTheDispersion(t *testing.T) {
-	bursty := func(r providers.Range) ([]providers.Counts, error) {
-		n := int(r.End.Sub(r.Start) / r.Step)
-		out := make([]providers.Counts, n)
-		for i := range out {
-			bad := 0.0
-			if i%6 == 0 {
-				bad = 60 // all the errors in a few slices
-			}
-			out[i] = providers.Counts{Good: 10000 - bad, Total: 10000, Start: r.End.Add(-time.Duration(n-i) * r.Step)}
-		}
-		return out, nil
-	}
 	tests := map[string]struct {
 		history       func(providers.Range) ([]providers.Counts, error)
 		min, max      float64
 		source, warns string
 	}{
 		"steady history is Poisson":    {min: 1, max: 1, source: "the baseline's last 2h"},
-		"bursty history is dispersed":  {history: bursty, min: 40, max: 80, source: "the baseline's last 2h"},
+		"bursty history is dispersed":  {history: burstyHistory, min: 40, max: 80, source: "the baseline's last 2h"},
 		"no history falls back to ten": {history: func(providers.Range) ([]providers.Counts, error) { return nil, errors.New("slices not supported") }, min: 10, max: 10, source: "default: slices not supported", warns: "cannot estimate how bursty"},
 	}
 	for name, tc := range tests {
@@ -132,19 +135,7 @@ func TestAShortIncidentBeforeTheWatchDoesNotDisableRollbacks(t *testing.T) {
 func TestAReasonSaysWhenAssumedBurstsHeldARollbackBack(t *testing.T) {
 	s := eventsSLO()
 	s.Objective = 99
-	bursty := func(r providers.Range) ([]providers.Counts, error) {
-		n := int(r.End.Sub(r.Start) / r.Step)
-		out := make([]providers.Counts, n)
-		for i := range out {
-			bad := 0.0
-			if i%6 == 0 {
-				bad = 60 + float64(i%5) // all the errors in a few slices
-			}
-			out[i] = providers.Counts{Good: 10000 - bad, Total: 10000}
-		}
-		return out, nil
-	}
-	fp := &fakeProvider{events: tracks(0.5, 0.08, 0.001), history: bursty}
+	fp := &fakeProvider{events: tracks(0.5, 0.08, 0.001), history: burstyHistory}
 	d := runWatch(t, s, policy(true), fp, &fakeClock{now: t0}, t.Context())
 	want := "cannot tell yet: availability: canary error ratio 8.000% (24 of 300 requests) is 8.0× the 1.000% the SLO allows (the baseline's: 0.100%), " +
 		"but errors are assumed to arrive in bursts of ~32 (dispersion 62.5, from the baseline's last 2h), " +
