@@ -28,7 +28,6 @@ type dispersion struct {
 	value    float64
 	source   string
 	fromData bool // estimated from history, not the default
-	setAside int  // neighbouring slice pairs left out as changes of level
 }
 
 // readHistory starts reading, for every events SLO, the reference series
@@ -91,5 +90,5 @@ func (w *Watch) historyDispersion(ctx context.Context, s slo.SLO, scope provider
 	if est.SetAside > 0 {
 		what += fmt.Sprintf(", without %d of %d slice pairs where the error ratio changed level", est.SetAside, est.Pairs)
 	}
-	return dispersion{value: est.Value, source: what, fromData: true, setAside: est.SetAside}
+	return dispersion{value: est.Value, source: what, fromData: true}
 }

@@ -1,8 +1,10 @@
 package rollout
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -352,26 +354,33 @@ func TestAWatchStartedLateReadsItsOwnWindow(t *testing.T) {
 		decision   string
 		decidedAt  time.Duration // after since; 0: not decided early
 		ticks      int
-		waited     int // intervals waited for; the rest were past at the start
+		waited     int    // intervals waited for; the rest were past at the start
+		logs       string // what the log says of the late start (it always says)
 	}{
 		"12 hours late, a canary that breached in its window is rolled back at its own time": {
 			startAfter: 12 * time.Hour, events: tenfoldThenHealthy, decision: report.Fail, decidedAt: 10 * time.Second, ticks: 1,
+			logs: "late=12h intervals_past=60",
 		},
 		"12 hours late, a healthy canary is judged on its ten minutes only": {
 			startAfter: 12 * time.Hour, events: steady(100, 0.0005), decision: report.Pass, ticks: 60,
+			logs: "intervals_past=60",
 		},
 		"8 minutes into its window, 48 intervals are read at once and 12 waited for": {
 			startAfter: 8 * time.Minute, events: steady(100, 0.0005), decision: report.Pass, ticks: 60, waited: 12,
+			logs: "intervals_past=48",
 		},
 		"8 minutes and 5 seconds in, the interval under way is waited for": {
 			startAfter: 8*time.Minute + 5*time.Second, events: steady(100, 0.0005), decision: report.Pass, ticks: 60, waited: 12,
+			logs: "late=8m5s intervals_past=48",
 		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			fp := &readsAt{fakeProvider: &fakeProvider{events: tc.events, start: since}}
 			clock := &lateClock{now: since.Add(tc.startAfter)}
-			w := &Watch{SLOs: []slo.SLO{eventsSLO()}, Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(true), Since: since, Clock: clock}
+			var logs bytes.Buffer
+			w := &Watch{SLOs: []slo.SLO{eventsSLO()}, Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(true), Since: since, Clock: clock,
+				Log: slog.New(slog.NewTextHandler(&logs, nil))}
 			d, err := w.Run(t.Context())
 			if err != nil {
 				t.Fatal(err)
@@ -393,6 +402,9 @@ func TestAWatchStartedLateReadsItsOwnWindow(t *testing.T) {
 				t.Errorf("decided at %v, want %s", d.Canary.DecidedAt, since.Add(tc.decidedAt))
 			case tc.decidedAt == 0 && d.Canary.Elapsed != "10m":
 				t.Errorf("elapsed %s, want 10m counted from --since", d.Canary.Elapsed)
+			}
+			if !strings.Contains(logs.String(), "the watch starts after --since") || !strings.Contains(logs.String(), tc.logs) {
+				t.Errorf("log %q, want it to say %q", logs.String(), tc.logs)
 			}
 		})
 	}
@@ -433,6 +445,24 @@ func TestAlphaIsSplitAcrossAllSLOs(t *testing.T) {
 		}
 		if diff := sum - 0.01/4; diff > 1e-12 || diff < -1e-12 {
 			t.Errorf("slo %s spends α %g over its tests %v, want 0.01/4", s.Name, sum, s.Tests)
+		}
+	}
+}
+
+func TestPastTicksCountsTheIntervalsDueAtTheStart(t *testing.T) {
+	for name, tc := range map[string]struct {
+		after, duration time.Duration
+		want            int
+	}{
+		"on time":                                {0, 10 * time.Minute, 0},
+		"8 minutes in":                           {8 * time.Minute, 10 * time.Minute, 16},
+		"8 minutes and 5 seconds in":             {8*time.Minute + 5*time.Second, 10 * time.Minute, 16},
+		"after the end":                          {12 * time.Hour, 10 * time.Minute, 20},
+		"after an end off the grid: a short one": {time.Hour, 95 * time.Second, 4},
+	} {
+		since := t0
+		if got := pastTicks(since, since.Add(tc.after), since.Add(tc.duration), 30*time.Second); got != tc.want {
+			t.Errorf("%s: %d intervals past, want %d", name, got, tc.want)
 		}
 	}
 }
