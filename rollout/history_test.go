@@ -135,12 +135,23 @@ func TestAShortIncidentBeforeTheWatchDoesNotDisableRollbacks(t *testing.T) {
 func TestAReasonSaysWhenAssumedBurstsHeldARollbackBack(t *testing.T) {
 	s := eventsSLO()
 	s.Objective = 99
-	fp := &fakeProvider{events: tracks(0.5, 0.08, 0.001), history: burstyHistory}
-	d := runWatch(t, s, policy(true), fp, &fakeClock{now: t0}, t.Context())
-	want := "cannot tell yet: availability: canary error ratio 8.000% (24 of 300 requests) is 8.0× the 1.000% the SLO allows (the baseline's: 0.100%), " +
-		"but errors are assumed to arrive in bursts of ~32 (dispersion 62.5, from the baseline's last 2h), " +
+	const bursts = ", but errors are assumed to arrive in bursts of ~32 (dispersion 62.5, from the baseline's last 2h), " +
 		"and 300 canary requests cannot tell that from the bursts of a healthy canary: watch longer or send more traffic"
-	if d.Decision != report.Inconclusive || d.Reason != want {
-		t.Errorf("%s: %s\nwant inconclusive: %s", d.Decision, d.Reason, want)
+	for name, tc := range map[string]struct {
+		baseRatio float64
+		want      string
+	}{
+		"the canary alone": {0.001, "canary error ratio 8.000% (24 of 300 requests) is 8.0× the 1.000% the SLO allows (the baseline's: 0.100%)"},
+		"the baseline as high": {0.07, "canary error ratio 8.000% (24 of 300 requests) is 8.0× the 1.000% the SLO allows " +
+			"(the baseline's: 7.000%, about as high: the trouble may not be the canary's)"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			fp := &fakeProvider{events: tracks(0.5, 0.08, tc.baseRatio), history: burstyHistory}
+			d := runWatch(t, s, policy(true), fp, &fakeClock{now: t0}, t.Context())
+			want := "cannot tell yet: availability: " + tc.want + bursts
+			if d.Decision != report.Inconclusive || d.Reason != want {
+				t.Errorf("%s: %s\nwant inconclusive: %s", d.Decision, d.Reason, want)
+			}
+		})
 	}
 }

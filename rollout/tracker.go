@@ -214,7 +214,10 @@ func (t *tracker) heldBack() string {
 	cb, ct, bb, bt := t.ev.Totals()
 	cr, p0, d := cb/ct, t.ev.HealthyRatio(), t.ev.Dispersion()
 	s := fmt.Sprintf("%s %.3f%% (%.0f of %.0f requests) is %.1f× the %.3f%% the SLO allows", t.words.judged(), 100*cr, cb, ct, cr/p0, 100*p0)
-	if t.ev.Baseline() && bt > 0 {
+	switch {
+	case t.ev.Baseline() && bt > 0 && t.ev.BaselineBurning():
+		s += fmt.Sprintf(" (%s: %.3f%%, about as high: the trouble may not be the %s's)", t.words.baselineName(), 100*bb/bt, t.words.subject())
+	case t.ev.Baseline() && bt > 0:
 		s += fmt.Sprintf(" (%s: %.3f%%)", t.words.baselineName(), 100*bb/bt)
 	}
 	return s + fmt.Sprintf(", but errors are assumed to arrive in bursts of ~%.0f (dispersion %.3g, from %s), and %s cannot tell that from the bursts of a healthy %s: watch longer or send more traffic",
