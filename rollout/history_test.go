@@ -155,3 +155,11 @@ func TestAReasonSaysWhenAssumedBurstsHeldARollbackBack(t *testing.T) {
 		})
 	}
 }
+
+func TestDispersionsPrintWithoutExponents(t *testing.T) {
+	for v, want := range map[float64]string{1.15: "1.15", 62.5: "62.5", 99.96: "100", 1150.4: "1150"} {
+		if got := threeDigits(v); got != want {
+			t.Errorf("threeDigits(%g) = %s, want %s", v, got, want)
+		}
+	}
+}

@@ -220,8 +220,17 @@ func (t *tracker) heldBack() string {
 	case t.ev.Baseline() && bt > 0:
 		s += fmt.Sprintf(" (%s: %.3f%%)", t.words.baselineName(), 100*bb/bt)
 	}
-	return s + fmt.Sprintf(", but errors are assumed to arrive in bursts of ~%.0f (dispersion %.3g, from %s), and %s cannot tell that from the bursts of a healthy %s: watch longer or send more traffic",
-		(d+1)/2, d, t.dispersionSource(), t.words.requests(math.Round(ct)), t.words.subject())
+	return s + fmt.Sprintf(", but errors are assumed to arrive in bursts of ~%.0f (dispersion %s, from %s), and %s cannot tell that from the bursts of a healthy %s: watch longer or send more traffic",
+		(d+1)/2, threeDigits(d), t.dispersionSource(), t.words.requests(math.Round(ct)), t.words.subject())
+}
+
+// threeDigits prints a figure (at least 1) with three significant digits,
+// never in exponent form: 1.15, 62.5, 1150.
+func threeDigits(v float64) string {
+	if math.Abs(v) >= 100 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.3g", v) // no exponent below 100
 }
 
 // dispersionSource says where the dispersion assumed now came from.
