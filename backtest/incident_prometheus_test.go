@@ -17,11 +17,12 @@ import (
 // outside review's history against a real Prometheus: errors in clumps
 // (variance 5×) at 0.1 % under an SLO of 99 %, an hour when every
 // instance failed 7 % of requests, and 1.5 hours after it ended a bad
-// release on the canary (30× the baseline's errors). The engine before
-// read the incident in each window's two hours of history as bursts and
-// left every window of the bad release inconclusive; now every one is
+// release on the canary (30× the baseline's errors). The estimate before
+// read the incident in a window's two hours of history as bursts, and left
+// the release's windows whose history held it, and the incident's own,
+// inconclusive for "too few requests"; now every window of the release is
 // rolled back within minutes, and the windows inside the incident say the
-// baseline burns too, not "too few requests".
+// baseline burns too.
 func TestABadReleaseAfterAnEnvironmentWideIncidentIsRolledBack(t *testing.T) {
 	end := time.Now().UTC().Truncate(time.Minute)
 	h := &promtest.Bursty{
