@@ -66,10 +66,9 @@ type Evidence struct {
 	canaryBad, canaryTotal float64 // cumulative
 	baseBad, baseTotal     float64
 
-	model   bursts    // the dispersion assumed now
-	ref     Contrasts // the baseline's intervals during the watch
-	refWide Pearson   // the same, about one error ratio, without history
-	own     Pearson   // the canary's, without history
+	model bursts  // the dispersion assumed now
+	ref   Pearson // the baseline's intervals during the watch
+	own   Pearson // the canary's, without history
 	// the model's tilts, per alternative and against the effect sizes
 	theta, phi               [len(alternatives)]float64
 	relTheta                 [len(alternatives)]float64
@@ -143,32 +142,35 @@ func (e *Evidence) Observe(canaryBad, canaryTotal, baseBad, baseTotal float64) {
 	}
 }
 
-// learnDispersion learns from the intervals during the watch. With history,
-// only the baseline's count, compared pair by pair as the history was:
-// when they are clearly more dispersed than assumed (their estimate less
-// two standard errors is above it), the test assumes their dispersion from
-// the next interval on. It never lowers an estimate from history: a lower
+// learnDispersion learns from the intervals during the watch, each track
+// about its own one error ratio (Pearson's estimate; see pearson.go for
+// why not the history's contrasts). With history, only the baseline's
+// count: when they are clearly more dispersed than assumed (by two
+// standard errors), the test assumes their dispersion from the next
+// interval on. It never lowers an estimate from history: a lower
 // dispersion mid-watch would bet harder on a burst that began in an
 // earlier interval. Without history, the default gives way, both ways, to
-// the Pearson estimate from the baseline's and the canary's own intervals
-// (each about its own error ratio, so a steadily bad canary looks no
-// burstier; one that turns bad mid-watch looks burstier, which only slows
-// the test).
+// the estimate from the baseline's and the canary's own intervals (a
+// steadily bad canary looks no burstier; one that turns bad mid-watch
+// looks burstier, which only slows the test).
 func (e *Evidence) learnDispersion(canaryBad, canaryTotal, baseBad, baseTotal float64) {
 	if e.cfg.Baseline {
 		e.ref.Add(baseBad, baseTotal)
 	}
 	if e.cfg.NoHistory {
-		e.refWide.Add(baseBad, baseTotal)
 		e.own.Add(canaryBad, canaryTotal)
-		if d, ok := pooled(e.refWide, e.own); ok && d != e.model.dispersion() {
+		if d, ok := pooled(e.ref, e.own); ok && d != e.model.dispersion() {
 			e.setModel(newBursts(d))
 		}
 		return
 	}
-	est := e.ref.Estimate()
-	if cur := e.model.dispersion(); est.OK && est.Value > cur && est.Raw-2*est.SE > cur {
-		e.setModel(newBursts(est.Value))
+	d, ok := pooled(e.ref)
+	if !ok {
+		return
+	}
+	df := float64(e.ref.Slices() - 1)
+	if cur := e.model.dispersion(); d > cur && e.ref.raw() > cur*(1+2*math.Sqrt(2/df)) {
+		e.setModel(newBursts(d))
 	}
 }
 

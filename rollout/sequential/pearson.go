@@ -2,16 +2,17 @@ package sequential
 
 import "math"
 
-// Pearson accumulates the intervals of a watch without history (the
-// baseline's, the canary's) and estimates their dispersion: Pearson's X²
-// about each reference's one error ratio over its degrees of freedom, the
+// Pearson accumulates the intervals of a watch (the baseline's, and the
+// canary's without history) and estimates their dispersion: Pearson's X²
+// about each track's one error ratio over its degrees of freedom, the
 // quasi-Poisson estimate. Intervals may carry different traffic: each
 // one's expected errors are the pooled error ratio times its requests.
 // Within ten minutes the level moves less than over two hours of history,
-// and with few intervals this estimate, which spends one degree of freedom
-// on the level where Contrasts spends one per pair, errs low less often:
-// that is what it is for. A change of level makes it larger (a slower
-// test), never smaller.
+// and with few short intervals this estimate, which spends one degree of
+// freedom on the level where Contrasts spends one per pair and loses less
+// to bursts that straddle two intervals, errs low less often: that is what
+// it is for. A change of level makes it larger (a slower test), never
+// smaller.
 type Pearson struct {
 	slices         int
 	bad, total, sq float64 // Σ bad, Σ total, Σ bad²/total
@@ -53,4 +54,12 @@ func pooled(ps ...Pearson) (float64, bool) {
 		return 1, false
 	}
 	return math.Max(1, 1+(x2/df-1)*(1+math.Sqrt(2/df))), true
+}
+
+// raw is X²/df, the estimate before inflation.
+func (p Pearson) raw() float64 {
+	if p.slices < 2 || p.bad <= 0 {
+		return 1
+	}
+	return (p.sq/(p.bad/p.total) - p.bad) / float64(p.slices-1)
 }
