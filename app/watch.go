@@ -118,20 +118,28 @@ func watchable(slos []slo.SLO, pol slo.CanaryPolicy) error {
 	return nil
 }
 
-// sinceSkew is how far in the future --since may be: the clocks of the
-// machine that deployed and of the one that watches may differ a little.
-const sinceSkew = time.Minute
+// clockSkew is how far in the future --since and --at may be: the clocks
+// of the machine that deployed and of the one that evaluates may differ a
+// little.
+const clockSkew = time.Minute
 
 // checkSince refuses a --since in the future (beyond a little clock skew,
 // which it absorbs): the backend would be asked about events that have not
 // happened, and answer in riddles.
 func checkSince(since, now time.Time) (time.Time, error) {
+	return notFuture("--since", since, now, "pass the time the canary was deployed")
+}
+
+// notFuture refuses a time flag in the future beyond clockSkew, saying
+// what to pass instead, and reads a time within the skew as now. The zero
+// time (unset) passes.
+func notFuture(flag string, t, now time.Time, advice string) (time.Time, error) {
 	switch {
-	case since.IsZero() || !since.After(now):
-		return since, nil
-	case since.After(now.Add(sinceSkew)):
-		return since, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--since %s is in the future (it is %s here, %s of clock skew allowed): pass the time the canary was deployed",
-			since.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), sinceSkew)}
+	case t.IsZero() || !t.After(now):
+		return t, nil
+	case t.After(now.Add(clockSkew)):
+		return t, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s %s is in the future (it is %s here, %s of clock skew allowed): %s",
+			flag, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), clockSkew, advice)}
 	}
 	return now, nil
 }
