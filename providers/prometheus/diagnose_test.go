@@ -205,7 +205,7 @@ func TestDiagnoseLooksWhereTheQueryLooks(t *testing.T) {
 	h.Span = 2 * time.Hour
 	engines := map[string]string{"prometheus": promtest.Start(t, h).URL, "victoria-metrics": vmtest.Start(t, h).URL}
 	back := h.End.Add(-3 * promtest.Day)
-	window := h.End.Add(-3*promtest.Day - time.Hour).Format(time.RFC3339) + " to " + back.Format(time.RFC3339)
+	window := h.End.Add(-3*promtest.Day-time.Hour).Format(time.RFC3339) + " to " + back.Format(time.RFC3339)
 	pinned := fmt.Sprintf("@ %d", back.Unix())
 	events := func(errQ, totalQ string) slo.SLI { return slo.SLI{ErrorQuery: errQ, TotalQuery: totalQ} }
 	tests := map[string]struct {
@@ -214,11 +214,11 @@ func TestDiagnoseLooksWhereTheQueryLooks(t *testing.T) {
 		bad  bool   // a bad query (unknown metric) rather than no data
 	}{
 		"an offset before the metric existed is no data, said so": {
-			sli: events(`sum(rate(http_requests_total{code="500"}[{{.window}}] offset 3d))`, `sum(rate(http_requests_total{service="checkout"}[{{.window}}] offset 3d))`),
+			sli:  events(`sum(rate(http_requests_total{code="500"}[{{.window}}] offset 3d))`, `sum(rate(http_requests_total{service="checkout"}[{{.window}}] offset 3d))`),
 			want: "no data: http_requests_total has no series from " + window + " (offset 3d), where the query looks, though it has series nearer the evaluation time: the query looks before the metric existed",
 		},
 		"an @ before the metric existed is no data, said so": {
-			sli: events(`sum(rate(http_requests_total{code="500"}[{{.window}}] `+pinned+`))`, `sum(rate(http_requests_total{service="checkout"}[{{.window}}] `+pinned+`))`),
+			sli:  events(`sum(rate(http_requests_total{code="500"}[{{.window}}] `+pinned+`))`, `sum(rate(http_requests_total{service="checkout"}[{{.window}}] `+pinned+`))`),
 			want: "no data: http_requests_total has no series from " + window + " (@ " + back.Format(time.RFC3339) + "), where the query looks, though it has series nearer the evaluation time: the query looks before the metric existed",
 		},
 		"an error query that looks before the metric existed reads zero errors": {
