@@ -51,7 +51,7 @@ func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
 	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
 	for _, s := range dec.SLOs {
 		for _, w := range s.Warnings {
-			d.log.Warn("an SLO's query matches no series: check its labels", "slo", s.Name, "hint", w)
+			d.log.Warn("an SLO's data needs a look", "slo", s.Name, "hint", w)
 		}
 	}
 	v := newVerdict(d, out.platform, opts.Verdict, cfg)

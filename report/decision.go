@@ -59,7 +59,7 @@ type SLO struct {
 	Budgeting            string             `json:"budgeting"`
 	SLI                  *float64           `json:"sli"`                    // percent; null without data
 	ErrorBudgetRemaining *float64           `json:"error_budget_remaining"` // percent; null without data
-	BurnRates            map[string]float64 `json:"burn_rates"`
+	BurnRates            map[string]*float64 `json:"burn_rates"` // null: no data in that window, or it could not be read
 	Events               *Events            `json:"events,omitempty"`
 	Slices               *Slices            `json:"slices,omitempty"`
 	Alerts               []Alert            `json:"burn_rate_alerts,omitempty"`

@@ -219,8 +219,9 @@ func cells(row string) int {
 }
 
 func TestBurnRatesOrderIsStable(t *testing.T) {
-	m := map[string]float64{"1h": 1, "60m": 2, "5m": 3, "3600s": 4}
-	want := "5m=3.00 1h=1.00 3600s=4.00 60m=2.00"
+	v := func(f float64) *float64 { return &f }
+	m := map[string]*float64{"1h": v(1), "60m": v(2), "5m": v(3), "3600s": v(4), "30m": nil}
+	want := "5m=3.00 30m=? 1h=1.00 3600s=4.00 60m=2.00"
 	for i := 0; i < 50; i++ {
 		if got := burns(m, " "); got != want {
 			t.Fatalf("got %q, want %q", got, want)
