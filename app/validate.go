@@ -42,7 +42,7 @@ func Validate(ctx context.Context, d *App, path, promURL string, online bool) er
 		return err
 	}
 	var bad, down int
-	for _, r := range preflight.Online(ctx, cfg, d.backends, cfg.SLOs, job.Providers, d.now().UTC(), true) {
+	for _, r := range preflight.Online(ctx, cfg, d.backends, cfg.SLOs, job.Providers, preflight.Options{At: d.now().UTC(), Service: true}) {
 		name := r.SLO
 		if r.Scope != providers.ScopeService {
 			name += " (" + r.Scope + ")"

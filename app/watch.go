@@ -151,23 +151,37 @@ func notFuture(flag string, t, now time.Time, advice string) (time.Time, error) 
 // watched for nothing; a track whose labels match nothing yet is a
 // warning, since a canary may still be starting.
 func preflightWatch(ctx context.Context, d *App, job *Job, at time.Time) error {
+	_, err := preflightRun(ctx, d, job, preflight.Options{At: at.UTC()}, func(scope string) string {
+		return "no series for the " + scope + " yet: it may not be deployed yet, or its labels are wrong"
+	})
+	return err
+}
+
+// preflightRun runs the offline checks, then reads job's canary and
+// baseline once as o says: a bad query is exit 2 naming the SLO and the
+// scope; an empty reading the backend explains (a label value that
+// matches nothing) is a warning, logged with what empty says of the
+// scope, and returned.
+func preflightRun(ctx context.Context, d *App, job *Job, o preflight.Options, empty func(scope string) string) ([]string, error) {
 	cfg := job.Config
 	if err := preflight.Offline(ctx, cfg, job.SLOs, d.backends, providerEnv(d, cfg, d.log)); err != nil {
-		return err
+		return nil, err
 	}
 	var bad []error
-	for _, r := range preflight.Online(ctx, cfg, d.backends, job.SLOs, job.Providers, at.UTC(), false) {
+	var warnings []string
+	for _, r := range preflight.Online(ctx, cfg, d.backends, job.SLOs, job.Providers, o) {
 		switch r.Status() {
 		case "error":
 			bad = append(bad, fmt.Errorf("slo %q, read as the %s: %w", r.SLO, r.Scope, r.Err))
 		case "empty":
 			if hint := r.Hint(); hint != "" {
-				d.log.Warn("no series for the "+r.Scope+" yet: it may not be deployed yet, or its labels are wrong", "slo", r.SLO, "hint", hint)
+				d.log.Warn(empty(r.Scope), "slo", r.SLO, "hint", hint)
+				warnings = append(warnings, fmt.Sprintf("slo %s, %s: %s", r.SLO, empty(r.Scope), hint))
 			}
 		}
 	}
 	if len(bad) > 0 {
-		return &ExitError{Code: ExitUsage, Err: errors.Join(bad...)}
+		return nil, &ExitError{Code: ExitUsage, Err: errors.Join(bad...)}
 	}
-	return nil
+	return warnings, nil
 }

@@ -88,13 +88,16 @@ func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.P
 	// Shortest window first, so that the record and its reasons read the
 	// same on every run. A burn rate that cannot be known is null, never
 	// 0: "not burning" must be measured.
-	var unread, empty []string
+	var unread, empty, unrecorded []string
 	for _, w := range slo.BurnWindows(pol.BurnAlerts) {
 		rd, key := readings[w], slo.FormatDuration(w)
 		switch {
 		case rd.err != nil && !errors.Is(rd.err, providers.ErrNoData):
 			r.BurnRates[key] = nil
 			unread = append(unread, fmt.Sprintf("cannot read the %s burn rate: %v", key, rd.err))
+		case errors.Is(rd.err, providers.ErrNotRecorded):
+			r.BurnRates[key] = nil
+			unrecorded = append(unrecorded, key)
 		case rd.err != nil:
 			// No series at all, though the SLO window has data: the
 			// source stopped (an exporter or a scrape down, every
@@ -108,11 +111,15 @@ func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.P
 			r.BurnRates[key] = ptr(slo.BurnRate(wr, s.Objective))
 		}
 	}
+	var unknown []string
 	if len(empty) > 0 {
-		why := fmt.Sprintf("no data in the last %s: cannot tell whether it is burning — is the exporter or scrape down?", joinAnd(empty))
-		unread = append([]string{why}, unread...)
-		r.Warnings = append(r.Warnings, why)
+		unknown = append(unknown, fmt.Sprintf("no data in the last %s: cannot tell whether it is burning — is the exporter or scrape down?", joinAnd(empty)))
 	}
+	if len(unrecorded) > 0 {
+		unknown = append(unknown, fmt.Sprintf("no value recorded for the %s burn-rate window(s): cannot tell whether it is burning — record them, or leave their pairs out of gate.burn_rate_alerts", joinAnd(unrecorded)))
+	}
+	r.Warnings = append(r.Warnings, unknown...)
+	unread = append(unknown, unread...)
 	r = verdict(r, pol)
 	if len(unread) == 0 {
 		return r, nil

@@ -96,6 +96,10 @@ func TestEvaluateOccurrences(t *testing.T) {
 			withErr(withErr(steady(0.0002), 5*time.Minute, providers.ErrNoData), 30*time.Minute, providers.ErrNoData), func(p *slo.GatePolicy) { p.OnError = slo.PolicyPass },
 			report.Pass, "no data in the last 5m and 30m: cannot tell whether it is burning — is the exporter or scrape down? (on_error: pass)", 80, math.NaN(),
 		},
+		"a burn window nobody recorded is unknown too, said so": {
+			withErr(steady(0.0002), 5*time.Minute, providers.ErrNotRecorded), nil,
+			report.Inconclusive, "no value recorded for the 5m burn-rate window(s): cannot tell whether it is burning — record them, or leave their pairs out of gate.burn_rate_alerts (on_error: inconclusive)", 80, math.NaN(),
+		},
 		"a firing pair closes the gate even when another window has no data": {
 			withErr(burst(0.02, 6*time.Hour, 30*time.Minute), 5*time.Minute, providers.ErrNoData), func(p *slo.GatePolicy) { p.OnError = slo.PolicyPass },
 			report.Fail, "burning budget 20.0× (6h) and 20.0× (30m) the sustainable rate, above 6× | no data in the last 5m", 80, math.NaN(),
