@@ -20,6 +20,14 @@ const exitCodesHelp = `EXIT CODES:
    4  breach detected but a rollback action failed: a human must act now
 `
 
+// backtestExitCodesHelp ends backtest's help: it gates nothing, so its
+// codes say whether it ran, not what the windows decided.
+const backtestExitCodesHelp = `EXIT CODES:
+   0  it ran, whatever the windows decided (the counts are in the output and the record)
+   2  usage or config error: bad flags, a broken query, an unknown metric, a backend without history; nothing was replayed
+   3  a backend could not be read (unreachable, timing out, refusing the credentials) or the run was interrupted; no record written
+`
+
 // flagCategories groups every flag in help. TestEveryFlagHasACategory
 // keeps it complete.
 func flagCategories() map[string]string {
@@ -39,7 +47,7 @@ func flagCategories() map[string]string {
 
 // polishHelp gives a command's flags their categories, keeps "(default:
 // false)" off boolean flags (a switch is off unless given), and ends the
-// help of gating commands with the exit codes.
+// help of gating commands and backtest with their exit codes.
 func polishHelp(c *cli.Command) {
 	cats := flagCategories()
 	for _, f := range c.Flags {
@@ -68,6 +76,8 @@ func polishHelp(c *cli.Command) {
 	switch c.Name {
 	case "check", "watch", "rollback", "validate":
 		c.CustomHelpTemplate = cli.CommandHelpTemplate + exitCodesHelp
+	case "backtest":
+		c.CustomHelpTemplate = cli.CommandHelpTemplate + backtestExitCodesHelp
 	}
 }
 
