@@ -254,3 +254,39 @@ func TestFailingAndUnsure(t *testing.T) {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// A rollback by hand leads with what its actions did; every other record
+// with its decision.
+func TestOutcome(t *testing.T) {
+	acts := func(statuses ...string) []Action {
+		var out []Action
+		for _, s := range statuses {
+			out = append(out, Action{Type: "command", Status: s})
+		}
+		return out
+	}
+	for name, tc := range map[string]struct {
+		d          Decision
+		want, text string
+	}{
+		"every action succeeded": {Decision{Command: "rollback", Decision: Fail, Actions: acts("succeeded", "succeeded")}, RolledBack, "sloguard rollback: ROLLED BACK\n"},
+		"one failed":             {Decision{Command: "rollback", Decision: Fail, Actions: acts("succeeded", "failed")}, RollbackFailed, "sloguard rollback: ROLLBACK FAILED\n"},
+		"a dry run":              {Decision{Command: "rollback", Decision: Fail, Actions: acts("dry-run")}, RollbackDryRun, "sloguard rollback: DRY RUN\n"},
+		"every action skipped":   {Decision{Command: "rollback", Decision: Fail, Actions: acts("skipped")}, NotRolledBack, "sloguard rollback: NOTHING ROLLED BACK\n"},
+		"a config error":         {Decision{Command: "rollback", Decision: Error}, Error, "sloguard rollback: ERROR\n"},
+		"a watch that breached":  {Decision{Command: "watch", Decision: Fail, Actions: acts("succeeded")}, Fail, "sloguard watch: FAIL\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.d.Outcome(); got != tc.want {
+				t.Errorf("Outcome() = %q, want %q", got, tc.want)
+			}
+			var b bytes.Buffer
+			if err := (Text{}).Render(&b, &tc.d); err != nil {
+				t.Fatal(err)
+			}
+			if first, _, _ := strings.Cut(b.String(), "\n"); first+"\n" != tc.text {
+				t.Errorf("text headline %q, want %q", first, tc.text)
+			}
+		})
+	}
+}

@@ -9,12 +9,13 @@ import (
 // Markdown renders GitHub-flavoured markdown for job summaries and PRs.
 type Markdown struct{}
 
-var icons = map[string]string{Pass: "✅", Fail: "❌", Inconclusive: "⚠️", Overridden: "🟠", Error: "🛑"}
+var icons = map[string]string{Pass: "✅", Fail: "❌", Inconclusive: "⚠️", Overridden: "🟠", Error: "🛑",
+	RolledBack: "↩️", RollbackFailed: "🛑", RollbackDryRun: "📝", NotRolledBack: "⚠️"}
 
 // Render implements Renderer.
 func (Markdown) Render(w io.Writer, d *Decision) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s sloguard %s: %s\n\n", icons[d.Decision], d.Command, d.Decision)
+	fmt.Fprintf(&b, "### %s sloguard %s: %s\n\n", icons[d.Outcome()], d.Command, d.Outcome())
 	fmt.Fprintf(&b, "%s\n\n", escapeMD(d.Reason))
 	if d.Override != "" {
 		fmt.Fprintf(&b, "> **Overridden:** %s\n\n", escapeMD(d.Override))

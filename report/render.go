@@ -54,7 +54,7 @@ type Text struct{}
 // Render implements Renderer.
 func (Text) Render(w io.Writer, d *Decision) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sloguard %s: %s\n", d.Command, strings.ToUpper(d.Decision))
+	fmt.Fprintf(&b, "sloguard %s: %s\n", d.Command, strings.ToUpper(d.Outcome()))
 	fmt.Fprintf(&b, "%s\n\n", d.Reason)
 	if d.Canary != nil {
 		if err := watchText(&b, d); err != nil {
