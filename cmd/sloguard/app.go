@@ -126,6 +126,7 @@ func usageError(c *cli.Context, err error, _ bool) error {
 	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		help = "sloguard " + c.Command.Name + " --help"
 	}
+	err = flagValueError(c, err)
 	if s := flagSuggestion(c, err); s != "" {
 		return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("%w: did you mean %s? (see %s)", err, s, help)}
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -138,6 +140,46 @@ func flagSuggestion(c *cli.Context, err error) string {
 		return "-" + s
 	}
 	return "--" + s
+}
+
+// badValue is how the flag package rejects a value it cannot parse: the
+// flag is named, but "parse error" says nothing of what it takes.
+var badValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([\w-]+): parse error$`)
+
+// flagValueError says what a flag takes when the flag package could only
+// say "parse error": `--seed "-5": want a whole number, 0 or more`.
+// Other errors (a duration's own message) are returned as they are.
+func flagValueError(c *cli.Context, err error) error {
+	m := badValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	var flags []cli.Flag
+	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
+		flags = c.Command.Flags
+	} else if c != nil {
+		flags = c.App.Flags
+	}
+	want := ""
+	for _, f := range flags {
+		if !slices.Contains(f.Names(), m[2]) {
+			continue
+		}
+		switch f.(type) {
+		case *cli.Uint64Flag, *cli.UintFlag:
+			want = "want a whole number, 0 or more"
+		case *cli.IntFlag, *cli.Int64Flag:
+			want = "want a whole number"
+		case *cli.Float64Flag:
+			want = "want a number"
+		case *cli.BoolFlag:
+			want = "want true or false (or the flag alone for true)"
+		}
+	}
+	if want == "" {
+		return err
+	}
+	return fmt.Errorf("--%s %q: %s", m[2], m[1], want)
 }
 
 // suggest returns the candidate closest to word, when it is close enough
