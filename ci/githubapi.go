@@ -331,10 +331,11 @@ func explain(err error) error {
 	if errors.As(err, &ge) && ge.Response != nil {
 		switch ge.Response.StatusCode {
 		case http.StatusUnauthorized:
-			return fmt.Errorf("%w: the token is invalid or expired: give the action a valid github-token (by hand: GITHUB_TOKEN, or the variable rollback.github.token_env names)", err)
+			return &readable{gitHubSaid(err) + ": the token is invalid or expired: give the action a valid github-token (by hand: GITHUB_TOKEN, or the variable rollback.github.token_env names)", err}
 		case http.StatusForbidden, http.StatusNotFound:
-			return fmt.Errorf("%w: can the token reach this repository, with permissions deployments: write (statuses), contents: write (repository_dispatch), actions: write (workflow_dispatch)?", err)
+			return &readable{gitHubSaid(err) + ": can the token reach this repository, with permissions deployments: write (statuses), contents: write (repository_dispatch), actions: write (workflow_dispatch)?", err}
 		}
+		return &readable{gitHubSaid(err), err}
 	}
 	return err
 }
