@@ -302,8 +302,8 @@ func TestErrorsGiveAdvice(t *testing.T) {
 		"403 without a limit names the permissions": {ghtest.Reply{Status: 403, Body: `{"message": "Resource not accessible by integration"}`},
 			"set deployment 42 status success: the token lacks the permission deployments: write: add it to the job's permissions: block, or give github-token a token that has it (GitHub said: POST "},
 		"403 without a message says its status": {ghtest.Reply{Status: 403, Body: `{}`}, "/deployments/42/statuses: 403 Forbidden)"},
-		"404 names the permissions too": {ghtest.Reply{Status: 404, Body: `{"message": "Not Found"}`}, "/deployments/42/statuses: 404 Not Found: can the token reach this repository"},
-		"422 lists the field errors":    {ghtest.Reply{Status: 422, Body: `{"message": "Validation Failed", "errors": [{"resource": "DeploymentStatus", "field": "state", "code": "invalid"}]}`}, "/deployments/42/statuses: 422 Validation Failed (invalid error caused by state field on DeploymentStatus resource)"},
+		"404 names the permissions too":         {ghtest.Reply{Status: 404, Body: `{"message": "Not Found"}`}, "/deployments/42/statuses: 404 Not Found: can the token reach this repository"},
+		"422 lists the field errors":            {ghtest.Reply{Status: 422, Body: `{"message": "Validation Failed", "errors": [{"resource": "DeploymentStatus", "field": "state", "code": "invalid"}]}`}, "/deployments/42/statuses: 422 Validation Failed (invalid error caused by state field on DeploymentStatus resource)"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
