@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -288,5 +289,26 @@ func TestOutcome(t *testing.T) {
 				t.Errorf("text headline %q, want %q", first, tc.text)
 			}
 		})
+	}
+}
+
+// A query quoted with %q in a reason keeps its escaped quotes as they are:
+// markdown reads \" as the quote itself, so the summary shows the query
+// as written, never \\" (escaped twice). Backslashes that markdown would
+// eat, and pipes, are still escaped.
+func TestEscapeMD(t *testing.T) {
+	for in, want := range map[string]string{
+		fmt.Sprintf("query %q: unknown metric", `sum(rate(x{service="checkout"}[5m]))`): `query "sum(rate(x{service=\"checkout\"}[5m]))": unknown metric`,
+		`a\|b`:           `a\\\|b`,
+		`C:\dir`:         `C:\\dir`,
+		`"a\\"`:          `"a\\\\"`,
+		`re "\\d+\"x"`:   `re "\\\\d+\"x"`,
+		"two\r\nlines\n": "two lines ",
+		"p99 < 300ms":    "p99 &lt; 300ms",
+		`\`:              `\\`,
+	} {
+		if got := escapeMD(in); got != want {
+			t.Errorf("escapeMD(%s) = %s, want %s", in, got, want)
+		}
 	}
 }
