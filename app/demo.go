@@ -73,7 +73,7 @@ func Demo(ctx context.Context, d *App, opts DemoOptions, clock rollout.Clock) er
 	fmt.Fprintln(d.stdout)
 	progress := ci.NewProgress(d.stderr, true)
 	w := &rollout.Watch{
-		SLOs: cfg.SLOs, Providers: provs, Policy: pol, Clock: clock, Log: d.log,
+		SLOs: cfg.SLOs, Providers: provs, Policy: pol, Clock: clock, Log: d.log, Since: start,
 		Progress: func(st rollout.Status) {
 			progress.Show(report.StatusLines(st.Elapsed, st.Remaining, st.SLOs, st.Error))
 		},

@@ -49,3 +49,21 @@ func TestDemoTellsTheWholeStory(t *testing.T) {
 		})
 	}
 }
+
+// The README quotes the demo's decision time: a seeded story must tell it
+// the same whatever fraction of a second the demo starts at.
+func TestDemoDecidesAtTheSameTimeWhateverTheStartingInstant(t *testing.T) {
+	for _, frac := range []time.Duration{0, 300 * time.Millisecond, 999 * time.Millisecond} {
+		var out bytes.Buffer
+		d := New(&out, io.Discard, func(string) string { return "" }, time.Now)
+		start := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC).Add(frac)
+		err := Demo(t.Context(), d, DemoOptions{Fault: 10, Seed: 1}, rollout.NewJumpClock(start))
+		d.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "watched 34s of 1m, every 2s; decided at 34s"; !strings.Contains(out.String(), want) {
+			t.Errorf("started %s after the second: output lacks %q:\n%s", frac, want, out.String())
+		}
+	}
+}

@@ -47,7 +47,7 @@ func Validate(ctx context.Context, d *App, path, promURL string, online bool) er
 		}
 		switch r.Status() {
 		case "ok":
-			fmt.Fprintf(d.stdout, "ok    %s: %g events, queries: %q\n", name, r.Counts.Total, r.Counts.Resolved)
+			fmt.Fprintf(d.stdout, "ok    %s: %.0f events, queries: %q\n", name, r.Counts.Total, r.Counts.Resolved)
 		case "empty":
 			fmt.Fprintf(d.stdout, "%s\n", emptyLine(name, r))
 		case "error":

@@ -237,6 +237,37 @@ func TestEveryWindowIsDecidedAsWatchWouldHave(t *testing.T) {
 	}
 }
 
+// TestAWatchStartedLateDecidesAsTheBacktest: `watch --since START` started
+// twelve hours after the last window ended reads each of its intervals at
+// once, at its own time, and decides every window exactly as the backtest
+// does, the bad hour's rollbacks included.
+func TestAWatchStartedLateDecidesAsTheBacktest(t *testing.T) {
+	h := badHour()
+	b := sixHours(&ranged{history: h})
+	rec, err := b.Run(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := b.To.Add(12 * time.Hour)
+	var want []*report.Decision
+	for _, r := range rec.Runs {
+		clock := rollout.NewJumpClock(late)
+		w := &rollout.Watch{SLOs: b.SLOs, Providers: map[string]providers.Provider{"h": h}, Policy: b.Policy, Since: r.Since, Clock: clock}
+		d, err := w.Run(t.Context())
+		if err != nil {
+			t.Fatalf("watch from %s: %v", r.Since, err)
+		}
+		if now := clock.Now(); !now.Equal(late) {
+			t.Errorf("watch from %s waited until %s: its window was past", r.Since, now)
+		}
+		want = append(want, d)
+	}
+	sameAsWatch(t, rec, want)
+	if rec.Decisions.Fail < 6 {
+		t.Errorf("tally %+v: want at least the 6 windows in the bad hour rolled back", rec.Decisions)
+	}
+}
+
 func TestABackendWithoutRangeReadsIsReadOneIntervalAtATime(t *testing.T) {
 	h := badHour()
 	b := sixHours(h)

@@ -35,7 +35,11 @@ func details(d *report.Decision) []detail {
 		add := func(label, format string, args ...any) {
 			g.lines = append(g.lines, label+": "+oneLine(fmt.Sprintf(format, args...)))
 		}
-		add("objective", "%s%% over %s (%s)", num(s.Objective), s.Window, orDash(s.Budgeting))
+		if s.Window != "" {
+			add("objective", "%s%% over %s (%s)", num(s.Objective), s.Window, orDash(s.Budgeting))
+		} else {
+			add("objective", "%s%% (%s)", num(s.Objective), orDash(s.Budgeting))
+		}
 		if c, ok := canary[s.Name]; ok {
 			canaryLines(add, c)
 		} else {
@@ -56,7 +60,7 @@ func details(d *report.Decision) []detail {
 // and the multi-window alerts, then the queries.
 func checkLines(add func(label, format string, args ...any), s report.SLO) {
 	if s.Events != nil {
-		add("events", "good %s, total %s", num(s.Events.Good), num(s.Events.Total))
+		add("events", "good %s, total %s", count(s.Events.Good), count(s.Events.Total))
 	}
 	if s.Slices != nil {
 		add("slices", "good %d of %d (%s each)", s.Slices.Good, s.Slices.Total, s.Slices.Size)
@@ -97,7 +101,7 @@ func canaryLines(add func(label, format string, args ...any), c report.CanarySLO
 		if ratio != nil {
 			r = num(*ratio)
 		}
-		add(label, "good %s, total %s, error ratio %s", num(e.Good), num(e.Total), r)
+		add(label, "good %s, total %s, error ratio %s", count(e.Good), count(e.Total), r)
 	}
 	events("canary", c.Canary, c.CanaryRatio)
 	events("baseline", c.Baseline, c.BaselineRatio)
@@ -161,6 +165,12 @@ func num(v float64) string {
 		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 6, 64)
+}
+
+// count prints a number of events: a whole number, however large (rate()
+// extrapolation makes counts fractional).
+func count(v float64) string {
+	return strconv.FormatFloat(math.Round(v), 'f', 0, 64)
 }
 
 func pctOrNone(v *float64) string {

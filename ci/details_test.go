@@ -89,13 +89,16 @@ func TestAzureGroupsShowTheEvidence(t *testing.T) {
 	}
 }
 
+// TestWatchGroupsShowTheCanary: a watch's group names the SLO's own
+// objective and window (not the time watched), the canary's figures with
+// counts as whole numbers however large, and the statistics.
 func TestWatchGroupsShowTheCanary(t *testing.T) {
 	at := time.Date(2026, 11, 23, 17, 2, 0, 0, time.UTC)
 	d := &report.Decision{Command: "watch", Decision: report.Fail, SLOs: []report.SLO{
-		{Name: "api", Objective: 99.9, Window: "2m", Budgeting: "occurrences", Decision: report.Fail, Reasons: []string{"canary breached"}, Queries: []string{"q-canary"}},
-		{Name: "latency", Objective: 99, Window: "2m", Decision: report.Pass, Reasons: []string{"within"}},
+		{Name: "api", Objective: 99.9, Window: "30d", Budgeting: "occurrences", Decision: report.Fail, Reasons: []string{"canary breached"}, Queries: []string{"q-canary"}},
+		{Name: "latency", Objective: 99, Decision: report.Pass, Reasons: []string{"within"}},
 	}, Canary: &report.Canary{SLOs: []report.CanarySLO{
-		{Name: "api", Kind: "events", Canary: &report.Events{Good: 950, Total: 1000}, CanaryRatio: f(0.05),
+		{Name: "api", Kind: "events", Canary: &report.Events{Good: 2049122.4, Total: 2156970.6}, CanaryRatio: f(0.05),
 			Baseline: &report.Events{Good: 9990, Total: 10000}, BaselineRatio: f(0.001), AllowedRatio: 0.001, Statistic: f(7.25),
 			Tests:     []report.Test{{Name: "absolute", Statistic: 7.25, Reject: 4.6, EffectStatistic: 9, Accept: -2.9, Alpha: 0.01, Hypothesis: "canary error ratio above 0.1%"}},
 			DecidedAt: &at, Queries: []string{"q-canary", "q-baseline"}},
@@ -107,8 +110,8 @@ func TestWatchGroupsShowTheCanary(t *testing.T) {
 	}
 	want := []string{
 		"SLO api: fail\n" +
-			"objective: 99.9% over 2m (occurrences)\n" +
-			"canary: good 950, total 1000, error ratio 0.05\n" +
+			"objective: 99.9% over 30d (occurrences)\n" +
+			"canary: good 2049122, total 2156971, error ratio 0.05\n" +
 			"baseline: good 9990, total 10000, error ratio 0.001\n" +
 			"allowed error ratio: 0.001\n" +
 			"statistic: 7.25\n" +
@@ -118,7 +121,7 @@ func TestWatchGroupsShowTheCanary(t *testing.T) {
 			"query 2: q-baseline\n" +
 			"reason 1: canary breached",
 		"SLO latency: pass\n" +
-			"objective: 99% over 2m (–)\n" +
+			"objective: 99% (–)\n" +
 			"canary value: 0.21 (threshold < 0.3)\n" +
 			"reason 1: within",
 	}

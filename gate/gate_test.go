@@ -79,14 +79,14 @@ func TestEvaluateOccurrences(t *testing.T) {
 		budget   float64 // NaN: no figure
 		burn5m   float64 // NaN: null, no burn rate
 	}{
-		"a healthy service passes":                      {steady(0.0002), nil, report.Pass, "", 80, 0.2},
-		"a spent budget closes the gate":                {steady(0.002), nil, report.Fail, "error budget spent: -100.0% left", -100, 2},
-		"a budget under the policy's floor closes it":   {steady(0.0002), func(p *slo.GatePolicy) { p.MinBudgetRemaining = 90 }, report.Fail, "error budget low: 80.0% left, the policy needs 90%", 80, 0.2},
-		"both windows of a pair above the factor close": {burst(0.02, time.Hour, 5*time.Minute), nil, report.Fail, "burning budget 20.0× (1h) and 20.0× (5m)", 80, 20},
-		"one window of a pair above it is not enough":   {burst(0.02, 5*time.Minute), nil, report.Pass, "", 80, 20},
-		"no traffic follows on_no_data":                 {withErr(steady(0.0002), 30*day, providers.ErrNoData), func(p *slo.GatePolicy) { p.OnNoData = slo.PolicyFail }, report.Fail, "no traffic in the 30d window (on_no_data: fail)", math.NaN(), 0},
-		"zero requests are no traffic too":              {zero(steady(0.0002), 30*day), func(p *slo.GatePolicy) { p.OnNoData = slo.PolicyInconclusive }, report.Inconclusive, "no traffic in the 30d window", math.NaN(), 0},
-		"an unreadable SLO window follows on_error":     {withErr(steady(0.0002), 30*day, outage), nil, report.Inconclusive, "cannot read the SLI: connection refused (on_error: inconclusive)", math.NaN(), 0},
+		"a healthy service passes":                              {steady(0.0002), nil, report.Pass, "", 80, 0.2},
+		"a spent budget closes the gate":                        {steady(0.002), nil, report.Fail, "error budget spent: -100.0% left", -100, 2},
+		"a budget under the policy's floor closes it":           {steady(0.0002), func(p *slo.GatePolicy) { p.MinBudgetRemaining = 90 }, report.Fail, "error budget low: 80.0% left, the policy needs 90%", 80, 0.2},
+		"both windows of a pair above the factor close":         {burst(0.02, time.Hour, 5*time.Minute), nil, report.Fail, "burning budget 20.0× (1h) and 20.0× (5m)", 80, 20},
+		"one window of a pair above it is not enough":           {burst(0.02, 5*time.Minute), nil, report.Pass, "", 80, 20},
+		"no traffic follows on_no_data":                         {withErr(steady(0.0002), 30*day, providers.ErrNoData), func(p *slo.GatePolicy) { p.OnNoData = slo.PolicyFail }, report.Fail, "no traffic in the 30d window (on_no_data: fail)", math.NaN(), 0},
+		"zero requests are no traffic too":                      {zero(steady(0.0002), 30*day), func(p *slo.GatePolicy) { p.OnNoData = slo.PolicyInconclusive }, report.Inconclusive, "no traffic in the 30d window", math.NaN(), 0},
+		"an unreadable SLO window follows on_error":             {withErr(steady(0.0002), 30*day, outage), nil, report.Inconclusive, "cannot read the SLI: connection refused (on_error: inconclusive)", math.NaN(), 0},
 		"series without requests in a burn window burn nothing": {zero(steady(0.0002), 5*time.Minute), nil, report.Pass, "", 80, 0},
 		"a burn window without data is unknown, and on_error decides": {
 			withErr(steady(0.0002), 5*time.Minute, providers.ErrNoData), nil,

@@ -22,7 +22,7 @@ func decide(d *report.Decision, ts []*tracker, pol slo.CanaryPolicy) {
 		s.Decision, s.Reason = dec, why
 		d.Canary.SLOs = append(d.Canary.SLOs, s)
 		d.SLOs = append(d.SLOs, report.SLO{
-			Name: t.slo.Name, Service: t.slo.Service, Objective: t.slo.Objective, Window: d.Canary.Elapsed,
+			Name: t.slo.Name, Service: t.slo.Service, Objective: t.slo.Objective, Window: sloWindow(t.slo),
 			Budgeting: t.slo.Budgeting, BurnRates: map[string]*float64{}, Decision: dec, Reasons: []string{why}, Queries: t.queries,
 		})
 		line := t.slo.Name + ": " + why
@@ -50,4 +50,13 @@ func decide(d *report.Decision, ts []*tracker, pol slo.CanaryPolicy) {
 	default:
 		d.Decision, d.Reason = report.Pass, w.healthy(d.Canary.Elapsed)+strings.Join(passed, " | ")
 	}
+}
+
+// sloWindow is the SLO's own window for the record ("99.9 % over 30d"),
+// not the time watched: that is the canary's elapsed.
+func sloWindow(s slo.SLO) string {
+	if s.Window <= 0 {
+		return ""
+	}
+	return slo.FormatDuration(s.Window)
 }

@@ -79,13 +79,16 @@ func (w *Watch) historyDispersion(ctx context.Context, s slo.SLO, scope provider
 	if err != nil {
 		return fallback("%v", err)
 	}
-	var pe sequential.Pearson
-	for _, c := range slices {
-		pe.Add(c.Bad(), c.Total)
+	var c sequential.Contrasts
+	for _, sl := range slices {
+		c.Add(sl.Bad(), sl.Total)
 	}
-	d, ok := pe.Estimate()
-	if !ok {
-		return fallback("too little history: %d slices with traffic", pe.Slices())
+	est := c.Estimate()
+	if !est.OK {
+		return fallback("too little history: %d slices with traffic", c.Slices())
 	}
-	return dispersion{value: d, source: what, fromData: true}
+	if est.SetAside > 0 {
+		what += fmt.Sprintf(", without %d of %d slice pairs where the error ratio changed level", est.SetAside, est.Pairs)
+	}
+	return dispersion{value: est.Value, source: what, fromData: true}
 }

@@ -144,7 +144,7 @@ func (t *tracker) decide(at time.Time, reason string) {
 func (t *tracker) absoluteReason() string {
 	cb, ct, bb, bt := t.ev.Totals()
 	cr, p0 := cb/ct, t.ev.HealthyRatio()
-	s := fmt.Sprintf("%s %.3f%% (%g of %g requests) is %.1f× the %.3f%% the SLO allows", t.words.judged(), 100*cr, math.Round(cb), math.Round(ct), cr/p0, 100*p0)
+	s := fmt.Sprintf("%s %.3f%% (%.0f of %.0f requests) is %.1f× the %.3f%% the SLO allows", t.words.judged(), 100*cr, cb, ct, cr/p0, 100*p0)
 	switch {
 	case !t.ev.Baseline() || bt <= 0:
 	case t.words.noSplit:
@@ -161,11 +161,11 @@ func (t *tracker) relativeReason() string {
 	cb, ct, bb, bt := t.ev.Totals()
 	cr, br := cb/ct, bb/bt
 	if t.words.noSplit {
-		return fmt.Sprintf("%s %.3f%% (%g of %g requests) is %.1f× the %.3f%% of %s (tolerated: %g×): evidence %.1f crossed the rollback boundary %.1f",
-			t.words.judged(), 100*cr, math.Round(cb), math.Round(ct), cr/br, 100*br, t.words.past, t.pol.RelativeTolerance, t.ev.RelativeLogE(), t.ev.RelativeBoundary())
+		return fmt.Sprintf("%s %.3f%% (%.0f of %.0f requests) is %.1f× the %.3f%% of %s (tolerated: %g×): evidence %.1f crossed the rollback boundary %.1f",
+			t.words.judged(), 100*cr, cb, ct, cr/br, 100*br, t.words.past, t.pol.RelativeTolerance, t.ev.RelativeLogE(), t.ev.RelativeBoundary())
 	}
-	return fmt.Sprintf("canary error ratio %.3f%% (%g of %g requests) is %.1f× the baseline's %.3f%% (tolerated: %g×): evidence %.1f crossed the rollback boundary %.1f",
-		100*cr, math.Round(cb), math.Round(ct), cr/br, 100*br, t.pol.RelativeTolerance, t.ev.RelativeLogE(), t.ev.RelativeBoundary())
+	return fmt.Sprintf("canary error ratio %.3f%% (%.0f of %.0f requests) is %.1f× the baseline's %.3f%% (tolerated: %g×): evidence %.1f crossed the rollback boundary %.1f",
+		100*cr, cb, ct, cr/br, 100*br, t.pol.RelativeTolerance, t.ev.RelativeLogE(), t.ev.RelativeBoundary())
 }
 
 // noData marks an SLO whose verdict the on_no_data policy decides.
@@ -201,8 +201,49 @@ func (t *tracker) final(interrupted bool) (decision, reason string) {
 			100*cb/ct, 100*ratio(bb, bt), 100*t.ev.HealthyRatio())
 	case t.ev.Cleared():
 		return report.Pass, fmt.Sprintf("%s rule out a burn rate of %gx or worse", t.words.requests(math.Round(ct)), t.pol.BreachBurnRate)
+	case t.ev.HeldBackByBursts():
+		return report.Inconclusive, t.heldBack()
 	}
 	return report.Inconclusive, t.tooFew(ct)
+}
+
+// heldBack says that the judged side's errors were far above the SLO, and
+// would have rolled it back had they arrived one by one: the bursts
+// assumed, and where that assumption came from, held the evidence back.
+func (t *tracker) heldBack() string {
+	cb, ct, bb, bt := t.ev.Totals()
+	cr, p0, d := cb/ct, t.ev.HealthyRatio(), t.ev.Dispersion()
+	s := fmt.Sprintf("%s %.3f%% (%.0f of %.0f requests) is %.1f× the %.3f%% the SLO allows", t.words.judged(), 100*cr, cb, ct, cr/p0, 100*p0)
+	switch {
+	case t.ev.Baseline() && bt > 0 && t.ev.BaselineBurning():
+		s += fmt.Sprintf(" (%s: %.3f%%, about as high: the trouble may not be the %s's)", t.words.baselineName(), 100*bb/bt, t.words.subject())
+	case t.ev.Baseline() && bt > 0:
+		s += fmt.Sprintf(" (%s: %.3f%%)", t.words.baselineName(), 100*bb/bt)
+	}
+	return s + fmt.Sprintf(", but errors are assumed to arrive in bursts of ~%.0f (dispersion %s, from %s), and %s cannot tell that from the bursts of a healthy %s: watch longer or send more traffic",
+		(d+1)/2, threeDigits(d), t.dispersionSource(), t.words.requests(math.Round(ct)), t.words.subject())
+}
+
+// threeDigits prints a figure (at least 1) with three significant digits,
+// never in exponent form: 1.15, 62.5, 1150.
+func threeDigits(v float64) string {
+	if math.Abs(v) >= 100 {
+		return fmt.Sprintf("%.0f", v)
+	}
+	return fmt.Sprintf("%.3g", v) // no exponent below 100
+}
+
+// dispersionSource says where the dispersion assumed now came from.
+func (t *tracker) dispersionSource() string {
+	switch d := t.ev.Dispersion(); {
+	case d == t.disp.value && t.disp.fromData:
+		return t.disp.source
+	case d == t.disp.value:
+		return "a default, with no history to measure it from"
+	case t.disp.fromData:
+		return "the baseline's intervals during the watch, burstier than its history"
+	}
+	return "the watch's own intervals"
 }
 
 // tooFew says that the requests so far cannot clear the release yet.

@@ -99,9 +99,15 @@ func (w *Watch) Run(ctx context.Context) (*report.Decision, error) {
 	if since.IsZero() {
 		since = start
 	}
+	// The watch is the window (since, since + duration], read at since +
+	// k·interval whenever it runs: started late (a pipeline that waited, a
+	// gate resumed after downtime), the intervals already past are read at
+	// once at their own times, as backtest replays them, and never beyond
+	// the window's end.
 	end := since.Add(pol.Duration)
-	if !end.After(start) {
-		end = start // started late: one evaluation decides
+	if past := pastTicks(since, start, end, pol.Interval); past > 0 {
+		log.Info("the watch starts after --since: the intervals already past are read at once, each at its own time",
+			"since", since.UTC().Format(time.RFC3339), "late", slo.FormatDuration(start.Sub(since)), "intervals_past", past, "window_end", end.UTC().Format(time.RFC3339))
 	}
 	// Every SLO spends an equal share of max_false_rollback (Bonferroni),
 	// so the bound holds for the watch as a whole.
@@ -114,9 +120,9 @@ func (w *Watch) Run(ctx context.Context) (*report.Decision, error) {
 	history := w.readHistory(ctx, since, log)
 	w.prime(ctx, start, log)
 
-	at := start
+	at := since
 	for tick := 1; ; tick++ {
-		next := start.Add(time.Duration(tick) * pol.Interval)
+		next := since.Add(time.Duration(tick) * pol.Interval)
 		if next.After(end) {
 			next = end
 		}
@@ -149,11 +155,24 @@ func (w *Watch) Run(ctx context.Context) (*report.Decision, error) {
 	elapsed := at.Sub(since)
 	if c.Interrupted {
 		// the real time watched, not the tick that never came
-		elapsed = max(clock.Now().Sub(since), 0).Truncate(time.Second)
+		elapsed = min(max(clock.Now().Sub(since), 0), pol.Duration).Truncate(time.Second)
 	}
 	c.Elapsed = slo.FormatDuration(elapsed)
 	decide(d, trackers, pol)
 	return d, nil
+}
+
+// pastTicks is how many of the ticks at since + k·interval (the last at
+// end) are already due at start.
+func pastTicks(since, start, end time.Time, interval time.Duration) int {
+	if !start.After(since) || interval <= 0 {
+		return 0
+	}
+	n := int(min(start.Sub(since), end.Sub(since)) / interval)
+	if !start.Before(end) && end.Sub(since)%interval != 0 {
+		n++ // the short last tick at end
+	}
+	return n
 }
 
 // finished reports whether the watch can stop before its end: an SLO

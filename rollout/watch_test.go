@@ -1,8 +1,10 @@
 package rollout
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -291,20 +293,137 @@ func TestWatchRejectsARatioSLI(t *testing.T) {
 	}
 }
 
-func TestWatchSinceInThePastShortensTheWatch(t *testing.T) {
-	fp := &fakeProvider{events: func(_ string, el time.Duration) (float64, float64) { return 0, 1000 * el.Seconds() }}
-	fp.start = t0.Add(-8 * time.Minute)
-	w := &Watch{SLOs: []slo.SLO{eventsSLO()}, Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(false),
-		Clock: &fakeClock{now: t0}, Since: t0.Add(-8 * time.Minute)}
-	d, err := w.Run(t.Context())
-	if err != nil {
-		t.Fatal(err)
+// lateClock is a watch started at now, long after --since: it records
+// every time the watch waited for, and moves only forward.
+type lateClock struct {
+	mu     sync.Mutex
+	now    time.Time
+	waited []time.Time // sleeps that had to wait (their time was after now)
+}
+
+func (c *lateClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *lateClock) Sleep(ctx context.Context, t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if t.After(c.now) {
+		c.waited = append(c.waited, t)
+		c.now = t
 	}
-	if got := len(d.Canary.Timeline); got != 12 {
-		t.Errorf("%d intervals, want 12 (the 2 minutes left of 10)", got)
+	return ctx.Err()
+}
+
+// readsAt records the latest time a provider was read at.
+type readsAt struct {
+	*fakeProvider
+	mu     sync.Mutex
+	latest time.Time
+}
+
+func (r *readsAt) Counts(ctx context.Context, q providers.Query, at time.Time) (providers.Counts, error) {
+	r.mu.Lock()
+	if at.After(r.latest) {
+		r.latest = at
 	}
-	if d.Canary.Elapsed != "10m" {
-		t.Errorf("elapsed %s, want 10m counted from --since", d.Canary.Elapsed)
+	r.mu.Unlock()
+	return r.fakeProvider.Counts(ctx, q, at)
+}
+
+// TestAWatchStartedLateReadsItsOwnWindow: the watch is (since, since +
+// duration], read every interval from since, whenever it starts. The
+// intervals already past are read at once at their own times; the watch
+// never reads beyond the window's end, so a canary that breached in its
+// window is rolled back however late the watch starts.
+func TestAWatchStartedLateReadsItsOwnWindow(t *testing.T) {
+	since := t0.Add(-12 * time.Hour)
+	// 10× the budget for the first 30 minutes after since, then healthy
+	tenfoldThenHealthy := func(scope string, el time.Duration) (float64, float64) {
+		n := 100 * el.Seconds()
+		if scope == providers.ScopeBaseline {
+			return 9 * n * 0.0005, 9 * n
+		}
+		bad := n * 0.0005
+		if el > 0 {
+			bad += 100 * min(el, 30*time.Minute).Seconds() * (0.01 - 0.0005)
+		}
+		return bad, n
+	}
+	tests := map[string]struct {
+		startAfter time.Duration // how long after since the watch starts
+		events     func(string, time.Duration) (float64, float64)
+		decision   string
+		decidedAt  time.Duration // after since; 0: not decided early
+		ticks      int
+		waited     int    // intervals waited for; the rest were past at the start
+		logs       string // what the log says of the late start (it always says)
+	}{
+		"12 hours late, a canary that breached in its window is rolled back at its own time": {
+			startAfter: 12 * time.Hour, events: tenfoldThenHealthy, decision: report.Fail, decidedAt: 10 * time.Second, ticks: 1,
+			logs: "late=12h intervals_past=60",
+		},
+		"12 hours late, a healthy canary is judged on its ten minutes only": {
+			startAfter: 12 * time.Hour, events: steady(100, 0.0005), decision: report.Pass, ticks: 60,
+			logs: "intervals_past=60",
+		},
+		"8 minutes into its window, 48 intervals are read at once and 12 waited for": {
+			startAfter: 8 * time.Minute, events: steady(100, 0.0005), decision: report.Pass, ticks: 60, waited: 12,
+			logs: "intervals_past=48",
+		},
+		"8 minutes and 5 seconds in, the interval under way is waited for": {
+			startAfter: 8*time.Minute + 5*time.Second, events: steady(100, 0.0005), decision: report.Pass, ticks: 60, waited: 12,
+			logs: "late=8m5s intervals_past=48",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			fp := &readsAt{fakeProvider: &fakeProvider{events: tc.events, start: since}}
+			clock := &lateClock{now: since.Add(tc.startAfter)}
+			var logs bytes.Buffer
+			w := &Watch{SLOs: []slo.SLO{eventsSLO()}, Providers: map[string]providers.Provider{"fake": fp}, Policy: policy(true), Since: since, Clock: clock,
+				Log: slog.New(slog.NewTextHandler(&logs, nil))}
+			d, err := w.Run(t.Context())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Decision != tc.decision || len(d.Canary.Timeline) != tc.ticks || len(clock.waited) != tc.waited {
+				t.Fatalf("%s after %d intervals, %d waited for (%v), want %s after %d, %d waited for: %s",
+					d.Decision, len(d.Canary.Timeline), len(clock.waited), clock.waited, tc.decision, tc.ticks, tc.waited, d.Reason)
+			}
+			for i, tk := range d.Canary.Timeline {
+				if want := since.Add(time.Duration(i+1) * 10 * time.Second); !tk.At.Equal(want) {
+					t.Errorf("interval %d read at %s, want %s (since + k·interval)", i+1, tk.At, want)
+				}
+			}
+			if end := since.Add(10 * time.Minute); fp.latest.After(end) {
+				t.Errorf("read at %s, after the window's end %s", fp.latest, end)
+			}
+			switch {
+			case tc.decidedAt > 0 && (d.Canary.DecidedAt == nil || !d.Canary.DecidedAt.Equal(since.Add(tc.decidedAt))):
+				t.Errorf("decided at %v, want %s", d.Canary.DecidedAt, since.Add(tc.decidedAt))
+			case tc.decidedAt == 0 && d.Canary.Elapsed != "10m":
+				t.Errorf("elapsed %s, want 10m counted from --since", d.Canary.Elapsed)
+			}
+			if !strings.Contains(logs.String(), "the watch starts after --since") || !strings.Contains(logs.String(), tc.logs) {
+				t.Errorf("log %q, want it to say %q", logs.String(), tc.logs)
+			}
+		})
+	}
+}
+
+// TestTheRecordSpeaksInWholeRequestsAndTheSLOsWindow: millions of
+// requests are written out in full (not 2.4e+06), and the record's SLO
+// is the SLO as configured (99.9 % over 30d), not the time watched.
+func TestTheRecordSpeaksInWholeRequestsAndTheSLOsWindow(t *testing.T) {
+	d := runWatch(t, eventsSLO(), policy(true), &fakeProvider{events: steady(4000, 0.0005)}, &fakeClock{now: t0}, t.Context())
+	if d.Decision != report.Pass || !strings.Contains(d.Reason, ": 2400000 canary requests rule out a burn rate of 3x or worse") {
+		t.Errorf("%s: %s", d.Decision, d.Reason)
+	}
+	if s := d.SLOs[0]; s.Window != "30d" || s.Objective != 99.9 || d.Canary.Elapsed != "10m" {
+		t.Errorf("record SLO %s over %q, watched %s; want 99.9 over 30d, watched 10m", s.Name, s.Window, d.Canary.Elapsed)
+	}
+	bad := runWatch(t, eventsSLO(), policy(true), &fakeProvider{events: steady(400000, 0.01)}, &fakeClock{now: t0}, t.Context())
+	if !strings.Contains(bad.Reason, "canary error ratio 1.000% (40000 of 4000000 requests)") {
+		t.Errorf("%s: %s", bad.Decision, bad.Reason)
 	}
 }
 
@@ -326,6 +445,24 @@ func TestAlphaIsSplitAcrossAllSLOs(t *testing.T) {
 		}
 		if diff := sum - 0.01/4; diff > 1e-12 || diff < -1e-12 {
 			t.Errorf("slo %s spends α %g over its tests %v, want 0.01/4", s.Name, sum, s.Tests)
+		}
+	}
+}
+
+func TestPastTicksCountsTheIntervalsDueAtTheStart(t *testing.T) {
+	for name, tc := range map[string]struct {
+		after, duration time.Duration
+		want            int
+	}{
+		"on time":                                {0, 10 * time.Minute, 0},
+		"8 minutes in":                           {8 * time.Minute, 10 * time.Minute, 16},
+		"8 minutes and 5 seconds in":             {8*time.Minute + 5*time.Second, 10 * time.Minute, 16},
+		"after the end":                          {12 * time.Hour, 10 * time.Minute, 20},
+		"after an end off the grid: a short one": {time.Hour, 95 * time.Second, 4},
+	} {
+		since := t0
+		if got := pastTicks(since, since.Add(tc.after), since.Add(tc.duration), 30*time.Second); got != tc.want {
+			t.Errorf("%s: %d intervals past, want %d", name, got, tc.want)
 		}
 	}
 }

@@ -51,9 +51,26 @@ func (w words) judged() string {
 // after the deploy".
 func (w words) requests(n float64) string {
 	if w.noSplit {
-		return fmt.Sprintf("%g requests after the deploy", n)
+		return fmt.Sprintf("%.0f requests after the deploy", n)
 	}
-	return fmt.Sprintf("%g canary requests", n)
+	return fmt.Sprintf("%.0f canary requests", n)
+}
+
+// subject is what is judged, in a word: "canary", "release".
+func (w words) subject() string {
+	if w.noSplit {
+		return "release"
+	}
+	return "canary"
+}
+
+// baselineName names what the judged side is compared with: "the
+// baseline's", or the past's words.
+func (w words) baselineName() string {
+	if w.noSplit {
+		return w.past
+	}
+	return "the baseline's"
 }
 
 // verdicts head the watch's reason: what breached, what is healthy.

@@ -26,8 +26,9 @@ type cell struct {
 	baseFault      float64 // the baseline's error ratio over p0 (its history is healthy)
 	bursts         sim.Bursts
 	interval       int
-	baseline       bool // sloguard asks the relative question too
-	history        bool // sloguard reads the baseline's history
+	baseline       bool          // sloguard asks the relative question too
+	history        bool          // sloguard reads the baseline's history
+	histIncident   *sim.Incident // an incident in that history (over by the watch)
 	fault          float64
 	budget         float64 // the SLO's budget; 0: p0
 	rules          []rule
@@ -188,6 +189,7 @@ func eventCells(pr peerRules) []*cell {
 		}
 		add(c.withRules())
 	}
+	cells = append(cells, incidentCells()...)
 	return append(cells, offsetCells()...)
 }
 

@@ -25,6 +25,10 @@ type sloguardRule struct {
 	cfg      sequential.Config
 	interval int
 	label    string
+	// pooled estimates the dispersion as the engine did before it set
+	// changes of level aside: Pearson's statistic about one pooled error
+	// ratio, which counts an incident in the history as burstiness.
+	pooled bool
 }
 
 func (s sloguardRule) name() string { return s.label }
@@ -34,11 +38,14 @@ func (s sloguardRule) judge(r run) outcome {
 	cfg.Dispersion, cfg.NoHistory = sequential.DefaultDispersion, true // watch's default without history
 	if r.histTotal != nil {
 		cfg.NoHistory = false
-		var p sequential.Pearson
+		var c sequential.Contrasts
 		for i := range r.histBad {
-			p.Add(r.histBad[i], r.histTotal[i])
+			c.Add(r.histBad[i], r.histTotal[i])
 		}
-		if d, ok := p.Estimate(); ok {
+		if est := c.Estimate(); est.OK {
+			cfg.Dispersion = est.Value
+		}
+		if d, ok := pooledDispersion(r.histBad, r.histTotal); s.pooled && ok {
 			cfg.Dispersion = d
 		}
 	}

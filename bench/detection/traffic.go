@@ -64,6 +64,9 @@ func draw(rng *rand.Rand, c *cell, seconds int) run {
 	if c.history {
 		rps, ratio := c.base(0)
 		r.histBad, r.histTotal = bs.History(rps, ratio/c.baseFault, histSlices, histStep)
+		if c.histIncident != nil {
+			bs.AddIncident(r.histBad, histStep, rps, ratio/c.baseFault, *c.histIncident)
+		}
 	}
 	for i := range n {
 		rps, ratio := c.canary(i * block)

@@ -34,7 +34,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if argErr != nil {
 		return app.ExitCode(argErr, d.Stderr())
 	}
-	if err := newApp(d).RunContext(ctx, args); err != nil {
+	cl := newApp(d)
+	recordUsageErrors(cl, d, args)
+	if err := cl.RunContext(ctx, args); err != nil {
 		app.Annotate(d, err)
 		return app.ExitCode(err, d.Stderr())
 	}

@@ -117,6 +117,26 @@ func TestBacktestAgainstPrometheus(t *testing.T) {
 		}
 	})
 
+	t.Run("watch --since started hours after its window decides as backtest, on the wall clock", func(t *testing.T) {
+		// every sixth window, the bad hour's among them: each watch reads
+		// its past intervals at once and ends at since + duration
+		for i := 0; i < len(rec.Runs); i += 6 {
+			r := rec.Runs[i]
+			o := runCLI(t, "watch", "-c", cfg, "--since", r.Since.Format(time.RFC3339), "--no-rollback", "-o", "json")
+			var w report.Decision
+			if err := json.Unmarshal([]byte(o.stdout), &w); err != nil {
+				t.Fatalf("window %s: exit %d, %v; stderr:\n%s", r.Since.Format(time.RFC3339), o.code, err, o.stderr)
+			}
+			if r.Decision != w.Decision || r.Reason != w.Reason || fmt.Sprint(r.DecidedAt) != fmt.Sprint(w.Canary.DecidedAt) || w.Canary.Elapsed != r.DecidedAfter {
+				t.Errorf("window %s: backtest %s at %v after %s: %s\nwatch --since: %s at %v after %s: %s", r.Since.Format(time.RFC3339),
+					r.Decision, r.DecidedAt, r.DecidedAfter, r.Reason, w.Decision, w.Canary.DecidedAt, w.Canary.Elapsed, w.Reason)
+			}
+			if want := map[string]int{report.Pass: 0, report.Fail: 1, report.Inconclusive: 3}[r.Decision]; o.code != want {
+				t.Errorf("window %s: exit %d, want %d for %s", r.Since.Format(time.RFC3339), o.code, want, r.Decision)
+			}
+		}
+	})
+
 	t.Run("text and markdown show the same tally and the windows that did not pass", func(t *testing.T) {
 		tally := fmt.Sprintf("would roll back %d (", rec.Decisions.Fail)
 		text := runCLI(t, window...)

@@ -116,3 +116,24 @@ func (s *Stream) History(rps, errorRatio float64, slices, step int) (bad, total 
 	}
 	return bad, total
 }
+
+// Incident is a stretch of history when a track's error ratio was raised
+// (an incident elsewhere, a dependency down): Length seconds from From
+// seconds into the history, at Ratio.
+type Incident struct {
+	From, Length int
+	Ratio        float64
+}
+
+// AddIncident adds to a history's errors per slice of step seconds (from
+// History) the extra errors of an incident at rps, over the history's own
+// ratio, in bursts of the stream's shape. Errors replace successes: the
+// totals do not change.
+func (s *Stream) AddIncident(bad []float64, step int, rps, ratio float64, inc Incident) {
+	extra, _ := s.History(rps, inc.Ratio-ratio, inc.Length, 1)
+	for sec, v := range extra {
+		if i := (inc.From + sec) / step; i >= 0 && i < len(bad) {
+			bad[i] += v
+		}
+	}
+}

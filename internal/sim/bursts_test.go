@@ -85,3 +85,26 @@ func TestHistorySlicesHaveTheDispersion(t *testing.T) {
 		t.Errorf("history slices: mean %g (want 60), dispersion %g (want 10)", mean, d)
 	}
 }
+
+func TestAnIncidentAddsItsErrorsWhereItHappened(t *testing.T) {
+	s := NewStream(rand.New(rand.NewPCG(7, 8)), Bursts{Dispersion: 5})
+	var inside, outside float64
+	const runs = 200
+	for range runs {
+		bad, _ := s.History(180, 0.001, 60, 120)
+		before := append([]float64(nil), bad...)
+		s.AddIncident(bad, 120, 180, 0.001, Incident{From: 600, Length: 40, Ratio: 0.08})
+		for i := range bad {
+			if i == 5 {
+				inside += bad[i] - before[i]
+			} else {
+				outside += bad[i] - before[i]
+			}
+		}
+	}
+	// 40 s at 180 rps and 7.9 % more errors: 569 per incident, all in the
+	// slice from 600 s to 720 s
+	if mean := inside / runs; math.Abs(mean-569) > 25 || outside != 0 {
+		t.Errorf("%g extra errors per incident in its slice (want 569), %g elsewhere", mean, outside)
+	}
+}

@@ -142,15 +142,17 @@ func (e *Evidence) Observe(canaryBad, canaryTotal, baseBad, baseTotal float64) {
 	}
 }
 
-// learnDispersion learns from the intervals during the watch. With history,
-// only the baseline's count: when they are clearly more dispersed than
-// assumed (by two standard errors), the test assumes their dispersion from
-// the next interval on. It never lowers an estimate from history: a lower
+// learnDispersion learns from the intervals during the watch, each track
+// about its own one error ratio (Pearson's estimate; see pearson.go for
+// why not the history's contrasts). With history, only the baseline's
+// count: when they are clearly more dispersed than assumed (by two
+// standard errors), the test assumes their dispersion from the next
+// interval on. It never lowers an estimate from history: a lower
 // dispersion mid-watch would bet harder on a burst that began in an
 // earlier interval. Without history, the default gives way, both ways, to
-// the estimate from the baseline's and the canary's own intervals (each
-// about its own error ratio, so a steadily bad canary looks no burstier;
-// one that turns bad mid-watch looks burstier, which only slows the test).
+// the estimate from the baseline's and the canary's own intervals (a
+// steadily bad canary looks no burstier; one that turns bad mid-watch
+// looks burstier, which only slows the test).
 func (e *Evidence) learnDispersion(canaryBad, canaryTotal, baseBad, baseTotal float64) {
 	if e.cfg.Baseline {
 		e.ref.Add(baseBad, baseTotal)
@@ -162,7 +164,7 @@ func (e *Evidence) learnDispersion(canaryBad, canaryTotal, baseBad, baseTotal fl
 		}
 		return
 	}
-	d, ok := e.ref.Estimate()
+	d, ok := pooled(e.ref)
 	if !ok {
 		return
 	}
@@ -274,6 +276,22 @@ func (e *Evidence) Verdict() Verdict {
 		return Watching
 	}
 	return BreachAbsolute
+}
+
+// HeldBackByBursts reports whether the canary's errors so far, not enough
+// for a rollback under the dispersion assumed, would have been had they
+// been assumed to arrive one by one (Poisson): the assumed bursts, not the
+// traffic, held the evidence back.
+func (e *Evidence) HeldBackByBursts() bool {
+	if e.model.q >= 1 || e.canaryTotal <= 0 || e.AbsoluteCrossed() {
+		return false
+	}
+	var terms [len(alternatives)]float64
+	for i, a := range alternatives {
+		// the Poisson tilt for a.mult: θ = log a.mult, φ(θ) = a.mult - 1
+		terms[i] = math.Log(a.weight) + math.Log(a.mult)*e.canaryBad - (a.mult-1)*e.p0*e.canaryTotal
+	}
+	return logSumExp(terms[:]) >= e.AbsoluteBoundary()
 }
 
 // BaselineBreached reports whether the absolute question crossed at some
