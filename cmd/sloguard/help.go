@@ -122,14 +122,8 @@ func flagSuggestion(c *cli.Context, err error) string {
 		return ""
 	}
 	name = strings.TrimLeft(name, "-")
-	var flags []cli.Flag
-	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
-		flags = c.Command.Flags
-	} else if c != nil {
-		flags = c.App.Flags
-	}
 	var names []string
-	for _, f := range flags {
+	for _, f := range contextFlags(c) {
 		names = append(names, f.Names()...)
 	}
 	s := suggest(name, names)
@@ -140,6 +134,18 @@ func flagSuggestion(c *cli.Context, err error) string {
 		return "-" + s
 	}
 	return "--" + s
+}
+
+// contextFlags are the flags of the command a usage error is about (the
+// app's own before any command).
+func contextFlags(c *cli.Context) []cli.Flag {
+	switch {
+	case c == nil:
+		return nil
+	case c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name:
+		return c.Command.Flags
+	}
+	return c.App.Flags
 }
 
 // badValue is how the flag package rejects a value it cannot parse: the
@@ -154,14 +160,8 @@ func flagValueError(c *cli.Context, err error) error {
 	if m == nil {
 		return err
 	}
-	var flags []cli.Flag
-	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
-		flags = c.Command.Flags
-	} else if c != nil {
-		flags = c.App.Flags
-	}
 	want := ""
-	for _, f := range flags {
+	for _, f := range contextFlags(c) {
 		if !slices.Contains(f.Names(), m[2]) {
 			continue
 		}
