@@ -72,10 +72,8 @@ func Validate(ctx context.Context, d *App, path, promURL string, online bool) er
 // one *slo.ConfigError.
 func offline(ctx context.Context, d *App, cfg *slo.Config) error {
 	var ps []slo.Problem
-	for _, err := range []error{
-		func() error { _, err := serve.ParseConfig(cfg); return err }(),
-		preflight.Offline(ctx, cfg, cfg.SLOs, d.backends, providerEnv(d, cfg, d.log)),
-	} {
+	_, serveErr := serve.ParseConfig(cfg)
+	for _, err := range []error{serveErr, preflight.Offline(ctx, cfg, cfg.SLOs, d.backends, providerEnv(d, cfg, d.log))} {
 		var ce *slo.ConfigError
 		switch {
 		case errors.As(err, &ce):
