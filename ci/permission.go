@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-github/v60/github"
 
-	"github.com/sloguard/sloguard/internal/redact"
+	"github.com/sloguard/sloguard/internal/gherr"
 )
 
 // PermissionError says a GitHub call was refused for want of a permission
@@ -22,49 +22,8 @@ type PermissionError struct {
 
 func (e *PermissionError) Error() string {
 	return fmt.Sprintf("%s: the token lacks the permission %s: add it to the job's permissions: block, or give github-token a token that has it (GitHub said: %s)",
-		e.Op, e.Permission, gitHubSaid(e.Err))
+		e.Op, e.Permission, gherr.Text(e.Err))
 }
-
-// gitHubSaid is GitHub's answer as one readable line: "POST https://…:
-// 403 Resource not accessible by integration", then the field errors and
-// the documentation link when GitHub sent them. (go-github's own text ends
-// in " []" without field errors, "403  []" without a message.)
-func gitHubSaid(err error) string {
-	var ge *github.ErrorResponse
-	if !errors.As(err, &ge) || ge.Response == nil {
-		return err.Error()
-	}
-	code := ge.Response.StatusCode
-	msg := strings.TrimSpace(ge.Message)
-	if msg == "" {
-		msg = http.StatusText(code)
-	}
-	s := fmt.Sprintf("%d %s", code, msg)
-	if req := ge.Response.Request; req != nil && req.URL != nil {
-		s = req.Method + " " + redact.URL(req.URL.String()) + ": " + s
-	}
-	var fields []string
-	for _, fe := range ge.Errors {
-		fields = append(fields, fe.Error())
-	}
-	if len(fields) > 0 {
-		s += " (" + strings.Join(fields, "; ") + ")"
-	}
-	if ge.DocumentationURL != "" {
-		s += ", see " + ge.DocumentationURL
-	}
-	return s
-}
-
-// readable is an error whose text is rewritten (gitHubSaid and advice)
-// while errors.As still finds what it wraps.
-type readable struct {
-	text string
-	err  error
-}
-
-func (e *readable) Error() string { return e.text }
-func (e *readable) Unwrap() error { return e.err }
 
 func (e *PermissionError) Unwrap() error { return e.Err }
 

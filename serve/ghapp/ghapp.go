@@ -19,6 +19,8 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+
+	"github.com/sloguard/sloguard/internal/gherr"
 )
 
 // App holds the App's identity and one client per installation (each with
@@ -134,6 +136,7 @@ func (a *App) Review(ctx context.Context, installation int64, owner, repo string
 	if err == nil {
 		return nil
 	}
+	err = gherr.Readable(err)
 	status := 0
 	var he *ghinstallation.HTTPError
 	switch {
