@@ -46,8 +46,12 @@ task-test:
 # which use the action as ./ and so check action.yml too), then the
 # examples as workflows of a scratch repository that holds this action.yml,
 # with `uses: sloguard/sloguard@v1` pointed at it: so it also checks every
-# input the examples pass to the action.
+# input the examples pass to the action. actionlint checks run: scripts
+# with shellcheck only when it finds it, silently otherwise: so it is
+# required here (.ci/run installs it), and checks the shell scripts too.
 actionlint:
+	@command -v shellcheck >/dev/null || { echo "make actionlint: shellcheck is not installed, and without it actionlint skips every run: script: apt-get install shellcheck (bash .ci/run does)" >&2; exit 1; }
+	shellcheck .ci/run action/install.sh
 	$(ACTIONLINT) .github/workflows/*.yml
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	mkdir -p "$$tmp/.git" "$$tmp/.github/workflows" "$$tmp/action" && cp action.yml "$$tmp/" && cp action/install.sh "$$tmp/action/" && \

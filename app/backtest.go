@@ -11,6 +11,7 @@ import (
 
 	"github.com/sloguard/sloguard/backtest"
 	"github.com/sloguard/sloguard/ci"
+	"github.com/sloguard/sloguard/preflight"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -56,6 +57,17 @@ func Backtest(ctx context.Context, d *App, opts BacktestOptions) error {
 	if err := b.Check(); err != nil {
 		return &ExitError{Code: ExitUsage, Err: err}
 	}
+	// The checks watch runs before it waits, over the whole range: a
+	// misspelt metric is exit 2, not a range of passing windows; a label
+	// value that matches nothing is a warning naming the closest values,
+	// not windows that merely "served no requests".
+	from, to := stamp(opts.From), stamp(opts.To)
+	warnings, err := preflightRun(ctx, d, job, preflight.Options{At: opts.To.UTC(), Span: opts.To.Sub(opts.From)}, func(scope string) string {
+		return fmt.Sprintf("no series for the %s from %s to %s: its labels may be wrong, or it did not run then", scope, from, to)
+	})
+	if err != nil {
+		return err
+	}
 	if ci.IsTerminal(d.stderr) && platform.Name() == "local" {
 		progress := ci.NewProgress(d.stderr, true)
 		b.Progress = func(done, total int) {
@@ -74,8 +86,11 @@ func Backtest(ctx context.Context, d *App, opts BacktestOptions) error {
 		return err // a bad query: exit 2
 	}
 	rec.Config, rec.StartedAt, rec.FinishedAt, rec.Run = cfg.Source, started, d.now().UTC(), platform.Run()
+	rec.Warnings = warnings
 	return emitBacktest(d, platform, opts, rec)
 }
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
 // emitBacktest renders everything first, writes the record (atomically),
 // prints stdout once, then publishes to the CI platform.

@@ -29,6 +29,12 @@ func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
 	out := newOutput(d, "check", opts.Output, opts.Report)
 	out.config = opts.Config
 	defer func() { out.abort(err, started) }()
+	// A time ahead of the data would read every metric as absent and call
+	// it unknown: say what is wrong instead.
+	at, err := notFuture("--at", opts.At, d.now(), "check evaluates what has happened: leave --at out to evaluate now")
+	if err != nil {
+		return err
+	}
 	cfg, err := d.Load(opts.Config, opts.PrometheusURL)
 	if err != nil {
 		return err
@@ -38,14 +44,14 @@ func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	dec, err := gate.Check(ctx, cfg, job.Providers, gate.Options{SLOs: opts.SLOs, Override: opts.Override, At: opts.At})
+	dec, err := gate.Check(ctx, cfg, job.Providers, gate.Options{SLOs: opts.SLOs, Override: opts.Override, At: at})
 	if err != nil {
 		return err
 	}
 	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
 	for _, s := range dec.SLOs {
 		for _, w := range s.Warnings {
-			d.log.Warn("an SLO's query matches no series: check its labels", "slo", s.Name, "hint", w)
+			d.log.Warn("an SLO's data needs a look", "slo", s.Name, "hint", w)
 		}
 	}
 	v := newVerdict(d, out.platform, opts.Verdict, cfg)

@@ -28,9 +28,17 @@ providers:
       fine:
         service:
           30d: {bad: 0, total: 2592000}
+          6h: {bad: 0, total: 21600}
+          1h: {bad: 0, total: 3600}
+          30m: {bad: 0, total: 1800}
+          5m: {bad: 0, total: 300}
       spent:
         service:
           30d: {bad: 5184, total: 2592000}
+          6h: {bad: 0, total: 21600}
+          1h: {bad: 0, total: 3600}
+          30m: {bad: 0, total: 1800}
+          5m: {bad: 0, total: 300}
 slos:
   - name: fine
     objective: 99.9
@@ -96,7 +104,7 @@ func TestCheckCreatesACheckRunOnThePullRequestHead(t *testing.T) {
 	if !strings.HasPrefix(out["title"].(string), "fail: ") || !strings.Contains(out["summary"].(string), "sloguard check: fail") {
 		t.Errorf("output %v", out)
 	}
-	want := []any{map[string]any{"path": "deploy/sloguard.yaml", "start_line": 16.0, "end_line": 16.0, "annotation_level": "failure",
+	want := []any{map[string]any{"path": "deploy/sloguard.yaml", "start_line": 24.0, "end_line": 24.0, "annotation_level": "failure",
 		"title": "SLO spent: fail", "message": out["annotations"].([]any)[0].(map[string]any)["message"]}}
 	if !reflect.DeepEqual(out["annotations"], want) {
 		t.Errorf("annotations %v, want one failure on the line of spent's name", out["annotations"])

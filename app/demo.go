@@ -20,6 +20,10 @@ import (
 //go:embed demo.yaml
 var demoConfig []byte
 
+// maxFault keeps the demo's worst SLO (3× the errors of a 0.05 % stable
+// track) below a ratio of 1.
+const maxFault = 100
+
 // DemoOptions are the flags of `sloguard demo`.
 type DemoOptions struct {
 	Fault   float64 // the canary's error ratio as a multiple of the stable track's
@@ -31,6 +35,11 @@ type DemoOptions struct {
 // tests. The demo succeeds (exit 0) when the story ran, whatever the
 // canary did; the watch's own exit code is printed.
 func Demo(ctx context.Context, d *App, opts DemoOptions, clock rollout.Clock) error {
+	// A negative ratio, NaN or a ratio past 1 (the slowest SLO reads 3×
+	// the errors) would feed the simulation nonsense.
+	if !(opts.Fault >= 0 && opts.Fault <= maxFault) {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--fault %g: want a number from 0 to %g: the canary's error ratio as a multiple of the stable track's (1: a healthy canary)", opts.Fault, float64(maxFault))}
+	}
 	cfg, err := slo.Parse("demo.yaml", demoConfig, d.loadOptions(""))
 	if err != nil {
 		return err

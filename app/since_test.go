@@ -37,3 +37,17 @@ func TestCheckSince(t *testing.T) {
 }
 
 func envFunc(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestNotFutureAt(t *testing.T) {
+	now := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
+	got, err := notFuture("--at", now.Add(20*time.Second), now, "leave --at out")
+	if err != nil || !got.Equal(now) {
+		t.Errorf("a little skew: %s, %v; want now", got, err)
+	}
+	_, err = notFuture("--at", time.Date(2099, 1, 1, 0, 0, 0, 0, time.UTC), now, "leave --at out")
+	var ee *ExitError
+	want := "--at 2099-01-01T00:00:00Z is in the future (it is 2026-11-23T17:00:00Z here, 1m0s of clock skew allowed): leave --at out"
+	if !errors.As(err, &ee) || ee.Code != ExitUsage || err.Error() != want {
+		t.Errorf("err = %v, want exit 2: %s", err, want)
+	}
+}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/sloguard/sloguard/ci"
@@ -18,16 +19,13 @@ import (
 func Validate(ctx context.Context, d *App, path, promURL string, online bool) error {
 	cfg, err := d.Load(path, promURL)
 	if err != nil {
-		return err
-	}
-	if _, err := serve.ParseConfig(cfg); err != nil {
-		return err
+		return offlineToo(ctx, d, err)
 	}
 	// --online talks to backends with the config's credentials: have the
 	// runner mask them (Load told the redaction layer) before anything
 	// else is printed.
 	ci.New(d.getenv, d.cmdOut, d.rawOut).Mask(d.redact.Masks())
-	if err := preflight.Offline(ctx, cfg, cfg.SLOs, d.backends, providerEnv(d, cfg, d.log)); err != nil {
+	if err := offline(ctx, d, cfg); err != nil {
 		return err
 	}
 	if err := rollbackReady(d, cfg, "", false); err != nil {
@@ -45,7 +43,7 @@ func Validate(ctx context.Context, d *App, path, promURL string, online bool) er
 		return err
 	}
 	var bad, down int
-	for _, r := range preflight.Online(ctx, cfg, d.backends, cfg.SLOs, job.Providers, d.now().UTC(), true) {
+	for _, r := range preflight.Online(ctx, cfg, d.backends, cfg.SLOs, job.Providers, preflight.Options{At: d.now().UTC(), Service: true}) {
 		name := r.SLO
 		if r.Scope != providers.ScopeService {
 			name += " (" + r.Scope + ")"
@@ -70,6 +68,48 @@ func Validate(ctx context.Context, d *App, path, promURL string, online bool) er
 		return &ExitError{Code: ExitInconclusive, Err: fmt.Errorf("%d reading(s) failed: backend unreachable", down)}
 	}
 	return nil
+}
+
+// offline runs every check that sends nothing: the serve: block, then
+// every query as check and watch send it. All their problems come back in
+// one *slo.ConfigError.
+func offline(ctx context.Context, d *App, cfg *slo.Config) error {
+	var ps []slo.Problem
+	_, serveErr := serve.ParseConfig(cfg)
+	for _, err := range []error{serveErr, preflight.Offline(ctx, cfg, cfg.SLOs, d.backends, providerEnv(d, cfg, d.log))} {
+		var ce *slo.ConfigError
+		switch {
+		case errors.As(err, &ce):
+			ps = append(ps, ce.Problems...)
+		case err != nil:
+			return err
+		}
+	}
+	return cfg.Errors(ps)
+}
+
+// offlineToo adds to a file's problems those the offline checks find in
+// the rest of it, so that one run reports every problem: a config that
+// loaded with problems (a native file whose values, not its YAML, are
+// wrong) is checked as far as its sound parts go.
+func offlineToo(ctx context.Context, d *App, err error) error {
+	var ce *slo.ConfigError
+	if !errors.As(err, &ce) || ce.Partial == nil {
+		return err
+	}
+	var more *slo.ConfigError
+	if !errors.As(offline(ctx, d, ce.Partial), &more) {
+		return err
+	}
+	seen := map[slo.Problem]bool{}
+	var all []slo.Problem
+	for _, p := range append(append([]slo.Problem(nil), ce.Problems...), more.Problems...) {
+		if !seen[p] {
+			seen[p] = true
+			all = append(all, p)
+		}
+	}
+	return ce.Partial.Errors(all)
 }
 
 // emptyLine says what an empty reading means: for the service, no traffic

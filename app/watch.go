@@ -121,20 +121,28 @@ func watchable(slos []slo.SLO, pol slo.CanaryPolicy) error {
 	return nil
 }
 
-// sinceSkew is how far in the future --since may be: the clocks of the
-// machine that deployed and of the one that watches may differ a little.
-const sinceSkew = time.Minute
+// clockSkew is how far in the future --since and --at may be: the clocks
+// of the machine that deployed and of the one that evaluates may differ a
+// little.
+const clockSkew = time.Minute
 
 // checkSince refuses a --since in the future (beyond a little clock skew,
 // which it absorbs): the backend would be asked about events that have not
 // happened, and answer in riddles.
 func checkSince(since, now time.Time) (time.Time, error) {
+	return notFuture("--since", since, now, "pass the time the canary was deployed")
+}
+
+// notFuture refuses a time flag in the future beyond clockSkew, saying
+// what to pass instead, and reads a time within the skew as now. The zero
+// time (unset) passes.
+func notFuture(flag string, t, now time.Time, advice string) (time.Time, error) {
 	switch {
-	case since.IsZero() || !since.After(now):
-		return since, nil
-	case since.After(now.Add(sinceSkew)):
-		return since, &ExitError{Code: ExitUsage, Err: fmt.Errorf("--since %s is in the future (it is %s here, %s of clock skew allowed): pass the time the canary was deployed",
-			since.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), sinceSkew)}
+	case t.IsZero() || !t.After(now):
+		return t, nil
+	case t.After(now.Add(clockSkew)):
+		return t, &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s %s is in the future (it is %s here, %s of clock skew allowed): %s",
+			flag, t.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339), clockSkew, advice)}
 	}
 	return now, nil
 }
@@ -146,23 +154,37 @@ func checkSince(since, now time.Time) (time.Time, error) {
 // watched for nothing; a track whose labels match nothing yet is a
 // warning, since a canary may still be starting.
 func preflightWatch(ctx context.Context, d *App, job *Job, at time.Time) error {
+	_, err := preflightRun(ctx, d, job, preflight.Options{At: at.UTC()}, func(scope string) string {
+		return "no series for the " + scope + " yet: it may not be deployed yet, or its labels are wrong"
+	})
+	return err
+}
+
+// preflightRun runs the offline checks, then reads job's canary and
+// baseline once as o says: a bad query is exit 2 naming the SLO and the
+// scope; an empty reading the backend explains (a label value that
+// matches nothing) is a warning, logged with what empty says of the
+// scope, and returned.
+func preflightRun(ctx context.Context, d *App, job *Job, o preflight.Options, empty func(scope string) string) ([]string, error) {
 	cfg := job.Config
 	if err := preflight.Offline(ctx, cfg, job.SLOs, d.backends, providerEnv(d, cfg, d.log)); err != nil {
-		return err
+		return nil, err
 	}
 	var bad []error
-	for _, r := range preflight.Online(ctx, cfg, d.backends, job.SLOs, job.Providers, at.UTC(), false) {
+	var warnings []string
+	for _, r := range preflight.Online(ctx, cfg, d.backends, job.SLOs, job.Providers, o) {
 		switch r.Status() {
 		case "error":
 			bad = append(bad, fmt.Errorf("slo %q, read as the %s: %w", r.SLO, r.Scope, r.Err))
 		case "empty":
 			if hint := r.Hint(); hint != "" {
-				d.log.Warn("no series for the "+r.Scope+" yet: it may not be deployed yet, or its labels are wrong", "slo", r.SLO, "hint", hint)
+				d.log.Warn(empty(r.Scope), "slo", r.SLO, "hint", hint)
+				warnings = append(warnings, fmt.Sprintf("slo %s, %s: %s", r.SLO, empty(r.Scope), hint))
 			}
 		}
 	}
 	if len(bad) > 0 {
-		return &ExitError{Code: ExitUsage, Err: errors.Join(bad...)}
+		return nil, &ExitError{Code: ExitUsage, Err: errors.Join(bad...)}
 	}
-	return nil
+	return warnings, nil
 }

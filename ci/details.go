@@ -70,7 +70,11 @@ func checkLines(add func(label, format string, args ...any), s report.SLO) {
 	if len(s.BurnRates) > 0 {
 		var parts []string
 		for _, w := range sortedWindows(s.BurnRates) {
-			parts = append(parts, fmt.Sprintf("%s %s×", w, num(s.BurnRates[w])))
+			v := "no data"
+			if b := s.BurnRates[w]; b != nil {
+				v = num(*b) + "×"
+			}
+			parts = append(parts, w+" "+v)
 		}
 		add("burn rates", "%s", strings.Join(parts, ", "))
 	}
@@ -138,7 +142,7 @@ func canaryLines(add func(label, format string, args ...any), c report.CanarySLO
 }
 
 // sortedWindows orders burn-rate windows by length (5m, 30m, 1h, 6h).
-func sortedWindows(m map[string]float64) []string {
+func sortedWindows(m map[string]*float64) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)

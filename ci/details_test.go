@@ -33,7 +33,7 @@ func checked() *report.Decision {
 	return &report.Decision{Command: "check", Decision: report.Fail, Reason: "gate closed", SLOs: []report.SLO{{
 		Name: "checkout", Objective: 99.9, Window: "30d", Budgeting: "occurrences",
 		SLI: f(99.8), ErrorBudgetRemaining: f(-100), Events: &report.Events{Good: 2586816, Total: 2592000},
-		BurnRates: map[string]float64{"1h": 20, "5m": 24, "6h": 2.5, "30m": 1.0 / 3},
+		BurnRates: map[string]*float64{"1h": f(20), "5m": f(24), "6h": f(2.5), "30m": f(1.0 / 3)},
 		Alerts:    []report.Alert{{Long: "1h", Short: "5m", Factor: 14.4, LongBurn: 20, ShortBurn: 24, Firing: true}},
 		Decision:  report.Fail, Reasons: []string{"error budget spent: -100.0% left"},
 		Queries: []string{

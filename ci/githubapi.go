@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-github/v60/github"
 	"github.com/hashicorp/go-retryablehttp"
 
+	"github.com/sloguard/sloguard/internal/gherr"
 	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/rollback"
@@ -331,10 +332,11 @@ func explain(err error) error {
 	if errors.As(err, &ge) && ge.Response != nil {
 		switch ge.Response.StatusCode {
 		case http.StatusUnauthorized:
-			return fmt.Errorf("%w: the token is invalid or expired: give the action a valid github-token (by hand: GITHUB_TOKEN, or the variable rollback.github.token_env names)", err)
+			return gherr.Explained(err, "the token is invalid or expired: give the action a valid github-token (by hand: GITHUB_TOKEN, or the variable rollback.github.token_env names)")
 		case http.StatusForbidden, http.StatusNotFound:
-			return fmt.Errorf("%w: can the token reach this repository, with permissions deployments: write (statuses), contents: write (repository_dispatch), actions: write (workflow_dispatch)?", err)
+			return gherr.Explained(err, "can the token reach this repository, with permissions deployments: write (statuses), contents: write (repository_dispatch), actions: write (workflow_dispatch)?")
 		}
+		return gherr.Readable(err)
 	}
 	return err
 }

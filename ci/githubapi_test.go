@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-github/v60/github"
+
 	"github.com/sloguard/sloguard/internal/ghtest"
 	"github.com/sloguard/sloguard/report"
 	"github.com/sloguard/sloguard/rollback"
@@ -296,10 +298,12 @@ func TestErrorsGiveAdvice(t *testing.T) {
 		want  string
 	}{
 		"401 says the token is bad": {ghtest.Reply{Status: 401, Body: `{"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}`},
-			"401 Bad credentials []: the token is invalid or expired: give the action a valid github-token"},
+			"/deployments/42/statuses: 401 Bad credentials, see https://docs.github.com/rest: the token is invalid or expired: give the action a valid github-token"},
 		"403 without a limit names the permissions": {ghtest.Reply{Status: 403, Body: `{"message": "Resource not accessible by integration"}`},
 			"set deployment 42 status success: the token lacks the permission deployments: write: add it to the job's permissions: block, or give github-token a token that has it (GitHub said: POST "},
-		"404 names the permissions too": {ghtest.Reply{Status: 404, Body: `{"message": "Not Found"}`}, "404 Not Found []: can the token reach this repository"},
+		"403 without a message says its status": {ghtest.Reply{Status: 403, Body: `{}`}, "/deployments/42/statuses: 403 Forbidden)"},
+		"404 names the permissions too":         {ghtest.Reply{Status: 404, Body: `{"message": "Not Found"}`}, "/deployments/42/statuses: 404 Not Found: can the token reach this repository"},
+		"422 lists the field errors":            {ghtest.Reply{Status: 422, Body: `{"message": "Validation Failed", "errors": [{"resource": "DeploymentStatus", "field": "state", "code": "invalid"}]}`}, "/deployments/42/statuses: 422 Validation Failed (invalid error caused by state field on DeploymentStatus resource)"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -308,6 +312,13 @@ func TestErrorsGiveAdvice(t *testing.T) {
 			err := newAPI(t, srv).SetDeploymentStatus(t.Context(), 42, "success", "", "ok")
 			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "set deployment 42 status success: ") {
 				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "[]") || strings.Contains(err.Error(), "  ") {
+				t.Errorf("got %q: go-github's empty list or a double space", err)
+			}
+			var ge *github.ErrorResponse
+			if !errors.As(err, &ge) {
+				t.Errorf("%v: the GitHub error is no longer in the chain", err)
 			}
 			if n := len(srv.Calls()); n != 1 {
 				t.Errorf("%d calls: retrying will not fix this", n)

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/google/go-github/v60/github"
+
+	"github.com/sloguard/sloguard/internal/gherr"
 )
 
 // PermissionError says a GitHub call was refused for want of a permission
@@ -19,8 +21,8 @@ type PermissionError struct {
 }
 
 func (e *PermissionError) Error() string {
-	return fmt.Sprintf("%s: the token lacks the permission %s: add it to the job's permissions: block, or give github-token a token that has it (GitHub said: %v)",
-		e.Op, e.Permission, e.Err)
+	return fmt.Sprintf("%s: the token lacks the permission %s: add it to the job's permissions: block, or give github-token a token that has it (GitHub said: %s)",
+		e.Op, e.Permission, gherr.Text(e.Err))
 }
 
 func (e *PermissionError) Unwrap() error { return e.Err }

@@ -54,7 +54,7 @@ func evaluate(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Pr
 func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.Provider, at time.Time, readings map[time.Duration]*reading) (report.SLO, error) {
 	r := report.SLO{
 		Name: s.Name, Service: s.Service, Objective: s.Objective, Window: slo.FormatDuration(s.Window),
-		Budgeting: s.Budgeting, BurnRates: map[string]float64{}, Reasons: []string{},
+		Budgeting: s.Budgeting, BurnRates: map[string]*float64{}, Reasons: []string{},
 	}
 	if p == nil {
 		return r, fmt.Errorf("slo %q: provider %q is not configured", s.Name, s.Provider)
@@ -86,26 +86,48 @@ func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.P
 		r.Events = &report.Events{Good: main.c.Good, Total: main.c.Total}
 	}
 	// Shortest window first, so that the record and its reasons read the
-	// same on every run.
-	var unread []string
+	// same on every run. A burn rate that cannot be known is null, never
+	// 0: "not burning" must be measured.
+	var unread, empty, unrecorded []string
 	for _, w := range slo.BurnWindows(pol.BurnAlerts) {
-		rd := readings[w]
+		rd, key := readings[w], slo.FormatDuration(w)
 		switch {
 		case rd.err != nil && !errors.Is(rd.err, providers.ErrNoData):
-			unread = append(unread, fmt.Sprintf("cannot read the %s burn rate: %v", slo.FormatDuration(w), rd.err))
-		case rd.err != nil || rd.c.Total <= 0:
-			r.BurnRates[slo.FormatDuration(w)] = 0 // no traffic burns nothing
+			r.BurnRates[key] = nil
+			unread = append(unread, fmt.Sprintf("cannot read the %s burn rate: %v", key, rd.err))
+		case errors.Is(rd.err, providers.ErrNotRecorded):
+			r.BurnRates[key] = nil
+			unrecorded = append(unrecorded, key)
+		case rd.err != nil:
+			// No series at all, though the SLO window has data: the
+			// source stopped (an exporter or a scrape down, every
+			// instance gone), which tells nothing about the burn.
+			r.BurnRates[key] = nil
+			empty = append(empty, key)
+		case rd.c.Total <= 0:
+			r.BurnRates[key] = ptr(0) // series without requests: no traffic burns nothing
 		default:
 			wr, _ := slo.ErrorRatio(rd.c.Bad(), rd.c.Total)
-			r.BurnRates[slo.FormatDuration(w)] = round(slo.BurnRate(wr, s.Objective))
+			r.BurnRates[key] = ptr(slo.BurnRate(wr, s.Objective))
 		}
 	}
+	var unknown []string
+	if len(empty) > 0 {
+		unknown = append(unknown, fmt.Sprintf("no data in the last %s: cannot tell whether it is burning — is the exporter or scrape down?", joinAnd(empty)))
+	}
+	if len(unrecorded) > 0 {
+		unknown = append(unknown, fmt.Sprintf("no value recorded for the %s burn-rate window(s): cannot tell whether it is burning — record them, or leave their pairs out of gate.burn_rate_alerts", joinAnd(unrecorded)))
+	}
+	r.Warnings = append(r.Warnings, unknown...)
+	unread = append(unknown, unread...)
 	r = verdict(r, pol)
 	if len(unread) == 0 {
 		return r, nil
 	}
 	// What could be read already closes the gate: an outage of one burn
-	// window must not let on_error: pass open it.
+	// window must not let on_error: pass open it. Otherwise an unknown
+	// burn rate is a failing source, and on_error decides (on_no_data is
+	// for a service without traffic in its whole window).
 	if r.Decision == report.Fail {
 		r.Reasons = append(r.Reasons, unread...)
 		r.Error = strings.Join(unread, "; ")
@@ -168,7 +190,7 @@ func evaluateSlices(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p provid
 		if k < 1 || k > n {
 			continue // the slices cannot resolve this window
 		}
-		r.BurnRates[slo.FormatDuration(w)] = round(slo.TimesliceBurnRate(countTrue(bad[n-k:]), k, s.Objective))
+		r.BurnRates[slo.FormatDuration(w)] = ptr(slo.TimesliceBurnRate(countTrue(bad[n-k:]), k, s.Objective))
 	}
 	return verdict(r, pol), nil
 }
@@ -215,11 +237,11 @@ func verdict(r report.SLO, pol slo.GatePolicy) report.SLO {
 		}
 	}
 	for _, a := range pol.BurnAlerts {
-		long, okL := r.BurnRates[slo.FormatDuration(a.Long)]
-		short, okS := r.BurnRates[slo.FormatDuration(a.Short)]
-		if !okL || !okS {
-			continue
+		pl, ps := r.BurnRates[slo.FormatDuration(a.Long)], r.BurnRates[slo.FormatDuration(a.Short)]
+		if pl == nil || ps == nil {
+			continue // a window without a burn rate: the pair cannot be judged
 		}
+		long, short := *pl, *ps
 		al := report.Alert{Long: slo.FormatDuration(a.Long), Short: slo.FormatDuration(a.Short), Factor: a.Factor, LongBurn: long, ShortBurn: short, Firing: a.Fires(long, short)}
 		r.Alerts = append(r.Alerts, al)
 		if al.Firing {
@@ -239,6 +261,14 @@ func applyPolicy(r report.SLO, policy, key, why string) report.SLO {
 		r.Error = why
 	}
 	return r
+}
+
+// joinAnd lists words as a sentence does: "5m", "5m and 30m", "5m, 30m and 1h".
+func joinAnd(ws []string) string {
+	if len(ws) < 2 {
+		return strings.Join(ws, "")
+	}
+	return strings.Join(ws[:len(ws)-1], ", ") + " and " + ws[len(ws)-1]
 }
 
 func countTrue(bs []bool) int {

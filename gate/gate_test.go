@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -76,24 +77,40 @@ func TestEvaluateOccurrences(t *testing.T) {
 		decision string
 		reason   string  // a substring of the joined reasons
 		budget   float64 // NaN: no figure
-		burn5m   float64
+		burn5m   float64 // NaN: null, no burn rate
 	}{
-		"a healthy service passes":                      {steady(0.0002), nil, report.Pass, "", 80, 0.2},
-		"a spent budget closes the gate":                {steady(0.002), nil, report.Fail, "error budget spent: -100.0% left", -100, 2},
-		"a budget under the policy's floor closes it":   {steady(0.0002), func(p *slo.GatePolicy) { p.MinBudgetRemaining = 90 }, report.Fail, "error budget low: 80.0% left, the policy needs 90%", 80, 0.2},
-		"both windows of a pair above the factor close": {burst(0.02, time.Hour, 5*time.Minute), nil, report.Fail, "burning budget 20.0× (1h) and 20.0× (5m)", 80, 20},
-		"one window of a pair above it is not enough":   {burst(0.02, 5*time.Minute), nil, report.Pass, "", 80, 20},
-		"no traffic follows on_no_data":                 {withErr(steady(0.0002), 30*day, providers.ErrNoData), func(p *slo.GatePolicy) { p.OnNoData = slo.PolicyFail }, report.Fail, "no traffic in the 30d window (on_no_data: fail)", math.NaN(), 0},
-		"zero requests are no traffic too":              {zero(steady(0.0002), 30*day), func(p *slo.GatePolicy) { p.OnNoData = slo.PolicyInconclusive }, report.Inconclusive, "no traffic in the 30d window", math.NaN(), 0},
-		"an unreadable SLO window follows on_error":     {withErr(steady(0.0002), 30*day, outage), nil, report.Inconclusive, "cannot read the SLI: connection refused (on_error: inconclusive)", math.NaN(), 0},
-		"no traffic in a burn window burns nothing":     {withErr(steady(0.0002), 5*time.Minute, providers.ErrNoData), nil, report.Pass, "", 80, 0},
+		"a healthy service passes":                              {steady(0.0002), nil, report.Pass, "", 80, 0.2},
+		"a spent budget closes the gate":                        {steady(0.002), nil, report.Fail, "error budget spent: -100.0% left", -100, 2},
+		"a budget under the policy's floor closes it":           {steady(0.0002), func(p *slo.GatePolicy) { p.MinBudgetRemaining = 90 }, report.Fail, "error budget low: 80.0% left, the policy needs 90%", 80, 0.2},
+		"both windows of a pair above the factor close":         {burst(0.02, time.Hour, 5*time.Minute), nil, report.Fail, "burning budget 20.0× (1h) and 20.0× (5m)", 80, 20},
+		"one window of a pair above it is not enough":           {burst(0.02, 5*time.Minute), nil, report.Pass, "", 80, 20},
+		"no traffic follows on_no_data":                         {withErr(steady(0.0002), 30*day, providers.ErrNoData), func(p *slo.GatePolicy) { p.OnNoData = slo.PolicyFail }, report.Fail, "no traffic in the 30d window (on_no_data: fail)", math.NaN(), 0},
+		"zero requests are no traffic too":                      {zero(steady(0.0002), 30*day), func(p *slo.GatePolicy) { p.OnNoData = slo.PolicyInconclusive }, report.Inconclusive, "no traffic in the 30d window", math.NaN(), 0},
+		"an unreadable SLO window follows on_error":             {withErr(steady(0.0002), 30*day, outage), nil, report.Inconclusive, "cannot read the SLI: connection refused (on_error: inconclusive)", math.NaN(), 0},
+		"series without requests in a burn window burn nothing": {zero(steady(0.0002), 5*time.Minute), nil, report.Pass, "", 80, 0},
+		"a burn window without data is unknown, and on_error decides": {
+			withErr(steady(0.0002), 5*time.Minute, providers.ErrNoData), nil,
+			report.Inconclusive, "no data in the last 5m: cannot tell whether it is burning — is the exporter or scrape down? (on_error: inconclusive)", 80, math.NaN(),
+		},
+		"burn windows without data under on_error: pass open the gate by policy": {
+			withErr(withErr(steady(0.0002), 5*time.Minute, providers.ErrNoData), 30*time.Minute, providers.ErrNoData), func(p *slo.GatePolicy) { p.OnError = slo.PolicyPass },
+			report.Pass, "no data in the last 5m and 30m: cannot tell whether it is burning — is the exporter or scrape down? (on_error: pass)", 80, math.NaN(),
+		},
+		"a burn window nobody recorded is unknown too, said so": {
+			withErr(steady(0.0002), 5*time.Minute, providers.ErrNotRecorded), nil,
+			report.Inconclusive, "no value recorded for the 5m burn-rate window(s): cannot tell whether it is burning — record them, or leave their pairs out of gate.burn_rate_alerts (on_error: inconclusive)", 80, math.NaN(),
+		},
+		"a firing pair closes the gate even when another window has no data": {
+			withErr(burst(0.02, 6*time.Hour, 30*time.Minute), 5*time.Minute, providers.ErrNoData), func(p *slo.GatePolicy) { p.OnError = slo.PolicyPass },
+			report.Fail, "burning budget 20.0× (6h) and 20.0× (30m) the sustainable rate, above 6× | no data in the last 5m", 80, math.NaN(),
+		},
 		"an unreadable burn window leaves an open gate to on_error": {
 			withErr(steady(0.0002), 5*time.Minute, outage), func(p *slo.GatePolicy) { p.OnError = slo.PolicyFail },
-			report.Fail, "cannot read the 5m burn rate: connection refused (on_error: fail)", 80, 0,
+			report.Fail, "cannot read the 5m burn rate: connection refused (on_error: fail)", 80, math.NaN(),
 		},
 		"a spent budget closes the gate even when a burn window cannot be read": {
 			withErr(steady(0.002), 5*time.Minute, outage), func(p *slo.GatePolicy) { p.OnError = slo.PolicyPass },
-			report.Fail, "error budget spent", -100, 0,
+			report.Fail, "error budget spent", -100, math.NaN(),
 		},
 		"a firing pair closes the gate even when another pair cannot be read": {
 			withErr(burst(0.02, time.Hour, 5*time.Minute), 6*time.Hour, outage), func(p *slo.GatePolicy) { p.OnError = slo.PolicyPass },
@@ -120,8 +137,11 @@ func TestEvaluateOccurrences(t *testing.T) {
 			case !math.IsNaN(tc.budget) && (r.ErrorBudgetRemaining == nil || math.Abs(*r.ErrorBudgetRemaining-tc.budget) > 1e-6):
 				t.Errorf("error_budget_remaining = %v, want %v", r.ErrorBudgetRemaining, tc.budget)
 			}
-			if !math.IsNaN(tc.budget) && math.Abs(r.BurnRates["5m"]-tc.burn5m) > 1e-6 {
-				t.Errorf("burn_rates[5m] = %v, want %v", r.BurnRates["5m"], tc.burn5m)
+			if b, ok := r.BurnRates["5m"]; !math.IsNaN(tc.budget) && (!ok || (b == nil) != math.IsNaN(tc.burn5m) || (b != nil && math.Abs(*b-tc.burn5m) > 1e-6)) {
+				t.Errorf("burn_rates[5m] = %v, want %v (NaN: null)", show(b), tc.burn5m)
+			}
+			if r.Error != "" && r.Decision == report.Pass && !strings.Contains(why, "(on_error: pass)") {
+				t.Errorf("a pass with an error %q must say it is by policy: %q", r.Error, why)
 			}
 		})
 	}
@@ -148,8 +168,8 @@ func TestUnreadableWindowsReadTheSameOnEveryRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := strings.Join(r.Reasons, " | "); got != want || len(r.BurnRates) != 2 {
-			t.Fatalf("reasons %q with burn rates %v; want %q and the two readable windows", got, r.BurnRates, want)
+		if got := strings.Join(r.Reasons, " | "); got != want || len(r.BurnRates) != 4 || r.BurnRates["5m"] != nil || r.BurnRates["30m"] != nil || r.BurnRates["1h"] == nil {
+			t.Fatalf("reasons %q with burn rates %v; want %q, the two unread windows null", got, r.BurnRates, want)
 		}
 	}
 }
@@ -215,8 +235,8 @@ func TestEvaluateTimeslices(t *testing.T) {
 			if r.ErrorBudgetRemaining == nil || math.Abs(*r.ErrorBudgetRemaining-tc.budget) > 1e-4 {
 				t.Errorf("error_budget_remaining = %v, want %v", r.ErrorBudgetRemaining, tc.budget)
 			}
-			if got := r.BurnRates["30m"]; math.Abs(got-tc.burn30m) > 1e-4 {
-				t.Errorf("burn_rates[30m] = %v, want %v", got, tc.burn30m)
+			if got := r.BurnRates["30m"]; got == nil || math.Abs(*got-tc.burn30m) > 1e-4 {
+				t.Errorf("burn_rates[30m] = %v, want %v", show(got), tc.burn30m)
 			}
 			if _, ok := r.BurnRates["6h"]; ok {
 				t.Error("12 slices cannot resolve a 6h window, yet it has a burn rate")
@@ -284,4 +304,12 @@ func TestCheck(t *testing.T) {
 			t.Errorf("err = %v", err)
 		}
 	})
+}
+
+// show prints a burn rate or null.
+func show(v *float64) string {
+	if v == nil {
+		return "null"
+	}
+	return fmt.Sprint(*v)
 }

@@ -59,7 +59,9 @@ func Scopes(cfg *slo.Config, s slo.SLO) []providers.Scope {
 // selects a scope label is an error there, not after the canary is
 // deployed). It reads static providers' values as check reads them. It
 // sends nothing and reads no secret. Every problem comes back at once in a
-// *slo.ConfigError, each with its file, line and field.
+// *slo.ConfigError, each with its file, line and field. cfg may be a
+// partial config (slo.ConfigError.Partial): its flawed parts are left
+// alone, the rest is checked.
 func Offline(ctx context.Context, cfg *slo.Config, slos []slo.SLO, bs providers.Backends, env providers.Env) error {
 	var ps []slo.Problem
 	seen := map[slo.Problem]bool{}
@@ -75,8 +77,18 @@ func Offline(ctx context.Context, cfg *slo.Config, slos []slo.SLO, bs providers.
 			continue // Load reported it
 		}
 		base := sliPath(cfg, s)
+		at := strings.TrimSuffix(base, ".sli")
+		if cfg.Flawed(at+".window") || cfg.Flawed(at+".provider") || cfg.Flawed(providerPath(cfg, pc.Name)) {
+			continue
+		}
 		for _, f := range fields(s.SLI) {
+			if cfg.Flawed(base + "." + f.key) {
+				continue
+			}
 			for _, sc := range append([]providers.Scope{{Name: providers.ScopeService}}, Scopes(cfg, s)...) {
+				if sc.Name != providers.ScopeService && (cfg.Flawed("canary."+sc.Name) || cfg.Flawed("canary.duration")) {
+					continue
+				}
 				window := s.Window
 				if sc.Name != providers.ScopeService {
 					window = cfg.Canary.Duration
@@ -115,7 +127,7 @@ func recordedValues(ctx context.Context, cfg *slo.Config, slos []slo.SLO, bs pro
 	where := map[string]string{} // provider name -> path of its values
 	for j, pc := range cfg.Providers {
 		rec, ok := pc.Settings.(providers.Recorded)
-		if !ok || len(names(slos, pc.Name)) == 0 {
+		if !ok || len(names(slos, pc.Name)) == 0 || cfg.Flawed(fmt.Sprintf("providers[%d]", j)) {
 			continue
 		}
 		where[pc.Name] = fmt.Sprintf("providers[%d].%s", j, rec.Key())
@@ -134,7 +146,7 @@ func recordedValues(ctx context.Context, cfg *slo.Config, slos []slo.SLO, bs pro
 		}
 	}
 	for _, s := range slos {
-		if provs[s.Provider] == nil {
+		if provs[s.Provider] == nil || cfg.Flawed(strings.TrimSuffix(sliPath(cfg, s), ".sli")) || cfg.Flawed("gate") {
 			continue
 		}
 		_, err := gate.Check(ctx, cfg, provs, gate.Options{SLOs: []string{s.Name}, At: time.Unix(0, 0).UTC()})
@@ -174,6 +186,16 @@ func split(err error) []error {
 		return j.Unwrap()
 	}
 	return []error{err}
+}
+
+// providerPath is where a provider sits in the config, as a native path.
+func providerPath(cfg *slo.Config, name string) string {
+	for j, p := range cfg.Providers {
+		if p.Name == name {
+			return fmt.Sprintf("providers[%d]", j)
+		}
+	}
+	return "providers"
 }
 
 // sliPath is where an SLO's SLI sits in the config, as a native path.

@@ -45,15 +45,30 @@ func (r Reading) Hint() string {
 	return ""
 }
 
-// Online reads each SLO once at at and explains the empty readings over
+// Options say when Online reads and what.
+type Options struct {
+	At time.Time
+	// Service also reads the whole service over the SLO window, as check
+	// does (validate); watch and backtest read only the canary and the
+	// baseline.
+	Service bool
+	// Span, when set, reads every scope over (At-Span, At] and explains
+	// an empty reading there: backtest's --from to --to. Otherwise the
+	// canary and the baseline are read over the watch's duration and
+	// explained over the SLO's window.
+	Span time.Duration
+}
+
+// Online reads each SLO once at o.At and explains the empty readings over
 // the SLO's window: the service over the SLO window as check reads it
-// (when service is set; a timeslice SLO over one slice), and the canary
-// and the baseline over the watch's duration as watch reads them (a
-// canary without labels is the service itself: read once). A metric with
+// (with o.Service; a timeslice SLO over one slice), and the canary and the
+// baseline over the watch's duration as watch reads them (a canary without
+// labels is the service itself: read once), or over o.Span. A metric with
 // no series at all is a bad query; a label that matches nothing is no
 // data with a hint. The readings come back in SLO order: service, canary,
 // baseline.
-func Online(ctx context.Context, cfg *slo.Config, bs providers.Backends, slos []slo.SLO, provs map[string]providers.Provider, at time.Time, service bool) []Reading {
+func Online(ctx context.Context, cfg *slo.Config, bs providers.Backends, slos []slo.SLO, provs map[string]providers.Provider, o Options) []Reading {
+	at, service := o.At, o.Service
 	type job struct {
 		s     slo.SLO
 		scope providers.Scope
@@ -96,6 +111,8 @@ func Online(ctx context.Context, cfg *slo.Config, bs providers.Backends, slos []
 			explain := providers.Query{SLO: j.s.Name, SLI: j.s.SLI, Scope: j.scope, Window: j.s.Window}
 			q := explain
 			switch {
+			case o.Span > 0:
+				q.Window, explain.Window = o.Span, o.Span
 			case j.scope.Name != providers.ScopeService:
 				q.Window = cfg.Canary.Duration
 			case j.s.Budgeting == slo.Timeslices:

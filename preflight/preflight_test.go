@@ -126,8 +126,9 @@ type fakeBackend struct {
 	errs      map[string]error
 	diagnosis error
 
-	mu      sync.Mutex
-	windows map[string]time.Duration // the window each scope was read over
+	mu        sync.Mutex
+	windows   map[string]time.Duration // the window each scope was read over
+	explained map[string]time.Duration // the window each scope's empty reading was explained over
 }
 
 func (f *fakeBackend) Counts(_ context.Context, q providers.Query, _ time.Time) (providers.Counts, error) {
@@ -142,6 +143,11 @@ func (f *fakeBackend) Slices(context.Context, providers.Query, providers.Range) 
 }
 
 func (f *fakeBackend) Diagnose(_ context.Context, q providers.Query, _ time.Time, _ []string, hints bool) error {
+	f.mu.Lock()
+	if f.explained != nil {
+		f.explained[q.Scope.Name] = q.Window
+	}
+	f.mu.Unlock()
 	if q.Scope.Name == providers.ScopeCanary && hints {
 		return f.diagnosis
 	}
@@ -175,7 +181,7 @@ canary:
 		},
 		diagnosis: hint, windows: map[string]time.Duration{},
 	}
-	got := Online(context.Background(), cfg, all.Backends(), cfg.SLOs, map[string]providers.Provider{"default": fb, "prom": fb}, time.Now(), true)
+	got := Online(context.Background(), cfg, all.Backends(), cfg.SLOs, map[string]providers.Provider{"default": fb, "prom": fb}, Options{At: time.Now(), Service: true})
 	var summary []string
 	for _, r := range got {
 		summary = append(summary, r.Scope+" "+r.Status()+" "+r.Hint())
@@ -187,8 +193,15 @@ canary:
 	if w := fb.windows; w[providers.ScopeService] != 30*24*time.Hour || w[providers.ScopeCanary] != 15*time.Minute || w[providers.ScopeBaseline] != 15*time.Minute {
 		t.Errorf("windows read %v: want the SLO window for the service, the watch duration for the tracks", w)
 	}
-	if tracks := Online(context.Background(), cfg, all.Backends(), cfg.SLOs, map[string]providers.Provider{"prom": fb}, time.Now(), false); len(tracks) != 2 || tracks[0].Scope != providers.ScopeCanary {
+	if tracks := Online(context.Background(), cfg, all.Backends(), cfg.SLOs, map[string]providers.Provider{"prom": fb}, Options{At: time.Now()}); len(tracks) != 2 || tracks[0].Scope != providers.ScopeCanary {
 		t.Errorf("without the service: %d readings, first %q; want the canary and the baseline", len(tracks), tracks[0].Scope)
+	}
+	// backtest: every scope read and explained over --from to --to.
+	fb.windows, fb.explained = map[string]time.Duration{}, map[string]time.Duration{}
+	span := 7 * 24 * time.Hour
+	Online(context.Background(), cfg, all.Backends(), cfg.SLOs, map[string]providers.Provider{"prom": fb}, Options{At: time.Now(), Span: span})
+	if w, e := fb.windows, fb.explained; len(w) != 2 || w[providers.ScopeCanary] != span || w[providers.ScopeBaseline] != span || e[providers.ScopeCanary] != span {
+		t.Errorf("with a span: read over %v, explained over %v; want the span for both tracks", w, e)
 	}
 	if !strings.Contains(got[1].Err.Error(), "no data") {
 		t.Errorf("the canary's error %v lost its no data", got[1].Err)

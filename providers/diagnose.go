@@ -87,6 +87,10 @@ type NoMatchError struct {
 	Label       string   // the matcher's label
 	Suggestions []string // the label's closest values, nearest first
 	Values      []string // some of the label's values, when none is close
+	// Outside, when set, is where the query looks ("<start> to <end>
+	// (offset 1d)"): the metric has series, but none there, e.g. an
+	// offset that reaches back before the metric existed.
+	Outside string
 }
 
 func (e *NoMatchError) Error() string { return "no data: " + e.Hint() }
@@ -97,6 +101,10 @@ func (e *NoMatchError) Unwrap() error { return ErrNoData }
 // Hint says what matched nothing and what exists instead.
 func (e *NoMatchError) Hint() string {
 	var b strings.Builder
+	if e.Outside != "" {
+		fmt.Fprintf(&b, "%s has no series from %s, where the query looks, though it has series nearer the evaluation time: the query looks before the metric existed", e.Metric, e.Outside)
+		return b.String()
+	}
 	fmt.Fprintf(&b, "%s matches no series", e.Selector)
 	switch {
 	case e.Matcher == "":

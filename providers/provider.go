@@ -89,6 +89,11 @@ type Provider interface {
 // SLI has no data and another fails, the failure alone is returned.
 var ErrNoData = errors.New("no data")
 
+// ErrNotRecorded is no data from a backend of recorded values (static):
+// nobody recorded a value for the query's scope and window, which says
+// nothing of the service, nor of a source that stopped.
+var ErrNotRecorded = fmt.Errorf("%w: nothing recorded there", ErrNoData)
+
 // ErrBadQuery means the query itself is wrong (syntax, result shape, NaN):
 // a config error, not an outage, so the run stops with exit code 2.
 var ErrBadQuery = errors.New("bad query")

@@ -26,9 +26,12 @@ type Backtest struct {
 	Decisions      Tally             `json:"decisions"`
 	Runs           []BacktestRun     `json:"runs"`
 	Reads          Reads             `json:"reads"`
-	StartedAt      time.Time         `json:"started_at"`
-	FinishedAt     time.Time         `json:"finished_at"`
-	Run            *RunInfo          `json:"run,omitempty"`
+	// Warnings are what the checks before the replay found: a track whose
+	// labels match no series in the range, with the closest values.
+	Warnings   []string  `json:"warnings,omitempty"`
+	StartedAt  time.Time `json:"started_at"`
+	FinishedAt time.Time `json:"finished_at"`
+	Run        *RunInfo  `json:"run,omitempty"`
 }
 
 // Tally counts the runs by decision.

@@ -50,6 +50,9 @@ func (Text) RenderBacktest(w io.Writer, b *Backtest) error {
 	fmt.Fprintf(&s, "%s\n", backtestTally(b, " "))
 	fmt.Fprintf(&s, "%s\n", backtestScope(b, func(x string) string { return x }))
 	fmt.Fprintf(&s, "no action was run: each window is decided as `sloguard watch --since SINCE` would have decided it\n")
+	for _, w := range b.Warnings {
+		fmt.Fprintf(&s, "warning: %s\n", oneLine(w))
+	}
 	listed := append(b.FailedRuns(), b.UnsureRuns()...)
 	sortRuns(listed)
 	if len(listed) > 0 {
@@ -90,6 +93,9 @@ func (Markdown) RenderBacktest(w io.Writer, b *Backtest) error {
 	fmt.Fprintf(&s, "| %d | %s | %s | %s | %s |\n\n", b.Windows, share(b.Decisions.Fail, b.Windows, " "), share(b.Decisions.Pass, b.Windows, " "), share(b.Decisions.Inconclusive, b.Windows, " "), median)
 	scope := backtestScope(b, func(x string) string { return "`" + strings.ReplaceAll(x, "`", "'") + "`" })
 	fmt.Fprintf(&s, "%s. C%s. No action was run: each window is decided as `sloguard watch --since SINCE` would have decided it.\n", escapeMD(backtestHeadline(b)), scope[1:])
+	for _, w := range b.Warnings {
+		fmt.Fprintf(&s, "\n> **Warning:** %s\n", escapeMD(w))
+	}
 	backtestChart(&s, b)
 	listed := append(b.FailedRuns(), b.UnsureRuns()...)
 	sortRuns(listed)

@@ -31,7 +31,7 @@ type Decision struct {
 	Reason      string    `json:"reason"`
 	Override    string    `json:"override,omitempty"` // the reason given with --override
 	Config      string    `json:"config,omitempty"`
-	EvaluatedAt time.Time `json:"evaluated_at"` // the one timestamp every query of the run used
+	EvaluatedAt time.Time `json:"evaluated_at,omitzero"` // the one timestamp every query of the run used; absent when nothing was evaluated (decision error)
 	SLOs        []SLO     `json:"slos"`
 	Canary      *Canary   `json:"canary,omitempty"`
 	Actions     []Action  `json:"actions,omitempty"`
@@ -39,7 +39,7 @@ type Decision struct {
 	// webhook-id, the dispatch events' delivery_id, SLOGUARD_ROLLBACK_ID.
 	RollbackID string    `json:"rollback_id,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
-	FinishedAt time.Time `json:"finished_at"`
+	FinishedAt time.Time `json:"finished_at,omitzero"` // absent in the record the rollback actions get: the run is not over
 	Run        *RunInfo  `json:"run,omitempty"`
 }
 
@@ -52,22 +52,22 @@ type RunInfo struct {
 
 // SLO is the verdict on one SLO, with the figures behind it.
 type SLO struct {
-	Name                 string             `json:"name"`
-	Service              string             `json:"service,omitempty"`
-	Objective            float64            `json:"objective"`
-	Window               string             `json:"window"`
-	Budgeting            string             `json:"budgeting"`
-	SLI                  *float64           `json:"sli"`                    // percent; null without data
-	ErrorBudgetRemaining *float64           `json:"error_budget_remaining"` // percent; null without data
-	BurnRates            map[string]float64 `json:"burn_rates"`
-	Events               *Events            `json:"events,omitempty"`
-	Slices               *Slices            `json:"slices,omitempty"`
-	Alerts               []Alert            `json:"burn_rate_alerts,omitempty"`
-	Decision             string             `json:"decision"`
-	Reasons              []string           `json:"reasons"`
-	Queries              []string           `json:"queries,omitempty"` // as sent to the backend
-	Error                string             `json:"error,omitempty"`
-	Warnings             []string           `json:"warnings,omitempty"` // e.g. a label value that matches no series, with the closest ones
+	Name                 string              `json:"name"`
+	Service              string              `json:"service,omitempty"`
+	Objective            float64             `json:"objective"`
+	Window               string              `json:"window"`
+	Budgeting            string              `json:"budgeting"`
+	SLI                  *float64            `json:"sli"`                    // percent; null without data
+	ErrorBudgetRemaining *float64            `json:"error_budget_remaining"` // percent; null without data
+	BurnRates            map[string]*float64 `json:"burn_rates"`             // null: no data in that window, or it could not be read
+	Events               *Events             `json:"events,omitempty"`
+	Slices               *Slices             `json:"slices,omitempty"`
+	Alerts               []Alert             `json:"burn_rate_alerts,omitempty"`
+	Decision             string              `json:"decision"`
+	Reasons              []string            `json:"reasons"`
+	Queries              []string            `json:"queries,omitempty"` // as sent to the backend
+	Error                string              `json:"error,omitempty"`
+	Warnings             []string            `json:"warnings,omitempty"` // e.g. a label value that matches no series, with the closest ones
 }
 
 // Events are the good and total events over the SLO window.
@@ -235,4 +235,34 @@ func (d *Decision) withDecision(decision string) []SLO {
 // Renderer writes a decision in one format.
 type Renderer interface {
 	Render(w io.Writer, d *Decision) error
+}
+
+// Outcomes of a rollback by hand, which Outcome leads its renderings with.
+const (
+	RolledBack     = "rolled back"
+	RollbackFailed = "rollback failed"
+	RollbackDryRun = "dry run"
+	NotRolledBack  = "nothing rolled back"
+)
+
+// Outcome is the word a rendering leads with: the decision, except for a
+// rollback by hand, whose decision (fail, the reason it ran) does not say
+// what happened: then whether its actions rolled back.
+func (d *Decision) Outcome() string {
+	if d.Command != "rollback" || d.Decision == Error {
+		return d.Decision
+	}
+	n := map[string]int{}
+	for _, a := range d.Actions {
+		n[a.Status]++
+	}
+	switch {
+	case n["failed"] > 0:
+		return RollbackFailed
+	case n["succeeded"] > 0:
+		return RolledBack
+	case n["dry-run"] > 0:
+		return RollbackDryRun
+	}
+	return NotRolledBack
 }

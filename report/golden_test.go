@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -219,8 +220,9 @@ func cells(row string) int {
 }
 
 func TestBurnRatesOrderIsStable(t *testing.T) {
-	m := map[string]float64{"1h": 1, "60m": 2, "5m": 3, "3600s": 4}
-	want := "5m=3.00 1h=1.00 3600s=4.00 60m=2.00"
+	v := func(f float64) *float64 { return &f }
+	m := map[string]*float64{"1h": v(1), "60m": v(2), "5m": v(3), "3600s": v(4), "30m": nil}
+	want := "5m=3.00 30m=? 1h=1.00 3600s=4.00 60m=2.00"
 	for i := 0; i < 50; i++ {
 		if got := burns(m, " "); got != want {
 			t.Fatalf("got %q, want %q", got, want)
@@ -253,3 +255,60 @@ func TestFailingAndUnsure(t *testing.T) {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// A rollback by hand leads with what its actions did; every other record
+// with its decision.
+func TestOutcome(t *testing.T) {
+	acts := func(statuses ...string) []Action {
+		var out []Action
+		for _, s := range statuses {
+			out = append(out, Action{Type: "command", Status: s})
+		}
+		return out
+	}
+	for name, tc := range map[string]struct {
+		d          Decision
+		want, text string
+	}{
+		"every action succeeded": {Decision{Command: "rollback", Decision: Fail, Actions: acts("succeeded", "succeeded")}, RolledBack, "sloguard rollback: ROLLED BACK\n"},
+		"one failed":             {Decision{Command: "rollback", Decision: Fail, Actions: acts("succeeded", "failed")}, RollbackFailed, "sloguard rollback: ROLLBACK FAILED\n"},
+		"a dry run":              {Decision{Command: "rollback", Decision: Fail, Actions: acts("dry-run")}, RollbackDryRun, "sloguard rollback: DRY RUN\n"},
+		"every action skipped":   {Decision{Command: "rollback", Decision: Fail, Actions: acts("skipped")}, NotRolledBack, "sloguard rollback: NOTHING ROLLED BACK\n"},
+		"a config error":         {Decision{Command: "rollback", Decision: Error}, Error, "sloguard rollback: ERROR\n"},
+		"a watch that breached":  {Decision{Command: "watch", Decision: Fail, Actions: acts("succeeded")}, Fail, "sloguard watch: FAIL\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			if got := tc.d.Outcome(); got != tc.want {
+				t.Errorf("Outcome() = %q, want %q", got, tc.want)
+			}
+			var b bytes.Buffer
+			if err := (Text{}).Render(&b, &tc.d); err != nil {
+				t.Fatal(err)
+			}
+			if first, _, _ := strings.Cut(b.String(), "\n"); first+"\n" != tc.text {
+				t.Errorf("text headline %q, want %q", first, tc.text)
+			}
+		})
+	}
+}
+
+// A query quoted with %q in a reason keeps its escaped quotes as they are:
+// markdown reads \" as the quote itself, so the summary shows the query
+// as written, never \\" (escaped twice). Backslashes that markdown would
+// eat, and pipes, are still escaped.
+func TestEscapeMD(t *testing.T) {
+	for in, want := range map[string]string{
+		fmt.Sprintf("query %q: unknown metric", `sum(rate(x{service="checkout"}[5m]))`): `query "sum(rate(x{service=\"checkout\"}[5m]))": unknown metric`,
+		`a\|b`:           `a\\\|b`,
+		`C:\dir`:         `C:\\dir`,
+		`"a\\"`:          `"a\\\\"`,
+		`re "\\d+\"x"`:   `re "\\\\d+\"x"`,
+		"two\r\nlines\n": "two lines ",
+		"p99 < 300ms":    "p99 &lt; 300ms",
+		`\`:              `\\`,
+	} {
+		if got := escapeMD(in); got != want {
+			t.Errorf("escapeMD(%s) = %s, want %s", in, got, want)
+		}
+	}
+}

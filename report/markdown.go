@@ -9,12 +9,13 @@ import (
 // Markdown renders GitHub-flavoured markdown for job summaries and PRs.
 type Markdown struct{}
 
-var icons = map[string]string{Pass: "✅", Fail: "❌", Inconclusive: "⚠️", Overridden: "🟠", Error: "🛑"}
+var icons = map[string]string{Pass: "✅", Fail: "❌", Inconclusive: "⚠️", Overridden: "🟠", Error: "🛑",
+	RolledBack: "↩️", RollbackFailed: "🛑", RollbackDryRun: "📝", NotRolledBack: "⚠️"}
 
 // Render implements Renderer.
 func (Markdown) Render(w io.Writer, d *Decision) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "### %s sloguard %s: %s\n\n", icons[d.Decision], d.Command, d.Decision)
+	fmt.Fprintf(&b, "### %s sloguard %s: %s\n\n", icons[d.Outcome()], d.Command, d.Outcome())
 	fmt.Fprintf(&b, "%s\n\n", escapeMD(d.Reason))
 	if d.Override != "" {
 		fmt.Fprintf(&b, "> **Overridden:** %s\n\n", escapeMD(d.Override))
@@ -41,8 +42,37 @@ func (Markdown) Render(w io.Writer, d *Decision) error {
 }
 
 // escapeMD keeps text from breaking a table row or turning into markup:
-// backslashes first (so that a "\\" before a "|" cannot unescape it), pipes,
-// line breaks, and angle brackets (which GitHub would read as HTML tags).
+// backslashes (so that a "\\" before a "|" cannot unescape it), pipes, line
+// breaks, and angle brackets (which GitHub would read as HTML tags). A
+// quote escaped the Go way (a query quoted with %q: {service=\"checkout\"})
+// stays as it is, so that markdown reads it as the quote it stands for,
+// not as \\" (the text would show the escaping twice).
 func escapeMD(s string) string {
-	return strings.NewReplacer("\\", "\\\\", "|", "\\|", "\r\n", " ", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\' && i+1 < len(s) && s[i+1] == '\\':
+			b.WriteString(`\\\\`) // an escaped backslash: both kept
+			i++
+		case c == '\\' && i+1 < len(s) && s[i+1] == '"':
+			b.WriteString(`\"`)
+			i++
+		case c == '\\':
+			b.WriteString(`\\`)
+		case c == '|':
+			b.WriteString(`\|`)
+		case c == '\r' && i+1 < len(s) && s[i+1] == '\n':
+			b.WriteByte(' ')
+			i++
+		case c == '\r', c == '\n':
+			b.WriteByte(' ')
+		case c == '<':
+			b.WriteString("&lt;")
+		case c == '>':
+			b.WriteString("&gt;")
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

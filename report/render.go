@@ -41,7 +41,7 @@ func normalized(d *Decision) *Decision {
 			s.Reasons = []string{}
 		}
 		if s.BurnRates == nil {
-			s.BurnRates = map[string]float64{}
+			s.BurnRates = map[string]*float64{}
 		}
 		c.SLOs[i] = s
 	}
@@ -54,7 +54,7 @@ type Text struct{}
 // Render implements Renderer.
 func (Text) Render(w io.Writer, d *Decision) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "sloguard %s: %s\n", d.Command, strings.ToUpper(d.Decision))
+	fmt.Fprintf(&b, "sloguard %s: %s\n", d.Command, strings.ToUpper(d.Outcome()))
 	fmt.Fprintf(&b, "%s\n\n", d.Reason)
 	if d.Canary != nil {
 		if err := watchText(&b, d); err != nil {
@@ -104,8 +104,9 @@ func trim(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64)
 }
 
-// burns lists burn rates shortest window first: "5m=0.2 1h=0.2".
-func burns(m map[string]float64, sep string) string {
+// burns lists burn rates shortest window first: "5m=0.2 1h=0.2"; "?"
+// for a window without a burn rate (no data).
+func burns(m map[string]*float64, sep string) string {
 	if len(m) == 0 {
 		return "-"
 	}
@@ -122,7 +123,10 @@ func burns(m map[string]float64, sep string) string {
 	})
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = fmt.Sprintf("%s=%s", k, rate(m[k]))
+		parts[i] = k + "=?"
+		if v := m[k]; v != nil {
+			parts[i] = fmt.Sprintf("%s=%s", k, rate(*v))
+		}
 	}
 	return strings.Join(parts, sep)
 }

@@ -23,7 +23,7 @@ func decide(d *report.Decision, ts []*tracker, pol slo.CanaryPolicy) {
 		d.Canary.SLOs = append(d.Canary.SLOs, s)
 		d.SLOs = append(d.SLOs, report.SLO{
 			Name: t.slo.Name, Service: t.slo.Service, Objective: t.slo.Objective, Window: sloWindow(t.slo),
-			Budgeting: t.slo.Budgeting, BurnRates: map[string]float64{}, Decision: dec, Reasons: []string{why}, Queries: t.queries,
+			Budgeting: t.slo.Budgeting, BurnRates: map[string]*float64{}, Decision: dec, Reasons: []string{why}, Queries: t.queries,
 		})
 		line := t.slo.Name + ": " + why
 		switch dec {

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -223,6 +224,23 @@ func TestACallbackOffTheConfiguredAPIIsRefusedEvenWhenSigned(t *testing.T) {
 	}
 	if h.gh.Calls() != 0 || len(h.evaluations("")) != 0 {
 		t.Errorf("GitHub calls %d, evaluations %d: a refused event must cause neither", h.gh.Calls(), len(h.evaluations("")))
+	}
+}
+
+// The review goes to the endpoint built from the run id, not to the
+// callback URL: a query string on an otherwise right callback cannot send
+// it elsewhere, so the deployment is reviewed, at the endpoint without it.
+func TestACallbackWithAQueryStringIsReviewedAtItsEndpoint(t *testing.T) {
+	h := newHarness(t)
+	ev := h.event("production")
+	ev.CallbackURL = fmt.Sprintf("%s/repos/acme/shop/actions/runs/%d/deployment_protection_rule?ref=x#y", h.gh.APIURL(), ev.RunID)
+	if code, body := h.deliver(ev, "d-1", ""); code != http.StatusAccepted {
+		t.Fatalf("answer %d %v, want 202", code, body)
+	}
+	h.idle()
+	r := h.gh.Reviews()
+	if len(r) != 1 || r[0].RunID != ev.RunID || r[0].Owner != "acme" || r[0].Repo != "shop" || r[0].EnvironmentName != "production" {
+		t.Fatalf("reviews = %+v, want one for run %d of acme/shop in production", r, ev.RunID)
 	}
 }
 

@@ -40,7 +40,21 @@ type Config struct {
 	Rollback  Rollback
 	Serve     *Section // the serve: block, which package serve decodes; nil when absent
 
-	where *problems // locates problems found after loading
+	where  *problems // locates problems found after loading
+	flawed []string  // native paths with a problem, in a partial config (ConfigError.Partial)
+}
+
+// Flawed reports whether a problem was found at path, at one of its
+// parents, or under it (a whole block, a file-level problem included): a
+// partial config's part that checks must leave alone. Always false for a
+// config that loaded.
+func (c *Config) Flawed(path string) bool {
+	for _, f := range c.flawed {
+		if f == "" || under(path, f) || under(f, path) {
+			return true
+		}
+	}
+	return false
 }
 
 // Problem places a problem found after loading (a query a backend

@@ -38,6 +38,12 @@ func (p Problem) Error() string {
 type ConfigError struct {
 	File     string
 	Problems []Problem
+	// Partial is what could be built of a native file despite its
+	// problems, so that validate can check the rest (queries, scopes)
+	// and report everything in one run; Partial.Flawed says which parts
+	// to leave alone. nil when the file could not be read or parsed, and
+	// for OpenSLO and Sloth files.
+	Partial *Config
 }
 
 func (e *ConfigError) Error() string {
@@ -61,6 +67,8 @@ type problems struct {
 	// YAML could not decode, a check of the format reader): problems at or
 	// under them are not reported twice.
 	reported []string
+	// flawed holds the native paths problems were reported at.
+	flawed []string
 }
 
 func (ps *problems) add(path, format string, args ...any) {
@@ -69,6 +77,7 @@ func (ps *problems) add(path, format string, args ...any) {
 
 // addAt adds a problem and returns the source path it was reported at.
 func (ps *problems) addAt(path, format string, args ...any) string {
+	ps.flawed = append(ps.flawed, path)
 	p, source := ps.locate(path, fmt.Sprintf(format, args...))
 	for _, r := range ps.reported {
 		if under(source, r) {
@@ -106,6 +115,7 @@ func (ps *problems) claim(path, format string, args ...any) {
 // "error_query: required".
 func (ps *problems) addYAML(list []Problem) {
 	for _, p := range list {
+		ps.flawed = append(ps.flawed, p.Path) // a native path only when nothing renames paths: see errPartial
 		if p.Path != "" {
 			ps.reported = append(ps.reported, p.Path)
 			if m := didYouMean.FindStringSubmatch(p.Msg); m != nil {
@@ -134,6 +144,17 @@ func (ps *problems) err() error {
 	}
 	sort.SliceStable(ps.list, func(i, j int) bool { return ps.list[i].Line < ps.list[j].Line })
 	return &ConfigError{File: ps.file, Problems: ps.list}
+}
+
+// errPartial is err, carrying cfg as the partial config of a native file
+// (whose problems sit at native paths) with the paths that have problems.
+func (ps *problems) errPartial(cfg *Config) error {
+	err := ps.err()
+	if ce, ok := err.(*ConfigError); ok && ps.rename == nil {
+		cfg.flawed = ps.flawed
+		ce.Partial = cfg
+	}
+	return err
 }
 
 // positions maps paths such as "slos[0].objective" to the line they are on.

@@ -68,6 +68,9 @@ func Parse(name string, data []byte, opts Options) (*Config, error) {
 	default:
 		cfg, err = parseNative(name, data, opts)
 	}
+	if ce, ok := err.(*ConfigError); ok && ce.Partial != nil {
+		ce.Partial.Source, ce.Partial.Format = name, format
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -116,3 +116,40 @@ func TestUnknownKeySuggestions(t *testing.T) {
 		})
 	}
 }
+
+// A native file whose values are wrong still yields what could be built
+// of it, with the flawed parts marked, so that validate checks the rest in
+// the same run; a file of another format does not.
+func TestPartialConfigMarksItsFlawedParts(t *testing.T) {
+	native := "version: 1\nproviders:\n  - {name: prom, type: prometheus, url: \"http://x\"}\n" +
+		"slos:\n  - name: a\n    objective: 99\n    window: 3x\n    sli:\n      error_query: 'e[{{.window}}]'\n      total_query: 't[{{.window}}]'\n" +
+		"canary:\n  canary: {labels: {track: canary}}\n  baseline: {labels: {track: \"\"}}\n"
+	_, err := Parse("f.yaml", []byte(native), withTypes(Options{}))
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Partial == nil {
+		t.Fatalf("error %v: no partial config", err)
+	}
+	p := ce.Partial
+	if p.Source != "f.yaml" || p.Format != FormatNative || len(p.SLOs) != 1 || p.SLOs[0].SLI.TotalQuery != "t[{{.window}}]" {
+		t.Errorf("partial config: source %q, format %q, SLOs %+v", p.Source, p.Format, p.SLOs)
+	}
+	for path, want := range map[string]bool{
+		"slos[0].window":                   true,
+		"slos[0]":                          true, // a problem under it
+		"canary.baseline":                  true,
+		"canary.baseline.labels.track":     true,
+		"canary.canary":                    false,
+		"slos[0].sli.error_query":          false,
+		"providers[0]":                     false,
+		"canary.baseline_labels_elsewhere": false,
+	} {
+		if got := p.Flawed(path); got != want {
+			t.Errorf("Flawed(%q) = %v, want %v", path, got, want)
+		}
+	}
+
+	openslo := "apiVersion: openslo/v1\nkind: SLO\nmetadata: {name: a}\nspec: {}\n"
+	if _, err := Parse("o.yaml", []byte(openslo), withTypes(Options{})); !errors.As(err, &ce) || ce.Partial != nil {
+		t.Errorf("OpenSLO file: error %v, partial %v: want a *ConfigError without a partial config", err, ce != nil && ce.Partial != nil)
+	}
+}

@@ -167,11 +167,11 @@ func parseNative(name string, data []byte, opts Options) (*Config, error) {
 		ps.add("version", "must be 1, the version of sloguard's format")
 	}
 	cfg := build(&raw, ps, opts)
-	if err := ps.err(); err != nil {
-		return nil, err
-	}
 	if raw.Serve.Kind != 0 {
 		cfg.Serve = &Section{File: name, Key: "serve", data: data, pos: ps.pos}
+	}
+	if err := ps.errPartial(cfg); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }

@@ -128,6 +128,7 @@ func usageError(c *cli.Context, err error, _ bool) error {
 	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
 		help = "sloguard " + c.Command.Name + " --help"
 	}
+	err = flagValueError(c, err)
 	if s := flagSuggestion(c, err); s != "" {
 		return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("%w: did you mean %s? (see %s)", err, s, help)}
 	}
@@ -151,7 +152,25 @@ func env(flag string) []string {
 }
 
 func logLevelFlag() cli.Flag {
-	return &cli.StringFlag{Name: "log-level", Value: "warn", Usage: "log detail on stderr: debug, info, warn, error", EnvVars: env("log-level")}
+	return logLevelFlagFrom("warn", "log detail on stderr: debug, info, warn, error")
+}
+
+// logLevelFlagFrom is --log-level with another default (serve logs each
+// decision at info).
+func logLevelFlagFrom(level, usage string) cli.Flag {
+	return &cli.StringFlag{Name: "log-level", Value: level, Usage: usage, EnvVars: env("log-level")}
+}
+
+// logLevel is the --log-level a command runs at: its own when given (or
+// from the environment), else the one given before the command name
+// (`sloguard --log-level debug serve`), else its own default.
+func logLevel(c *cli.Context) string {
+	for _, cc := range c.Lineage() {
+		if cc.IsSet("log-level") {
+			return cc.String("log-level")
+		}
+	}
+	return c.String("log-level")
 }
 
 // checkLogLevel makes a level the logger does not know a usage error rather

@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
@@ -66,11 +68,38 @@ func completionCommand(d *app.App) *cli.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprint(d.Stdout(), script)
+				fmt.Fprint(d.Stdout(), dedupeFish(script))
 			default:
 				return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("completion %q: name a shell: bash, zsh or fish (see sloguard completion --help)", shell)}
 			}
 			return nil
 		},
 	}
+}
+
+// dedupeFish drops what urfave/cli's fish script says twice once the app
+// has been set up (the help command and the --help flag are added again):
+// a repeated complete line, a repeated name in the list of commands.
+func dedupeFish(script string) string {
+	seen := map[string]bool{}
+	var out []string
+	for _, line := range strings.SplitAfter(script, "\n") {
+		if before, names, ok := strings.Cut(line, "contains -- $i "); ok {
+			var uniq []string
+			for _, n := range strings.Fields(names) {
+				if !slices.Contains(uniq, n) {
+					uniq = append(uniq, n)
+				}
+			}
+			line = before + "contains -- $i " + strings.Join(uniq, " ") + "\n"
+		}
+		if strings.HasPrefix(line, "complete ") {
+			if seen[line] {
+				continue
+			}
+			seen[line] = true
+		}
+		out = append(out, line)
+	}
+	return strings.Join(out, "")
 }

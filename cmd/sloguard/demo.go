@@ -13,7 +13,7 @@ func demoCommand(d *app.App) *cli.Command {
 		Name:  "demo",
 		Usage: "the whole story on an embedded simulated service: check, deploy a canary, watch it go bad, roll back (dry run)",
 		Flags: []cli.Flag{
-			&cli.Float64Flag{Name: "fault", Value: 10, Usage: "the canary's error ratio as a multiple of the stable track's (1: a healthy canary)", EnvVars: env("fault")},
+			&cli.Float64Flag{Name: "fault", Value: 10, Usage: "the canary's error ratio as a multiple of the stable track's, 0 to 100 (1: a healthy canary)", EnvVars: env("fault")},
 			&cli.Uint64Flag{Name: "seed", Value: 1, Usage: "seed of the simulated traffic", EnvVars: env("seed")},
 			&cli.BoolFlag{Name: "no-split", Usage: "a release imported for all traffic at once (no canary), judged against the same queries a minute earlier", EnvVars: env("no-split")},
 		},

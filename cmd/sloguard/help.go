@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -18,6 +20,14 @@ const exitCodesHelp = `EXIT CODES:
    2  usage or config error: nothing was evaluated
    3  inconclusive: no data, too little traffic, or backend unreachable
    4  breach detected but a rollback action failed: a human must act now
+`
+
+// backtestExitCodesHelp ends backtest's help: it gates nothing, so its
+// codes say whether it ran, not what the windows decided.
+const backtestExitCodesHelp = `EXIT CODES:
+   0  it ran, whatever the windows decided (the counts are in the output and the record)
+   2  usage or config error: bad flags, a broken query, an unknown metric, a backend without history; nothing was replayed
+   3  a backend could not be read (unreachable, timing out, refusing the credentials) or the run was interrupted; no record written
 `
 
 // flagCategories groups every flag in help. TestEveryFlagHasACategory
@@ -39,7 +49,7 @@ func flagCategories() map[string]string {
 
 // polishHelp gives a command's flags their categories, keeps "(default:
 // false)" off boolean flags (a switch is off unless given), and ends the
-// help of gating commands with the exit codes.
+// help of gating commands and backtest with their exit codes.
 func polishHelp(c *cli.Command) {
 	cats := flagCategories()
 	for _, f := range c.Flags {
@@ -68,6 +78,8 @@ func polishHelp(c *cli.Command) {
 	switch c.Name {
 	case "check", "watch", "rollback", "validate":
 		c.CustomHelpTemplate = cli.CommandHelpTemplate + exitCodesHelp
+	case "backtest":
+		c.CustomHelpTemplate = cli.CommandHelpTemplate + backtestExitCodesHelp
 	}
 }
 
@@ -110,14 +122,8 @@ func flagSuggestion(c *cli.Context, err error) string {
 		return ""
 	}
 	name = strings.TrimLeft(name, "-")
-	var flags []cli.Flag
-	if c != nil && c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name {
-		flags = c.Command.Flags
-	} else if c != nil {
-		flags = c.App.Flags
-	}
 	var names []string
-	for _, f := range flags {
+	for _, f := range contextFlags(c) {
 		names = append(names, f.Names()...)
 	}
 	s := suggest(name, names)
@@ -128,6 +134,52 @@ func flagSuggestion(c *cli.Context, err error) string {
 		return "-" + s
 	}
 	return "--" + s
+}
+
+// contextFlags are the flags of the command a usage error is about (the
+// app's own before any command).
+func contextFlags(c *cli.Context) []cli.Flag {
+	switch {
+	case c == nil:
+		return nil
+	case c.Command != nil && c.Command.Name != "" && c.Command.Name != c.App.Name:
+		return c.Command.Flags
+	}
+	return c.App.Flags
+}
+
+// badValue is how the flag package rejects a value it cannot parse: the
+// flag is named, but "parse error" says nothing of what it takes.
+var badValue = regexp.MustCompile(`^invalid (?:boolean )?value "(.*)" for (?:flag )?-([\w-]+): parse error$`)
+
+// flagValueError says what a flag takes when the flag package could only
+// say "parse error": `--seed "-5": want a whole number, 0 or more`.
+// Other errors (a duration's own message) are returned as they are.
+func flagValueError(c *cli.Context, err error) error {
+	m := badValue.FindStringSubmatch(err.Error())
+	if m == nil {
+		return err
+	}
+	want := ""
+	for _, f := range contextFlags(c) {
+		if !slices.Contains(f.Names(), m[2]) {
+			continue
+		}
+		switch f.(type) {
+		case *cli.Uint64Flag, *cli.UintFlag:
+			want = "want a whole number, 0 or more"
+		case *cli.IntFlag, *cli.Int64Flag:
+			want = "want a whole number"
+		case *cli.Float64Flag:
+			want = "want a number"
+		case *cli.BoolFlag:
+			want = "want true or false (or the flag alone for true)"
+		}
+	}
+	if want == "" {
+		return err
+	}
+	return fmt.Errorf("--%s %q: %s", m[2], m[1], want)
 }
 
 // suggest returns the candidate closest to word, when it is close enough

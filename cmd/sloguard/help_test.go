@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -48,7 +49,10 @@ func TestHelpSaysEachDefaultOnce(t *testing.T) {
 		}
 		gating := name == "check" || name == "watch" || name == "rollback" || name == "validate"
 		if gating != strings.Contains(out.String(), "EXIT CODES:\n   0  pass") {
-			t.Errorf("sloguard %s --help: exit codes listed %v, want %v:\n%s", name, !gating, gating, out.String())
+			t.Errorf("sloguard %s --help: the gate's exit codes listed %v, want %v:\n%s", name, !gating, gating, out.String())
+		}
+		if ran := name == "backtest"; ran != strings.Contains(out.String(), "EXIT CODES:\n   0  it ran") {
+			t.Errorf("sloguard %s --help: backtest's exit codes listed %v, want %v:\n%s", name, !ran, ran, out.String())
 		}
 	}
 }
@@ -63,5 +67,43 @@ func TestSuggest(t *testing.T) {
 		if got := suggest(word, names); got != want {
 			t.Errorf("suggest(%q) = %q, want %q", word, got, want)
 		}
+	}
+}
+
+// serve logs each decision at info: its own default, unless a level is
+// given after the command, before it, or in the environment.
+func TestServeLogLevel(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args []string
+		env  string
+		want string
+	}{
+		"the default":          {[]string{"sloguard", "serve"}, "", "info"},
+		"after the command":    {[]string{"sloguard", "serve", "--log-level", "debug"}, "", "debug"},
+		"before the command":   {[]string{"sloguard", "--log-level", "error", "serve"}, "", "error"},
+		"the command's wins":   {[]string{"sloguard", "--log-level", "error", "serve", "--log-level", "debug"}, "", "debug"},
+		"from the environment": {[]string{"sloguard", "serve"}, "warn", "warn"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("SLOGUARD_LOG_LEVEL", tc.env)
+			if tc.env == "" {
+				os.Unsetenv("SLOGUARD_LOG_LEVEL")
+			}
+			var got string
+			a := &cli.App{
+				Flags: []cli.Flag{logLevelFlag()},
+				Commands: []*cli.Command{{
+					Name:   "serve",
+					Flags:  []cli.Flag{logLevelFlagFrom("info", "")},
+					Action: func(c *cli.Context) error { got = logLevel(c); return nil },
+				}},
+			}
+			if err := a.Run(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			if got != tc.want {
+				t.Errorf("level %q, want %q", got, tc.want)
+			}
+		})
 	}
 }

@@ -97,20 +97,43 @@ func expected(phases []Phase, from, to time.Duration) (bad, total float64) {
 }
 
 // liveCounts draws the scope's traffic second by second up to `to` and
-// sums (from, to].
+// sums (from, to]. The tracks share one seeded generator, so they are
+// drawn in one order whichever the watch reads first (it reads them
+// concurrently): the baseline, then the canary, each up to `to`. A seed
+// tells one story.
 func (s *Service) liveCounts(scope string, from, to time.Time) (bad, total float64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	phases := s.Canary
-	if scope == providers.ScopeBaseline {
-		phases = s.Baseline
+	upTo := int(to.Sub(s.Start) / time.Second)
+	for _, sc := range []string{providers.ScopeBaseline, providers.ScopeCanary} {
+		if sc == scope || len(s.phases(sc)) > 0 {
+			s.draw(sc, upTo)
+		}
 	}
+	sr := s.live[scope]
+	lo := max(int(from.Sub(s.Start)/time.Second), 0)
+	for i := lo; i < upTo && i < len(sr.total); i++ {
+		bad += sr.bad[i]
+		total += sr.total[i]
+	}
+	return bad, total
+}
+
+func (s *Service) phases(scope string) []Phase {
+	if scope == providers.ScopeBaseline {
+		return s.Baseline
+	}
+	return s.Canary
+}
+
+// draw extends the scope's series to upTo seconds since Start.
+func (s *Service) draw(scope string, upTo int) {
+	phases := s.phases(scope)
 	sr := s.live[scope]
 	if sr == nil {
 		sr = &series{}
 		s.live[scope] = sr
 	}
-	upTo := int(to.Sub(s.Start) / time.Second)
 	for len(sr.total) < upTo {
 		off := time.Duration(len(sr.total)) * time.Second
 		tr := Track{}
@@ -123,10 +146,4 @@ func (s *Service) liveCounts(scope string, from, to time.Time) (bad, total float
 		sr.bad = append(sr.bad, float64(b))
 		sr.total = append(sr.total, float64(t))
 	}
-	lo := max(int(from.Sub(s.Start)/time.Second), 0)
-	for i := lo; i < upTo && i < len(sr.total); i++ {
-		bad += sr.bad[i]
-		total += sr.total[i]
-	}
-	return bad, total
 }

@@ -2,10 +2,13 @@ package prometheus
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
@@ -33,17 +36,17 @@ func (p *Provider) Diagnose(ctx context.Context, q providers.Query, at time.Time
 		}
 		for _, vs := range selectors(e) {
 			name := metricName(vs)
-			if name == "" || vs.Timestamp != nil || vs.StartOrEnd != 0 {
-				continue // a regex on the name, or pinned by @: nothing to compare with
+			if name == "" {
+				continue // a regex on the name: nothing to compare with
 			}
-			start, end := at.Add(-q.Window-vs.OriginalOffset), at.Add(-vs.OriginalOffset)
-			known, err := p.knownMetric(ctx, name, start, end)
+			start, end := looks(vs, q.Window, at)
+			known, err := p.knownMetric(ctx, name, start, end, at.Sub(end))
 			if err != nil {
 				p.log.Debug("cannot tell whether a metric exists", "provider", p.name, "metric", name, "error", err)
 				return nil
 			}
 			if !known {
-				return p.queryErr(rq, &providers.UnknownMetricError{Metric: name, Window: q.Window, Suggestions: p.closestNames(ctx, name, start, end)})
+				return p.absent(ctx, rq, vs, name, q.Window, start, end, at, hints)
 			}
 			if hints && hint == nil {
 				if nm := p.noMatch(ctx, vs, name, start, end); nm != nil {
@@ -53,6 +56,73 @@ func (p *Provider) Diagnose(ctx context.Context, q providers.Query, at time.Time
 		}
 	}
 	return hint
+}
+
+// looks is where a selector reads: the window before the evaluation time,
+// or before the time its @ pins, moved back by its offset.
+func looks(vs *parser.VectorSelector, window time.Duration, at time.Time) (start, end time.Time) {
+	end = at
+	if vs.Timestamp != nil {
+		end = time.UnixMilli(*vs.Timestamp).UTC()
+	}
+	end = end.Add(-vs.OriginalOffset)
+	return end.Add(-window), end
+}
+
+// absent explains a metric without series where the query looks. When the
+// query looks away from the evaluation time (offset, @) and the metric has
+// series between there and the evaluation time, it exists: the query looks
+// before it did (a metric younger than the offset), which is no data (with
+// hints, a *NoMatchError that says so; without, nothing to add). Otherwise
+// the name is unknown: a bad query.
+func (p *Provider) absent(ctx context.Context, rq string, vs *parser.VectorSelector, name string, window time.Duration, start, end, at time.Time, hints bool) error {
+	unknown := &providers.UnknownMetricError{Metric: name, Window: window}
+	from, to := start, end
+	if !end.Equal(at) {
+		from, to = minTime(start, at.Add(-window)), maxTime(end, at)
+		known, err := p.knownMetric(ctx, name, from, to, 0)
+		if err != nil {
+			p.log.Debug("cannot tell whether a metric exists", "provider", p.name, "metric", name, "error", err)
+			return nil
+		}
+		if known {
+			if !hints {
+				return nil
+			}
+			return p.queryErr(rq, &providers.NoMatchError{Selector: vs.String(), Metric: name, Outside: fmt.Sprintf("%s to %s (%s)", stamp(start), stamp(end), shiftWord(vs))})
+		}
+		unknown.In = fmt.Sprintf("%s to %s (the query's window, %s, and on to the evaluation time)", stamp(from), stamp(to), shiftWord(vs))
+	}
+	unknown.Suggestions = p.closestNames(ctx, name, from, to)
+	return p.queryErr(rq, unknown)
+}
+
+// shiftWord says how a selector moves its window: "offset 1d", "@ 1700000000".
+func shiftWord(vs *parser.VectorSelector) string {
+	var parts []string
+	if vs.Timestamp != nil {
+		parts = append(parts, fmt.Sprintf("@ %s", stamp(time.UnixMilli(*vs.Timestamp))))
+	}
+	if vs.OriginalOffset != 0 {
+		parts = append(parts, "offset "+model.Duration(vs.OriginalOffset).String())
+	}
+	return strings.Join(parts, " ")
+}
+
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // selectors lists the query's vector selectors, each once.
@@ -86,11 +156,14 @@ func selector(ms ...*labels.Matcher) string {
 }
 
 // knownMetric reports whether name has any series in [start, end]. Known
-// names are remembered for the provider's life: a run asks about the same
-// few metrics again and again.
-func (p *Provider) knownMetric(ctx context.Context, name string, start, end time.Time) (bool, error) {
+// names are remembered for the provider's life, by how far before the
+// evaluation time the window ends (a metric seen now may not have existed
+// a day ago, where an offset looks): a run asks about the same few
+// metrics again and again.
+func (p *Provider) knownMetric(ctx context.Context, name string, start, end time.Time, shift time.Duration) (bool, error) {
+	key := knownKey{name, shift}
 	p.mu.Lock()
-	known := p.known[name]
+	known := p.known[key]
 	p.mu.Unlock()
 	if known {
 		return true, nil
@@ -101,7 +174,7 @@ func (p *Provider) knownMetric(ctx context.Context, name string, start, end time
 		return false, err
 	}
 	p.mu.Lock()
-	p.known[name] = true
+	p.known[key] = true
 	p.mu.Unlock()
 	return true, nil
 }

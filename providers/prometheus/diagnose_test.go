@@ -190,3 +190,68 @@ func TestDiagnoseNamesTheCombinationOrNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestDiagnoseLooksWhereTheQueryLooks reads queries that move their window
+// back (offset, @) from a real Prometheus and a real VictoriaMetrics
+// holding two hours of http_requests_total: a metric younger than the
+// offset exists, so the empty reading is no data that says why, never an
+// unknown metric; a misspelt name is still unknown, named with where it
+// was looked for.
+func TestDiagnoseLooksWhereTheQueryLooks(t *testing.T) {
+	if _, err := vmtest.Binary(); err != nil {
+		t.Fatal(err)
+	}
+	h := promtest.New(time.Now().Truncate(time.Hour), promtest.Service{Name: "checkout", Rate: 5, ErrorRatio: 0.01})
+	h.Span = 2 * time.Hour
+	engines := map[string]string{"prometheus": promtest.Start(t, h).URL, "victoria-metrics": vmtest.Start(t, h).URL}
+	back := h.End.Add(-3 * promtest.Day)
+	window := h.End.Add(-3*promtest.Day-time.Hour).Format(time.RFC3339) + " to " + back.Format(time.RFC3339)
+	pinned := fmt.Sprintf("@ %d", back.Unix())
+	events := func(errQ, totalQ string) slo.SLI { return slo.SLI{ErrorQuery: errQ, TotalQuery: totalQ} }
+	tests := map[string]struct {
+		sli  slo.SLI
+		want string // the explained error; "" when the reading stands
+		bad  bool   // a bad query (unknown metric) rather than no data
+	}{
+		"an offset before the metric existed is no data, said so": {
+			sli:  events(`sum(rate(http_requests_total{code="500"}[{{.window}}] offset 3d))`, `sum(rate(http_requests_total{service="checkout"}[{{.window}}] offset 3d))`),
+			want: "no data: http_requests_total has no series from " + window + " (offset 3d), where the query looks, though it has series nearer the evaluation time: the query looks before the metric existed",
+		},
+		"an @ before the metric existed is no data, said so": {
+			sli:  events(`sum(rate(http_requests_total{code="500"}[{{.window}}] `+pinned+`))`, `sum(rate(http_requests_total{service="checkout"}[{{.window}}] `+pinned+`))`),
+			want: "no data: http_requests_total has no series from " + window + " (@ " + back.Format(time.RFC3339) + "), where the query looks, though it has series nearer the evaluation time: the query looks before the metric existed",
+		},
+		"an error query that looks before the metric existed reads zero errors": {
+			sli: events(`sum(rate(http_requests_total{code="500"}[{{.window}}] offset 3d))`, `sum(rate(http_requests_total{service="checkout"}[{{.window}}]))`),
+		},
+		"a misspelt metric with an offset is still unknown, with where it was looked for": {
+			sli: events(`sum(rate(http_requests_total{code="500"}[{{.window}}] offset 3d))`, `sum(rate(http_request_total{service="checkout"}[{{.window}}] offset 3d))`),
+			want: "unknown metric http_request_total: no series at all in " + h.End.Add(-3*promtest.Day-time.Hour).Format(time.RFC3339) + " to " + h.End.Format(time.RFC3339) +
+				" (the query's window, offset 3d, and on to the evaluation time): did you mean http_requests_total?",
+			bad: true,
+		},
+	}
+	for engine, url := range engines {
+		p, _ := newProvider(t, testConfig(engine, url, time.Minute, 1, 4), nil)
+		for name, tc := range tests {
+			t.Run(engine+"/"+name, func(t *testing.T) {
+				q := providers.Query{SLO: "s", SLI: tc.sli, Scope: providers.Scope{Name: providers.ScopeService}, Window: time.Hour}
+				c, err := p.Counts(t.Context(), q, h.End)
+				got := providers.Explain(t.Context(), p, q, h.End, c, err)
+				if tc.want == "" {
+					if got != nil || c.Total <= 0 {
+						t.Fatalf("Explain = %v, counts %+v; want the reading to stand", got, c)
+					}
+					return
+				}
+				var qe *providers.QueryError
+				if !errors.As(got, &qe) || qe.Err.Error() != tc.want {
+					t.Fatalf("Explain = %v\nwant        %s", got, tc.want)
+				}
+				if errors.Is(got, providers.ErrBadQuery) != tc.bad || errors.Is(got, providers.ErrNoData) == tc.bad {
+					t.Errorf("Explain = %v: bad query %v, want %v", got, errors.Is(got, providers.ErrBadQuery), tc.bad)
+				}
+			})
+		}
+	}
+}

@@ -45,7 +45,7 @@ func fuzzProvider(t *testing.T, rt http.RoundTripper) *Provider {
 		t.Fatal(err)
 	}
 	return &Provider{name: "fuzz", api: v1.NewAPI(c), lim: providers.NewLimiter(2, 5*time.Second),
-		log: slog.New(slog.DiscardHandler), known: map[string]bool{}}
+		log: slog.New(slog.DiscardHandler), known: map[knownKey]bool{}}
 }
 
 // FuzzDecodeResponse feeds the provider arbitrary answers to its instant

@@ -33,7 +33,14 @@ type Provider struct {
 	log  *slog.Logger
 
 	mu    sync.Mutex
-	known map[string]bool // metric names Diagnose found series for
+	known map[knownKey]bool // metric names Diagnose found series for
+}
+
+// knownKey is a metric name Diagnose found series for, in windows that
+// end shift before the evaluation time.
+type knownKey struct {
+	name  string
+	shift time.Duration
 }
 
 // New builds a provider from its config; env reads the secrets it names.
@@ -52,7 +59,7 @@ func New(ctx context.Context, cfg Config, env providers.Env) (*Provider, error) 
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}
-	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: cfg.Limiter(), log: log, known: map[string]bool{}}, nil
+	return &Provider{name: cfg.Name, api: v1.NewAPI(c), lim: cfg.Limiter(), log: log, known: map[knownKey]bool{}}, nil
 }
 
 // MaxInFlight implements providers.InFlight.

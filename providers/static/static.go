@@ -141,7 +141,7 @@ func (p *Provider) lookup(q providers.Query, window time.Duration) (Value, strin
 	key := fmt.Sprintf("values.%s.%s.%s", q.SLO, scope, slo.FormatDuration(window))
 	v, ok := p.values[q.SLO][scope][slo.FormatDuration(window)]
 	if !ok {
-		return v, key, &providers.QueryError{Provider: p.name, Query: key, Err: fmt.Errorf("%w: nothing recorded there", providers.ErrNoData)}
+		return v, key, &providers.QueryError{Provider: p.name, Query: key, Err: providers.ErrNotRecorded}
 	}
 	return v, key, nil
 }

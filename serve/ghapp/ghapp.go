@@ -19,6 +19,8 @@ import (
 
 	"github.com/bradleyfalzon/ghinstallation/v2"
 	"github.com/google/go-github/v60/github"
+
+	"github.com/sloguard/sloguard/internal/gherr"
 )
 
 // App holds the App's identity and one client per installation (each with
@@ -73,13 +75,19 @@ func parseKey(data []byte) (*rsa.PrivateKey, error) {
 // endpoint for the event's repository, on the configured API (a signed
 // payload with another host is refused, so that nobody can make sloguard
 // send an installation token elsewhere), and returns the run id in it.
+// A query string or fragment is ignored: GitHub documents none, and the
+// review goes to the endpoint Review builds from the run id, never to the
+// callback URL itself, so nothing in them can redirect it.
 func (a *App) RunID(callback, owner, repo string) (int64, error) {
 	u, err := url.Parse(callback)
 	if err != nil {
 		return 0, fmt.Errorf("deployment_callback_url is not a URL: %w", err)
 	}
-	if !strings.EqualFold(u.Scheme, a.api.Scheme) || !strings.EqualFold(u.Host, a.api.Host) || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
-		return 0, fmt.Errorf("deployment_callback_url points at %s://%s, not at the configured GitHub API %s: refused", u.Scheme, u.Host, a.api)
+	if u.User != nil {
+		return 0, errors.New("deployment_callback_url carries a user name or password (user:password@host), which GitHub never sends: refused")
+	}
+	if !strings.EqualFold(u.Scheme, a.api.Scheme) || !strings.EqualFold(u.Host, a.api.Host) {
+		return 0, fmt.Errorf("deployment_callback_url points at %s://%s, not at the configured GitHub API %s://%s (serve.github.api_url): refused", u.Scheme, u.Host, a.api.Scheme, a.api.Host)
 	}
 	rest, ok := strings.CutPrefix(u.Path, a.api.Path+"/repos/")
 	parts := strings.Split(rest, "/")
@@ -128,6 +136,7 @@ func (a *App) Review(ctx context.Context, installation int64, owner, repo string
 	if err == nil {
 		return nil
 	}
+	err = gherr.Readable(err)
 	status := 0
 	var he *ghinstallation.HTTPError
 	switch {

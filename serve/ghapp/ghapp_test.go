@@ -32,13 +32,18 @@ func TestTheCallbackMustBeTheConfiguredAPIsReviewEndpoint(t *testing.T) {
 		"enterprise server":        {"https://ghe.example/api/v3", "https://ghe.example/api/v3/repos/acme/shop/actions/runs/7/deployment_protection_rule", 7, ""},
 		"another host":             {"https://api.github.com", "https://api.github.com.evil.example/repos/acme/shop/actions/runs/42/deployment_protection_rule", 0, "not at the configured GitHub API"},
 		"plain http":               {"https://api.github.com", "http://api.github.com/repos/acme/shop/actions/runs/42/deployment_protection_rule", 0, "not at the configured GitHub API"},
-		"a user in the URL":        {"https://api.github.com", "https://x@api.github.com/repos/acme/shop/actions/runs/42/deployment_protection_rule", 0, "not at the configured GitHub API"},
+		"a user in the URL":        {"https://api.github.com", "https://x@api.github.com/repos/acme/shop/actions/runs/42/deployment_protection_rule", 0, "carries a user name or password"},
 		"enterprise path left out": {"https://ghe.example/api/v3", "https://ghe.example/repos/acme/shop/actions/runs/7/deployment_protection_rule", 0, "is not /api/v3/repos/"},
 		"another repository":       {"https://api.github.com", "https://api.github.com/repos/acme/payroll/actions/runs/42/deployment_protection_rule", 0, "names acme/payroll"},
 		"another endpoint":         {"https://api.github.com", "https://api.github.com/repos/acme/shop/actions/runs/42/approve", 0, "is not /repos/"},
 		"a path that climbs":       {"https://api.github.com", "https://api.github.com/repos/acme/shop/actions/runs/../../../../user/deployment_protection_rule", 0, "is not /repos/"},
 		"a run id that is not one": {"https://api.github.com", "https://api.github.com/repos/acme/shop/actions/runs/x/deployment_protection_rule", 0, "is not a number"},
-		"a query string":           {"https://api.github.com", "https://api.github.com/repos/acme/shop/actions/runs/42/deployment_protection_rule?x=1", 0, "not at the configured GitHub API"},
+		// The review goes to the endpoint built from the run id: a query
+		// string or fragment cannot redirect it, so it is no reason to
+		// leave a deployment waiting.
+		"a query string":      {"https://api.github.com", "https://api.github.com/repos/acme/shop/actions/runs/42/deployment_protection_rule?x=1", 42, ""},
+		"a fragment":          {"https://api.github.com", "https://api.github.com/repos/acme/shop/actions/runs/42/deployment_protection_rule#x", 42, ""},
+		"a query on the host": {"https://api.github.com", "https://api.github.com.evil.example/repos/acme/shop/actions/runs/42/deployment_protection_rule?x=1", 0, "points at https://api.github.com.evil.example, not at the configured GitHub API https://api.github.com (serve.github.api_url): refused"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
