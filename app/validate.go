@@ -8,6 +8,7 @@ import (
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/preflight"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/serve"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -26,9 +27,6 @@ func Validate(ctx context.Context, d *App, path, promURL string, online bool) er
 	// else is printed.
 	ci.New(d.getenv, d.cmdOut, d.rawOut).Mask(d.redact.Masks())
 	if err := offline(ctx, d, cfg); err != nil {
-		return err
-	}
-	if err := rollbackReady(d, cfg, "", false); err != nil {
 		return err
 	}
 	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
@@ -83,6 +81,11 @@ func offline(ctx context.Context, d *App, cfg *slo.Config) error {
 			ps = append(ps, ce.Problems...)
 		case err != nil:
 			return err
+		}
+	}
+	for _, nr := range rollback.NotReadies(rollback.Ready(cfg.Rollback, d.getenv)) {
+		if !cfg.Flawed(nr.Key) {
+			ps = append(ps, cfg.Problem(nr.Key, "%v: %s", nr.Err, setWhereTheyRun))
 		}
 	}
 	return cfg.Errors(ps)

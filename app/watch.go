@@ -51,7 +51,7 @@ func Watch(ctx context.Context, d *App, opts WatchOptions, clock rollout.Clock) 
 		return err
 	}
 	out.secure(cfg)
-	if err := rollbackReady(d, cfg, "--no-rollback", opts.NoRollback); err != nil {
+	if err := rollbackReady(d, cfg, opts.NoRollback); err != nil {
 		return err
 	}
 	pol := cfg.Canary

@@ -99,10 +99,10 @@ func (g *GitHub) call(ctx context.Context, r *Run, what string, fn func(context.
 func (g *GitHub) Ready(getenv func(string) string) error {
 	var errs []error
 	if getenv(g.TokenEnv) == "" {
-		errs = append(errs, fmt.Errorf("rollback.github: environment variable %s (token_env) is empty: the GitHub rollback actions need a token (in GitHub Actions, give the job the token: GITHUB_TOKEN: ${{ github.token }})", g.TokenEnv))
+		errs = append(errs, &NotReady{Key: "rollback.github", Err: fmt.Errorf("environment variable %s (token_env) is empty: the GitHub rollback actions need a token (in GitHub Actions, give the job the token: GITHUB_TOKEN: ${{ github.token }})", g.TokenEnv)})
 	}
 	if owner, repo, ok := strings.Cut(getenv("GITHUB_REPOSITORY"), "/"); !ok || owner == "" || repo == "" {
-		errs = append(errs, fmt.Errorf("rollback.github: environment variable GITHUB_REPOSITORY (%q) is not owner/repo: the repository the GitHub rollback actions act on (GitHub Actions sets it)", getenv("GITHUB_REPOSITORY")))
+		errs = append(errs, &NotReady{Key: "rollback.github", Err: fmt.Errorf("environment variable GITHUB_REPOSITORY (%q) is not owner/repo: the repository the GitHub rollback actions act on (GitHub Actions sets it)", getenv("GITHUB_REPOSITORY"))})
 	}
 	return errors.Join(errs...)
 }

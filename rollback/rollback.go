@@ -149,6 +149,32 @@ func Redact(r *redact.Redactor, rb slo.Rollback, getenv func(string) string) {
 	}
 }
 
+// NotReady is what Ready finds missing for one action: Key is the
+// action's path in the config (rollback.webhook), so that validate can
+// place it at its line.
+type NotReady struct {
+	Key string
+	Err error
+}
+
+func (e *NotReady) Error() string { return e.Key + ": " + e.Err.Error() }
+
+func (e *NotReady) Unwrap() error { return e.Err }
+
+// NotReadies lists the *NotReady in an error Ready returned.
+func NotReadies(err error) []*NotReady {
+	if nr, ok := err.(*NotReady); ok {
+		return []*NotReady{nr}
+	}
+	var out []*NotReady
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, NotReadies(e)...)
+		}
+	}
+	return out
+}
+
 // Ready checks that every action of rb can run in the environment
 // getenv reads: one error naming each action's key and variable, nil when
 // all can.

@@ -222,6 +222,16 @@ func TestReadyNamesEveryMissingVariable(t *testing.T) {
 			if got := fmt.Sprint(err); (tc.want == "") != (err == nil) || err != nil && got != tc.want {
 				t.Errorf("Ready = %v\nwant %s", err, tc.want)
 			}
+			var keys []string // where validate places each
+			for _, nr := range NotReadies(err) {
+				keys = append(keys, nr.Key)
+				if !strings.HasPrefix(tc.want, nr.Key+": ") && !strings.Contains(tc.want, "\n"+nr.Key+": ") {
+					t.Errorf("NotReady %s not in %q", nr.Key, tc.want)
+				}
+			}
+			if len(keys) != strings.Count(tc.want, "rollback.") {
+				t.Errorf("NotReadies = %v, want one per line of %q", keys, tc.want)
+			}
 		})
 	}
 }

@@ -119,7 +119,7 @@ func (w *Webhook) Redact(rd *redact.Redactor, getenv func(string) string) {
 // Ready implements Action: the secret is set, and in a form that signs.
 func (w *Webhook) Ready(getenv func(string) string) error {
 	if _, _, err := w.key(getenv); err != nil {
-		return fmt.Errorf("rollback.webhook: %w", err)
+		return &NotReady{Key: "rollback.webhook", Err: err}
 	}
 	return nil
 }
