@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sloguard/sloguard/ci"
+	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/all"
@@ -42,6 +43,9 @@ type App struct {
 	log            *slog.Logger
 	flush          []*redact.Writer
 	backends       providers.Backends
+	// large bounds the large answers of every backend together, so that
+	// memory stays bounded whatever the number of queries in flight.
+	large *httpclient.Large
 }
 
 // New wraps the process's streams in the redaction layer. It knows the
@@ -50,7 +54,7 @@ type App struct {
 // it (output.secure).
 func New(stdout, stderr io.Writer, getenv func(string) string, now func() time.Time) *App {
 	r := redact.New()
-	d := &App{rawOut: stdout, rawErr: stderr, redact: r, getenv: getenv, now: now, backends: all.Backends()}
+	d := &App{rawOut: stdout, rawErr: stderr, redact: r, getenv: getenv, now: now, backends: all.Backends(), large: httpclient.NewLarge()}
 	for _, n := range ambientSecrets(d.backends) {
 		r.Add(getenv(n))
 	}

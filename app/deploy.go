@@ -16,7 +16,6 @@ type DeployOptions struct {
 	Environment    string
 	EnvironmentURL string
 	DeploymentID   int64
-	DryRun         bool // --no-rollback: the GitHub rollback actions will not run
 }
 
 // deployment keeps a GitHub deployment's status in step with the watch.
@@ -49,10 +48,9 @@ func newDeployment(ctx context.Context, d *App, p ci.Platform, opts DeployOption
 	token := d.getenv(tokenEnv)
 	named := dep.env != "" || dep.id != 0
 	if token == "" {
-		switch {
-		case dep.gh != nil && !opts.DryRun:
-			ci.Warn(d.getenv, d.cmdErr, "sloguard", fmt.Sprintf("rollback.github is configured but %s is empty: the GitHub rollback actions will fail. %v", tokenEnv, ci.ErrNoToken))
-		case named:
+		// rollback.github without its token stopped the run already
+		// (rollbackReady), or was warned about under --no-rollback.
+		if named {
 			ci.Warn(d.getenv, d.cmdErr, "sloguard", fmt.Sprintf("cannot set the deployment status of %s: %v", dep.describe(), ci.ErrNoToken))
 		}
 		return dep

@@ -43,6 +43,9 @@ func Rollback(ctx context.Context, d *App, opts RollbackOptions) (err error) {
 		keys := rollback.Keys()
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("%s: no rollback actions: configure %s or %s", opts.Config, strings.Join(keys[:len(keys)-1], ", "), keys[len(keys)-1])}
 	}
+	if err := rollbackReady(d, cfg, opts.DryRun); err != nil {
+		return err
+	}
 	dec := &report.Decision{
 		Schema: report.Schema, Command: "rollback", Decision: report.Fail, Reason: "rolled back by hand: " + opts.Reason,
 		Config: cfg.Source, EvaluatedAt: now, StartedAt: now, SLOs: []report.SLO{},

@@ -8,6 +8,7 @@ import (
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/preflight"
 	"github.com/sloguard/sloguard/providers"
+	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/serve"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -80,6 +81,11 @@ func offline(ctx context.Context, d *App, cfg *slo.Config) error {
 			ps = append(ps, ce.Problems...)
 		case err != nil:
 			return err
+		}
+	}
+	for _, nr := range rollback.NotReadies(rollback.Ready(cfg.Rollback, d.getenv)) {
+		if !cfg.Flawed(nr.Key) {
+			ps = append(ps, cfg.Problem(nr.Key, "%v: %s", nr.Err, setWhereTheyRun))
 		}
 	}
 	return cfg.Errors(ps)

@@ -51,6 +51,9 @@ func Watch(ctx context.Context, d *App, opts WatchOptions, clock rollout.Clock) 
 		return err
 	}
 	out.secure(cfg)
+	if err := rollbackReady(d, cfg, opts.NoRollback); err != nil {
+		return err
+	}
 	pol := cfg.Canary
 	if opts.Duration > 0 {
 		pol.Duration = opts.Duration

@@ -69,7 +69,7 @@ func (d *App) Select(ctx context.Context, cfg *slo.Config, names []string, check
 
 // providerEnv is what building a backend may read besides its config.
 func providerEnv(d *App, cfg *slo.Config, log *slog.Logger) providers.Env {
-	return providers.Env{Getenv: d.getenv, ConfigDir: filepath.Dir(cfg.Source), Log: log, SLOs: cfg.SLOs}
+	return providers.Env{Getenv: d.getenv, ConfigDir: filepath.Dir(cfg.Source), Log: log, SLOs: cfg.SLOs, Large: d.large}
 }
 
 // ambientSecrets are credentials that CI systems and SDKs read from the

@@ -72,7 +72,7 @@ func newGitHubClient(token, api string, retry retryablehttp.CheckRetry, log *slo
 	}
 	rc.CheckRetry = retry
 	rc.Backoff = githubBackoff(log)
-	c := github.NewClient(rc.StandardClient()).WithAuthToken(token)
+	c := github.NewClient(httpclient.Standard(rc)).WithAuthToken(token)
 	if api != "" && strings.TrimRight(api, "/") != "https://api.github.com" {
 		upload := strings.Replace(strings.TrimRight(api, "/"), "/api/v3", "/api/uploads", 1)
 		if c, err = c.WithEnterpriseURLs(api, upload); err != nil {

@@ -365,3 +365,28 @@ func TestNewGitHubAPIRefusesWhatCannotWork(t *testing.T) {
 		})
 	}
 }
+
+// The token goes to the API's origin only: an answer that redirects to
+// another origin (here another loopback port) is refused, and nothing
+// reaches it. A redirect within the API's origin is followed.
+func TestTheTokenStaysWithTheAPIsOrigin(t *testing.T) {
+	other := ghtest.New(t)
+	srv := ghtest.New(t)
+	srv.Handle("POST "+repoPath+"/deployments/42/statuses", ghtest.Reply{Status: 307, Header: map[string]string{"Location": other.APIURL() + "/repos/acme/shop/deployments/42/statuses"}})
+	srv.Handle("POST "+repoPath+"/deployments/7/statuses", ghtest.Reply{Status: 307, Header: map[string]string{"Location": repoPath + "/deployments/8/statuses"}})
+	srv.Handle("POST "+repoPath+"/deployments/8/statuses", ghtest.Reply{Status: 201, Body: `{"id": 1}`})
+	err := newAPI(t, srv).SetDeploymentStatus(t.Context(), 42, "failure", "production", "breach")
+	if err == nil || !strings.Contains(err.Error(), "refused a redirect to another origin") {
+		t.Errorf("err = %v, want the redirect refused", err)
+	}
+	if calls := other.Calls(); len(calls) != 0 {
+		t.Errorf("the other origin got %d call(s), Authorization %q", len(calls), calls[0].Header.Get("Authorization"))
+	}
+	if err := newAPI(t, srv).SetDeploymentStatus(t.Context(), 7, "failure", "production", "breach"); err != nil {
+		t.Fatalf("a redirect within the origin: %v", err)
+	}
+	calls := srv.Calls()
+	if last := calls[len(calls)-1]; last.Path != repoPath+"/deployments/8/statuses" || last.Header.Get("Authorization") != "Bearer ghs_t0ken" {
+		t.Errorf("the redirected call: %s with Authorization %q", last.Path, last.Header.Get("Authorization"))
+	}
+}

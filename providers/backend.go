@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"strings"
 
+	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -91,6 +92,9 @@ type Env struct {
 	ConfigDir string
 	// Log receives the backends' warnings and debug logs; nil discards.
 	Log *slog.Logger
+	// Large bounds the large answers of every backend of the run together
+	// (httpclient.Large); nil: each client bounds its own.
+	Large *httpclient.Large
 	// SLOs are the config's SLOs. When set, a static provider's values
 	// recorded for a name that none of its SLOs has are an error: a
 	// misspelt key would read as no data and pass under on_no_data: pass.

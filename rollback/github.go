@@ -2,6 +2,9 @@ package rollback
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"strings"
 
 	"github.com/sloguard/sloguard/internal/redact"
 	"github.com/sloguard/sloguard/report"
@@ -88,6 +91,20 @@ func (g *GitHub) call(ctx context.Context, r *Run, what string, fn func(context.
 		act.Target = what + " " + target
 	}
 	return act
+}
+
+// Ready implements Action: the token and the repository the calls need.
+// GitHub's own answer (a token without the permission) can only come when
+// the action runs.
+func (g *GitHub) Ready(getenv func(string) string) error {
+	var errs []error
+	if getenv(g.TokenEnv) == "" {
+		errs = append(errs, &NotReady{Key: "rollback.github", Err: fmt.Errorf("environment variable %s (token_env) is empty: the GitHub rollback actions need a token (in GitHub Actions, give the job the token: GITHUB_TOKEN: ${{ github.token }})", g.TokenEnv)})
+	}
+	if owner, repo, ok := strings.Cut(getenv("GITHUB_REPOSITORY"), "/"); !ok || owner == "" || repo == "" {
+		errs = append(errs, &NotReady{Key: "rollback.github", Err: fmt.Errorf("environment variable GITHUB_REPOSITORY (%q) is not owner/repo: the repository the GitHub rollback actions act on (GitHub Actions sets it)", getenv("GITHUB_REPOSITORY"))})
+	}
+	return errors.Join(errs...)
 }
 
 // Redact implements Action: the token.

@@ -9,6 +9,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,6 +36,10 @@ type Action interface {
 	// Redact tells r the secrets the action reads (and the URLs and
 	// header values that may carry one).
 	Redact(r *redact.Redactor, getenv func(string) string)
+	// Ready says what in the environment would make Run fail (an empty
+	// secret variable), without reading anything but getenv: checked
+	// before a watch waits, so that a breach never finds it out.
+	Ready(getenv func(string) string) error
 }
 
 // Kind is one kind of rollback action as it registers: its key under
@@ -144,6 +149,45 @@ func Redact(r *redact.Redactor, rb slo.Rollback, getenv func(string) string) {
 	}
 }
 
+// NotReady is what Ready finds missing for one action: Key is the
+// action's path in the config (rollback.webhook), so that validate can
+// place it at its line.
+type NotReady struct {
+	Key string
+	Err error
+}
+
+func (e *NotReady) Error() string { return e.Key + ": " + e.Err.Error() }
+
+func (e *NotReady) Unwrap() error { return e.Err }
+
+// NotReadies lists the *NotReady in an error Ready returned.
+func NotReadies(err error) []*NotReady {
+	if nr, ok := err.(*NotReady); ok {
+		return []*NotReady{nr}
+	}
+	var out []*NotReady
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			out = append(out, NotReadies(e)...)
+		}
+	}
+	return out
+}
+
+// Ready checks that every action of rb can run in the environment
+// getenv reads: one error naming each action's key and variable, nil when
+// all can.
+func Ready(rb slo.Rollback, getenv func(string) string) error {
+	var errs []error
+	for _, c := range rb.Actions {
+		if act, ok := c.Settings.(Action); ok {
+			errs = append(errs, act.Ready(getenv))
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Find returns rb's action of type T (a *GitHub, say), if configured.
 func Find[T Action](rb slo.Rollback) (T, bool) {
 	for _, c := range rb.Actions {
@@ -221,3 +265,6 @@ func (c Command) Run(ctx context.Context, r *Run) []report.Action {
 
 // Redact implements Action: a command reads no secret of its own.
 func (c Command) Redact(*redact.Redactor, func(string) string) {}
+
+// Ready implements Action: a command needs no variable of its own.
+func (c Command) Ready(func(string) string) error { return nil }

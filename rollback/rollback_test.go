@@ -200,3 +200,38 @@ func rollbackConfig(timeout time.Duration, retries int, actions ...Action) slo.R
 	}
 	return rb
 }
+
+// Ready says, before any action runs, what in the environment would make
+// one fail: each variable by name, every action at once.
+func TestReadyNamesEveryMissingVariable(t *testing.T) {
+	rb := rollbackConfig(time.Second, 0, Command{"true"}, &Webhook{URL: "http://hooks.example", SecretEnv: "HOOK"},
+		&GitHub{DispatchEvent: "rollback", TokenEnv: "GH_TOKEN"})
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		want string
+	}{
+		"all set": {map[string]string{"HOOK": "s", "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"}, ""},
+		"nothing set": {nil, "rollback.webhook: environment variable HOOK (secret_env) is empty: cannot sign the webhook\n" +
+			"rollback.github: environment variable GH_TOKEN (token_env) is empty: the GitHub rollback actions need a token (in GitHub Actions, give the job the token: GITHUB_TOKEN: ${{ github.token }})\n" +
+			`rollback.github: environment variable GITHUB_REPOSITORY ("") is not owner/repo: the repository the GitHub rollback actions act on (GitHub Actions sets it)`},
+		"a whsec_ secret that is not base64": {map[string]string{"HOOK": "whsec_!!", "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"},
+			"rollback.webhook: environment variable HOOK (secret_env): the secret starts with whsec_ but the rest is not base64: give the secret as the receiver shows it"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := Ready(rb, getenv(tc.env))
+			if got := fmt.Sprint(err); (tc.want == "") != (err == nil) || err != nil && got != tc.want {
+				t.Errorf("Ready = %v\nwant %s", err, tc.want)
+			}
+			var keys []string // where validate places each
+			for _, nr := range NotReadies(err) {
+				keys = append(keys, nr.Key)
+				if !strings.HasPrefix(tc.want, nr.Key+": ") && !strings.Contains(tc.want, "\n"+nr.Key+": ") {
+					t.Errorf("NotReady %s not in %q", nr.Key, tc.want)
+				}
+			}
+			if len(keys) != strings.Count(tc.want, "rollback.") {
+				t.Errorf("NotReadies = %v, want one per line of %q", keys, tc.want)
+			}
+		})
+	}
+}

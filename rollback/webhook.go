@@ -116,19 +116,35 @@ func (w *Webhook) Redact(rd *redact.Redactor, getenv func(string) string) {
 	}
 }
 
+// Ready implements Action: the secret is set, and in a form that signs.
+func (w *Webhook) Ready(getenv func(string) string) error {
+	if _, _, err := w.key(getenv); err != nil {
+		return &NotReady{Key: "rollback.webhook", Err: err}
+	}
+	return nil
+}
+
+// key reads the secret and the Standard Webhooks key it gives.
+func (w *Webhook) key(getenv func(string) string) (secret string, key []byte, err error) {
+	secret = getenv(w.SecretEnv)
+	if secret == "" {
+		return "", nil, fmt.Errorf("environment variable %s (secret_env) is empty: cannot sign the webhook", w.SecretEnv)
+	}
+	if key, err = WebhookKey(secret); err != nil {
+		return "", nil, fmt.Errorf("environment variable %s (secret_env): %w", w.SecretEnv, err)
+	}
+	return secret, key, nil
+}
+
 // post posts the record, signed; 2xx is success. Retried through the
 // shared client on connection errors, 429 and 5xx: a receiver that acted on
 // a delivery whose answer was lost sees the same webhook-id again and drops
 // it. Each attempt carries its own timestamp and signature.
 func (w *Webhook) post(ctx context.Context, r *Run, tries *int) error {
 	id, record := r.Decision.RollbackID, r.Record
-	secret := r.Getenv(w.SecretEnv)
-	if secret == "" {
-		return fmt.Errorf("environment variable %s (secret_env) is empty: cannot sign the webhook", w.SecretEnv)
-	}
-	key, err := WebhookKey(secret)
+	secret, key, err := w.key(r.Getenv)
 	if err != nil {
-		return fmt.Errorf("environment variable %s (secret_env): %w", w.SecretEnv, err)
+		return err
 	}
 	c, err := httpclient.New(httpclient.Options{Name: "rollback.webhook", Retries: r.Retries, Headers: w.Headers, Logger: r.Log})
 	if err != nil {

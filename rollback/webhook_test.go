@@ -194,3 +194,23 @@ func TestWebhookErrorsQuoteOneLineAndNoCredentials(t *testing.T) {
 		t.Errorf("error %q, want the first line, capped", e)
 	}
 }
+
+// A receiver that redirects to another origin gets its redirect refused:
+// the configured headers (a credential among them) and the signatures go
+// to the configured origin only. The action fails, saying why.
+func TestWebhookRedirectElsewhereIsRefused(t *testing.T) {
+	other, elsewhere := hookServer(t, 0)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+"/hook", http.StatusPermanentRedirect)
+	}))
+	defer srv.Close()
+	a := &Actions{Config: rollbackConfig(time.Second, 2, &Webhook{URL: srv.URL, SecretEnv: "HOOK", Headers: map[string]string{"Authorization": "Bearer hook-t0ken"}}),
+		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": "s"})}
+	acts := a.Run(t.Context(), failing(), "", []byte("{}"))
+	if acts[0].Status != Failed || !strings.Contains(acts[0].Error, "refused a redirect to another origin") || acts[0].Attempts != 1 {
+		t.Errorf("got %+v, want one attempt, failed: refused a redirect", acts[0])
+	}
+	if n := len(elsewhere()); n != 0 {
+		t.Errorf("the other origin got %d deliveries", n)
+	}
+}

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/sloguard/sloguard/internal/safefile"
 	"github.com/sloguard/sloguard/serve/azdo"
 	"github.com/sloguard/sloguard/slo"
 )
@@ -195,6 +197,20 @@ func (p *parser) envName(path, name string) {
 	}
 }
 
+// file reports a file the block names that the service would refuse to
+// read (a FIFO, a device, a huge file): at validate time, not at start.
+func (p *parser) file(path, name string) {
+	if name == "" {
+		return
+	}
+	if !filepath.IsAbs(name) {
+		name = filepath.Join(filepath.Dir(p.cfg.Source), name)
+	}
+	if err := safefile.Refused(name, safefile.MaxCredential); err != nil {
+		p.add(path, "%v", err)
+	}
+}
+
 func (p *parser) github(r *rawGitHub) *GitHubConfig {
 	if r == nil {
 		return nil
@@ -210,6 +226,8 @@ func (p *parser) github(r *rawGitHub) *GitHubConfig {
 	if r.WebhookSecretEnv != "" && r.WebhookSecretFile != "" {
 		p.add("github.webhook_secret_file", "set webhook_secret_env or webhook_secret_file, not both")
 	}
+	p.file("github.private_key_file", r.PrivateKeyFile)
+	p.file("github.webhook_secret_file", r.WebhookSecretFile)
 	p.envName("github.app_id_env", r.AppIDEnv)
 	p.envName("github.private_key_env", r.PrivateKeyEnv)
 	p.envName("github.webhook_secret_env", r.WebhookSecretEnv)

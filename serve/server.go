@@ -24,6 +24,7 @@ import (
 
 	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/redact"
+	"github.com/sloguard/sloguard/internal/safefile"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/rollback"
 	"github.com/sloguard/sloguard/rollout"
@@ -104,7 +105,7 @@ func New(o Options) (*Server, error) {
 		o.Getenv = os.Getenv
 	}
 	if o.ReadFile == nil {
-		o.ReadFile = os.ReadFile
+		o.ReadFile = func(name string) ([]byte, error) { return safefile.Read(name, safefile.MaxCredential) }
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -128,7 +129,7 @@ func New(o Options) (*Server, error) {
 	}
 	var errs []error
 	if g := o.Serve.GitHub; g != nil {
-		gs, err := newGitHubSide(g, sec, hc.StandardClient().Transport)
+		gs, err := newGitHubSide(g, sec, httpclient.Standard(hc).Transport)
 		errs = append(errs, err)
 		s.gh = gs
 	}
@@ -136,7 +137,7 @@ func New(o Options) (*Server, error) {
 		user, err1 := sec.readPlain("serve.azure.username_env", a.UsernameEnv, "")
 		pass, err2 := sec.read("serve.azure.password_env", a.PasswordEnv, "")
 		errs = append(errs, err1, err2)
-		s.az = &azureSide{user: user, password: pass, client: azdo.NewClient(hc.StandardClient(), a.AllowedOrgs)}
+		s.az = &azureSide{user: user, password: pass, client: azdo.NewClient(httpclient.Standard(hc), a.AllowedOrgs)}
 	}
 	if o.Serve.DecisionsTokenEnv != "" {
 		s.decToken, err = sec.read("serve.decisions_token_env", o.Serve.DecisionsTokenEnv, "")

@@ -2,6 +2,7 @@ package slo
 
 import (
 	"fmt"
+	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -28,6 +29,15 @@ type Block struct {
 
 // Path is the block's native path, e.g. providers[2].
 func (b *Block) Path() string { return b.path }
+
+// File resolves a file name the block holds as sloguard reads it:
+// relative to the config file's directory, as Prometheus does.
+func (b *Block) File(name string) string {
+	if name == "" || filepath.IsAbs(name) {
+		return name
+	}
+	return filepath.Join(filepath.Dir(b.ps.file), name)
+}
 
 // Has reports whether the block writes key.
 func (b *Block) Has(key string) bool {

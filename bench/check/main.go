@@ -32,6 +32,8 @@ import (
 
 	"github.com/sloguard/sloguard/app"
 	"github.com/sloguard/sloguard/gate"
+	"github.com/sloguard/sloguard/internal/httpclient"
+	"github.com/sloguard/sloguard/internal/peakrss"
 	"github.com/sloguard/sloguard/internal/promtest"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/httpconf"
@@ -253,7 +255,7 @@ func (s *subprocess) run(ctx context.Context) (*report.Decision, error) {
 	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() != 2) {
 		return nil, fmt.Errorf("sloguard %s: %v: %s", strings.Join(s.args, " "), err, stderr.String())
 	}
-	s.maxRSS = maxRSS(cmd.ProcessState)
+	s.maxRSS = peakrss.Of(cmd.ProcessState)
 	var rec report.Decision
 	if err := json.Unmarshal(out, &rec); err != nil {
 		return nil, fmt.Errorf("sloguard printed no record: %v: %s", err, stderr.String())
@@ -272,7 +274,7 @@ func newRaw(url string) (*rawClient, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := api.NewClient(api.Config{Address: url, Client: rc.StandardClient()})
+	c, err := api.NewClient(api.Config{Address: url, Client: httpclient.Standard(rc)})
 	if err != nil {
 		return nil, err
 	}

@@ -15,5 +15,5 @@ func deployFlags() []cli.Flag {
 }
 
 func deployOptionsFrom(c *cli.Context) app.DeployOptions {
-	return app.DeployOptions{Environment: c.String("environment"), EnvironmentURL: c.String("environment-url"), DeploymentID: c.Int64("deployment-id"), DryRun: c.Bool("no-rollback")}
+	return app.DeployOptions{Environment: c.String("environment"), EnvironmentURL: c.String("environment-url"), DeploymentID: c.Int64("deployment-id")}
 }

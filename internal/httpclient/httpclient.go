@@ -15,12 +15,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/sloguard/sloguard/internal/safefile"
 
 	"github.com/sloguard/sloguard/internal/redact"
 )
@@ -54,12 +56,18 @@ type Options struct {
 	// proxy and authentication from Prometheus's HTTP client config):
 	// CAFile and InsecureSkipVerify are then its to apply.
 	Base http.RoundTripper
-	// NoRedirects returns a 3xx as it is instead of following it.
+	// NoRedirects returns a 3xx as it is instead of following it. A
+	// redirect is otherwise followed within the first request's origin
+	// only (see RedirectError).
 	NoRedirects bool
+	// Large is shared by the clients whose large answers it bounds
+	// together (every backend of a run); nil: the client's own.
+	Large *Large
 }
 
-// New returns a retrying client. Its StandardClient() suits libraries that
-// want an *http.Client (the Prometheus API client, go-github).
+// New returns a retrying client. Standard(c) suits libraries that want an
+// *http.Client (the Prometheus API client, go-github); its own
+// StandardClient() would follow redirects anywhere.
 func New(o Options) (*retryablehttp.Client, error) {
 	base, err := transport(o)
 	if err != nil {
@@ -69,8 +77,15 @@ func New(o Options) (*retryablehttp.Client, error) {
 	if limit <= 0 {
 		limit = DefaultMaxResponseBytes
 	}
+	large := o.Large
+	if large == nil {
+		large = NewLarge()
+	}
 	c := retryablehttp.NewClient()
-	c.HTTPClient = &http.Client{Transport: &decorate{next: &limitBody{next: base, name: o.Name, limit: limit}, o: o}}
+	c.HTTPClient = &http.Client{
+		Transport:     &decorate{next: &limitBody{next: base, name: o.Name, limit: limit, large: large}, o: o},
+		CheckRedirect: sameOrigin(o.Name),
+	}
 	if o.NoRedirects {
 		c.HTTPClient.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	}
@@ -107,7 +122,7 @@ func transport(o Options) (http.RoundTripper, error) {
 	if o.CAFile != "" || o.InsecureSkipVerify {
 		tc := &tls.Config{InsecureSkipVerify: o.InsecureSkipVerify} //nolint:gosec // an explicit, documented switch
 		if o.CAFile != "" {
-			pem, err := os.ReadFile(o.CAFile)
+			pem, err := safefile.Read(o.CAFile, safefile.MaxCredential) // a FIFO never blocks, /dev/zero never fills memory
 			if err != nil {
 				return nil, fmt.Errorf("read CA file: %w", err)
 			}
@@ -129,7 +144,9 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// decorate adds headers, credentials and query parameters to each attempt.
+// decorate adds headers, credentials and query parameters to each attempt:
+// to the origin of the first request only, since sameOrigin refuses a
+// redirect elsewhere.
 type decorate struct {
 	next http.RoundTripper
 	o    Options
@@ -195,8 +212,9 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		return false, ctx.Err()
 	}
 	var tl *TooLargeError
-	if errors.As(err, &tl) {
-		return false, tl // the next answer would be as large
+	var re *RedirectError
+	if errors.As(err, &tl) || errors.As(err, &re) {
+		return false, err // the next answer would be the same; err names the URL
 	}
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if wait, ok := RetryAfter(resp.Header, time.Now()); ok {
@@ -264,6 +282,10 @@ func passLastResponse(log *slog.Logger) retryablehttp.ErrorHandler {
 		if errors.As(err, &ue) {
 			target, err = redact.URL(ue.URL), ue.Err
 		}
+		var re *RedirectError
+		if errors.As(err, &re) {
+			target = redact.URL(re.From.String()) // the configured URL, not where it pointed
+		}
 		log.Warn("request failed", "url", target, "attempts", attempts, "error", err)
 		if attempts > 1 {
 			return nil, fmt.Errorf("%w (after %d attempts)", err, attempts)
@@ -295,11 +317,13 @@ func mib(n int64) string {
 
 // limitBody fails an answer larger than limit: at once when its
 // Content-Length says so, else as soon as the reader passes the limit, so
-// that memory stays bounded whatever the server streams.
+// that memory stays bounded whatever the server streams. Past SmallAnswer
+// bytes, the reader waits for a slot of large (see Large).
 type limitBody struct {
 	next  http.RoundTripper
 	name  string
 	limit int64
+	large *Large
 }
 
 func (l *limitBody) RoundTrip(r *http.Request) (*http.Response, error) {
@@ -311,7 +335,7 @@ func (l *limitBody) RoundTrip(r *http.Request) (*http.Response, error) {
 		resp.Body.Close()
 		return nil, &TooLargeError{Name: l.name, Limit: l.limit}
 	}
-	resp.Body = &limitedReader{rc: resp.Body, left: l.limit, err: &TooLargeError{Name: l.name, Limit: l.limit}}
+	resp.Body = &limitedReader{rc: resp.Body, left: l.limit, err: &TooLargeError{Name: l.name, Limit: l.limit}, ctx: r.Context(), large: l.large}
 	return resp, nil
 }
 
@@ -319,6 +343,11 @@ type limitedReader struct {
 	rc   io.ReadCloser
 	left int64
 	err  *TooLargeError
+
+	ctx   context.Context // the request's: bounds the wait for the slot
+	large *Large
+	read  int64
+	hold  atomic.Pointer[hold] // Close may come from another goroutine
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
@@ -328,15 +357,35 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	if int64(len(p)) > l.left+1 {
 		p = p[:l.left+1]
 	}
+	if l.hold.Load() == nil {
+		if l.read >= SmallAnswer {
+			h, err := l.large.take(l.ctx)
+			if err != nil {
+				return 0, err
+			}
+			l.hold.Store(h)
+		} else if int64(len(p)) > SmallAnswer-l.read {
+			p = p[:SmallAnswer-l.read]
+		}
+	}
 	n, err := l.rc.Read(p)
+	l.read += int64(n)
 	l.left -= int64(n)
 	if l.left < 0 {
+		// The slot stays held until Close (or the request's end): the
+		// caller still holds what it read, garbage only once it gives up.
 		return n + int(l.left), l.err // the byte past the limit is not passed on
+	}
+	if err != nil {
+		l.hold.Load().end() // the whole answer is read: it is the caller's data now
 	}
 	return n, err
 }
 
-func (l *limitedReader) Close() error { return l.rc.Close() }
+func (l *limitedReader) Close() error {
+	l.hold.Load().end()
+	return l.rc.Close()
+}
 
 // leveled adapts slog to retryablehttp: every attempt is a debug line.
 type leveled struct{ l *slog.Logger }

@@ -86,7 +86,7 @@ func get(t *testing.T, o Options, ctx context.Context, url string) (int, string,
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.StandardClient().Do(req)
+	resp, err := Standard(c).Do(req)
 	if err != nil {
 		return 0, "", err
 	}
@@ -343,7 +343,7 @@ func TestTLS(t *testing.T) {
 		"the CA file is trusted":            {o: Options{CAFile: ca}},
 		"insecure_skip_verify skips checks": {o: Options{InsecureSkipVerify: true}},
 		"an unknown CA is refused at once":  {o: Options{Retries: 3}, callErr: "certificate signed by unknown authority"},
-		"a missing CA file":                 {o: Options{CAFile: filepath.Join(dir, "nope.pem")}, newErr: "read CA file: open " + filepath.Join(dir, "nope.pem") + ": no such file or directory"},
+		"a missing CA file":                 {o: Options{CAFile: filepath.Join(dir, "nope.pem")}, newErr: "read CA file: stat " + filepath.Join(dir, "nope.pem") + ": no such file or directory"},
 		"a CA file without a certificate":   {o: Options{CAFile: notPEM}, newErr: "CA file " + notPEM + " holds no PEM certificate"},
 	}
 	for name, tc := range tests {

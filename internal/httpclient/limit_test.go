@@ -44,13 +44,20 @@ func TestAnAnswerOverTheLimitFailsAndIsNotReadOn(t *testing.T) {
 	for name, declared := range tests {
 		t.Run(name, func(t *testing.T) {
 			srv, wrote := streamer(t, 100<<20, declared)
-			err := readAll(t, fast(Options{Name: "prom", Retries: 3, MaxResponseBytes: limit}), srv.URL)
+			lg, logs := captureLog(slog.LevelWarn)
+			err := readAll(t, fast(Options{Name: "prom", Retries: 3, MaxResponseBytes: limit, Logger: lg}), srv.URL+"/api/v1/query")
 			var tl *TooLargeError
 			if !errors.As(err, &tl) || tl.Limit != limit || tl.Name != "prom" {
 				t.Fatalf("got %v, want a TooLargeError for prom at %d bytes", err, limit)
 			}
 			if want := `the answer is larger than max_response_bytes of "prom" (1048576 bytes, 1 MiB): narrow the query, or raise max_response_bytes`; !strings.Contains(err.Error(), want) {
 				t.Errorf("error %q, want it to say %q", err, want)
+			}
+			// A declared size fails the request itself: one warning, naming
+			// the URL (it used to say url=""). A streamed one fails the
+			// caller's read, which reports it.
+			if l := logs(); strings.Contains(l, `url=""`) || declared && !strings.Contains(l, "url="+srv.URL+"/api/v1/query") {
+				t.Errorf("warnings:\n%s\nwant the URL named", l)
 			}
 			srv.CloseClientConnections()
 			srv.Close() // waits for the handler: the count is final
@@ -99,7 +106,7 @@ func readAll(t *testing.T, o Options, url string) error {
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := c.StandardClient().Get(url)
+	resp, err := Standard(c).Get(url)
 	if err != nil {
 		return err
 	}
@@ -123,7 +130,7 @@ func BenchmarkOversizedAnswer(b *testing.B) {
 			}
 			b.ReportAllocs()
 			for b.Loop() {
-				resp, err := c.StandardClient().Get(srv.URL)
+				resp, err := Standard(c).Get(srv.URL)
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -1,6 +1,7 @@
 // Package safefile reads the small files a user points sloguard at (the
-// config, a static provider's values) without the traps of os.ReadFile: a
-// FIFO that blocks forever, a device such as /dev/zero that never ends.
+// config, a static provider's values, the TLS and secret files a config
+// names) without the traps of os.ReadFile: a FIFO that blocks forever, a
+// device such as /dev/zero that never ends.
 package safefile
 
 import (
@@ -18,6 +19,10 @@ var ErrNotRegular = errors.New("not a regular file")
 // ErrTooLarge means the file is larger than the caller's limit.
 var ErrTooLarge = errors.New("file too large")
 
+// MaxCredential bounds a file that holds a secret, a key, a certificate
+// or a CA bundle: a system's whole bundle of public CAs is about 200 KiB.
+const MaxCredential = 1 << 20
+
 // Read reads a regular file of at most limit bytes. Anything else fails
 // before a byte is read, so that a FIFO never blocks (opening one waits
 // for a writer, and nothing interrupts that wait) and /dev/zero never
@@ -30,7 +35,7 @@ func Read(path string, limit int64) ([]byte, error) {
 	if err := regular(fi, limit); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(path)
+	f, err := open(path) // never blocks, should a FIFO have been swapped in since
 	if err != nil {
 		return nil, err
 	}
@@ -49,6 +54,30 @@ func Read(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: more than %s", ErrTooLarge, Size(limit))
 	}
 	return data, nil
+}
+
+// Check says whether Read would read path, without opening it: a
+// missing file is an error wrapping fs.ErrNotExist, which callers that
+// check a path before the file is due (a secret mounted where sloguard
+// runs, not where the config is validated) may let pass.
+func Check(path string, limit int64) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	return regular(fi, limit)
+}
+
+// Refused is the problem a config reports for a file it names that Read
+// would refuse (no regular file, or over limit), saying what to do; nil
+// for a file Read would read and for a missing one, which may exist only
+// where sloguard runs (a mounted secret): reading it says so then.
+func Refused(path string, limit int64) error {
+	err := Check(path, limit)
+	if errors.Is(err, ErrNotRegular) || errors.Is(err, ErrTooLarge) {
+		return fmt.Errorf("%s: %w: name a regular file of at most %s", path, err, Size(limit))
+	}
+	return nil
 }
 
 func regular(fi fs.FileInfo, limit int64) error {

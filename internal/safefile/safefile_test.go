@@ -60,3 +60,38 @@ func TestSize(t *testing.T) {
 		}
 	}
 }
+
+// A FIFO swapped in between Read's Stat and its open must not block: the
+// open itself never waits for a writer, and the Stat of the open file
+// refuses it.
+func TestOpenNeverWaitsForAWriter(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := open(fifo) // os.Open would block here until a writer came
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := regular(fi, 1024); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("regular = %v, want ErrNotRegular", err)
+	}
+}
+
+func TestCheckSaysWhatReadWouldRefuse(t *testing.T) {
+	dir := t.TempDir()
+	ok := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(ok, []byte("pem"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for path, want := range map[string]error{ok: nil, "/dev/zero": ErrNotRegular, dir: ErrNotRegular, filepath.Join(dir, "nope"): os.ErrNotExist} {
+		if err := Check(path, MaxCredential); !errors.Is(err, want) || (want == nil) != (err == nil) {
+			t.Errorf("Check(%s) = %v, want %v", path, err, want)
+		}
+	}
+}

@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/sloguard/sloguard/internal/safefile"
+	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/slo"
 )
 
@@ -46,6 +48,9 @@ func (t *TLS) check(b *slo.Block) {
 		return
 	}
 	inPlace(b, "tls.key", t.Key, "key_file")
+	providers.CheckFile(b, "tls.ca_file", &t.CAFile, safefile.MaxCredential)
+	providers.CheckFile(b, "tls.cert_file", &t.CertFile, safefile.MaxCredential)
+	providers.CheckFile(b, "tls.key_file", &t.KeyFile, safefile.MaxCredential)
 	if (t.CertFile == "") != (t.KeyFile == "") {
 		b.Problem("tls", "a client certificate needs both cert_file and key_file")
 	}
@@ -88,6 +93,8 @@ func (a *BasicAuth) check(b *slo.Block) {
 	}
 	slo.CheckEnvName(b, "basic_auth.username_env", a.UsernameEnv)
 	slo.CheckEnvName(b, "basic_auth.password_env", a.PasswordEnv)
+	providers.CheckFile(b, "basic_auth.username_file", &a.UsernameFile, safefile.MaxCredential)
+	providers.CheckFile(b, "basic_auth.password_file", &a.PasswordFile, safefile.MaxCredential)
 	users := count(a.Username, a.UsernameEnv, a.UsernameFile)
 	passwords := count(a.PasswordEnv, a.PasswordFile)
 	switch {
@@ -106,6 +113,7 @@ func (a *Authorization) check(b *slo.Block) {
 		return
 	}
 	slo.CheckEnvName(b, "authorization.credentials_env", a.CredentialsEnv)
+	providers.CheckFile(b, "authorization.credentials_file", &a.CredentialsFile, safefile.MaxCredential)
 	if strings.EqualFold(strings.TrimSpace(a.Type), "basic") {
 		b.Problem("authorization.type", "use basic_auth for Basic authentication")
 	}
@@ -119,6 +127,7 @@ func (o *OAuth2) check(b *slo.Block) {
 		return
 	}
 	slo.CheckEnvName(b, "oauth2.client_secret_env", o.ClientSecretEnv)
+	providers.CheckFile(b, "oauth2.client_secret_file", &o.ClientSecretFile, safefile.MaxCredential)
 	if o.ClientID == "" {
 		b.Problem("oauth2.client_id", "required: the OAuth2 client's ID")
 	}

@@ -6,9 +6,9 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -18,6 +18,7 @@ import (
 
 	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/redact"
+	"github.com/sloguard/sloguard/internal/safefile"
 	"github.com/sloguard/sloguard/providers"
 )
 
@@ -29,11 +30,13 @@ type Extra struct {
 }
 
 // Client builds a backend's client: Prometheus's HTTP client config for
-// TLS, proxy, redirects and authentication (the *_env secrets read
-// through its secret references, so that a rotated value is read again),
+// TLS, proxy, redirects and authentication (the *_env secrets and the
+// *_file files read through its secret references, so that a rotated
+// value is read again, and a file only as internal/safefile reads it),
 // SigV4 signing, sloguard's size limit, headers and parameters on every
 // attempt, and go-retryablehttp's bounded retries around it all. It
-// reads no secret yet, but checks that every variable it names is set.
+// reads no secret yet, but checks that every variable it names is set
+// and that every file it names reads.
 func Client(ctx context.Context, name string, env providers.Env, a *Auth, t Transport, x Extra) (*retryablehttp.Client, error) {
 	if a == nil {
 		a = &Auth{}
@@ -41,7 +44,8 @@ func Client(ctx context.Context, name string, env providers.Env, a *Auth, t Tran
 	if err := a.checkEnv(name, env); err != nil {
 		return nil, err
 	}
-	if err := t.TLS.checkFiles(); err != nil {
+	sm := secrets{env: env, files: append(t.TLS.files(), a.files()...)}
+	if err := sm.checkFiles(); err != nil {
 		return nil, fmt.Errorf("provider %q: %w", name, err)
 	}
 	hc := t.clientConfig()
@@ -49,7 +53,7 @@ func Client(ctx context.Context, name string, env providers.Env, a *Auth, t Tran
 	if err := hc.Validate(); err != nil {
 		return nil, fmt.Errorf("provider %q: %w", name, err)
 	}
-	rt, err := config.NewRoundTripperFromConfigWithContext(ctx, hc, name, config.WithSecretManager(envSecrets{env}))
+	rt, err := config.NewRoundTripperFromConfigWithContext(ctx, hc, name, config.WithSecretManager(sm))
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", name, err)
 	}
@@ -69,7 +73,7 @@ func Client(ctx context.Context, name string, env providers.Env, a *Auth, t Tran
 	o := httpclient.Options{
 		Name: name, MaxResponseBytes: t.MaxResponseBytes, Retries: t.Retries,
 		Headers: headers, Query: x.Query, Logger: env.Logger().With("provider", name),
-		Base: rt, NoRedirects: t.FollowRedirects != nil && !*t.FollowRedirects,
+		Base: rt, NoRedirects: t.FollowRedirects != nil && !*t.FollowRedirects, Large: env.Large,
 	}
 	return httpclient.New(o)
 }
@@ -96,7 +100,7 @@ func (t Transport) clientConfig() config.HTTPClientConfig {
 	}
 	if t.TLS != nil {
 		hc.TLSConfig = config.TLSConfig{
-			CAFile: t.TLS.CAFile, CertFile: t.TLS.CertFile, KeyFile: t.TLS.KeyFile,
+			CARef: ref(keyCAFile, t.TLS.CAFile), CertRef: ref(keyCertFile, t.TLS.CertFile), KeyRef: ref(keyKeyFile, t.TLS.KeyFile),
 			ServerName: t.TLS.ServerName, InsecureSkipVerify: t.TLS.InsecureSkipVerify, //nolint:gosec // an explicit, documented switch
 			MinVersion: config.TLSVersions[t.TLS.MinVersion],
 		}
@@ -104,28 +108,29 @@ func (t Transport) clientConfig() config.HTTPClientConfig {
 	return hc
 }
 
-// apply sets the authentication of hc: every secret by reference (an
-// environment variable, read through envSecrets) or by file.
+// apply sets the authentication of hc: every secret by reference, to an
+// environment variable or a file, both read through secrets.
 func (a *Auth) apply(hc *config.HTTPClientConfig, t Transport) {
 	switch {
 	case a.BearerTokenEnv != "":
 		hc.Authorization = &config.Authorization{Type: "Bearer", CredentialsRef: a.BearerTokenEnv}
 	case a.BasicAuth != nil:
 		b := a.BasicAuth
-		hc.BasicAuth = &config.BasicAuth{Username: b.Username, UsernameRef: b.UsernameEnv, UsernameFile: b.UsernameFile,
-			PasswordRef: b.PasswordEnv, PasswordFile: b.PasswordFile}
+		hc.BasicAuth = &config.BasicAuth{Username: b.Username, UsernameRef: or(b.UsernameEnv, ref(keyUsernameFile, b.UsernameFile)),
+			PasswordRef: or(b.PasswordEnv, ref(keyPasswordFile, b.PasswordFile))}
 	case a.Authorization != nil:
-		hc.Authorization = &config.Authorization{Type: strings.TrimSpace(a.Authorization.Type),
-			CredentialsRef: a.Authorization.CredentialsEnv, CredentialsFile: a.Authorization.CredentialsFile}
+		c := a.Authorization
+		hc.Authorization = &config.Authorization{Type: strings.TrimSpace(c.Type),
+			CredentialsRef: or(c.CredentialsEnv, ref(keyCredentialsFile, c.CredentialsFile))}
 	case a.OAuth2 != nil:
 		o := a.OAuth2
-		hc.OAuth2 = &config.OAuth2{ClientID: o.ClientID, ClientSecretRef: o.ClientSecretEnv, ClientSecretFile: o.ClientSecretFile,
+		hc.OAuth2 = &config.OAuth2{ClientID: o.ClientID, ClientSecretRef: or(o.ClientSecretEnv, ref(keyClientSecretFile, o.ClientSecretFile)),
 			TokenURL: o.TokenURL, Scopes: o.Scopes, EndpointParams: o.EndpointParams}
 		// The token endpoint is reached like the backend: the same CA and
 		// proxy settings.
 		hc.OAuth2.ProxyConfig = hc.ProxyConfig
 		if t.TLS != nil {
-			hc.OAuth2.TLSConfig = config.TLSConfig{CAFile: t.TLS.CAFile, InsecureSkipVerify: t.TLS.InsecureSkipVerify} //nolint:gosec // as above
+			hc.OAuth2.TLSConfig = config.TLSConfig{CARef: ref(keyCAFile, t.TLS.CAFile), InsecureSkipVerify: t.TLS.InsecureSkipVerify} //nolint:gosec // as above
 		}
 	}
 }
@@ -170,36 +175,145 @@ func (a *Auth) checkEnv(name string, env providers.Env) error {
 	return nil
 }
 
-// checkFiles reads the CA file as the client will, to say what is wrong
-// with it now rather than on the first query.
-func (t *TLS) checkFiles() error {
-	if t == nil || t.CAFile == "" {
-		return nil
+// secrets reads the secret references of Prometheus's client config: a
+// *_env key names a variable; a *_file key is a reference named after the
+// key (tls.ca_file), read as internal/safefile reads (a regular file of
+// at most safefile.MaxCredential bytes, opened without blocking), on each
+// request as the client config re-reads its files, so that a FIFO or a
+// device swapped in later fails that request instead of hanging it.
+type secrets struct {
+	env   providers.Env
+	files []file
+}
+
+// file is a file a key names.
+type file struct{ key, path string }
+
+// Keys of the files, which name their references too.
+const (
+	keyCAFile           = "tls.ca_file"
+	keyCertFile         = "tls.cert_file"
+	keyKeyFile          = "tls.key_file"
+	keyUsernameFile     = "basic_auth.username_file"
+	keyPasswordFile     = "basic_auth.password_file"
+	keyCredentialsFile  = "authorization.credentials_file"
+	keyClientSecretFile = "oauth2.client_secret_file"
+)
+
+// ref is the reference of the file a key names ("" without one). Keys
+// hold a dot, which no variable name does.
+func ref(key, path string) string {
+	if path == "" {
+		return ""
 	}
-	pem, err := os.ReadFile(t.CAFile)
+	return key
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (s secrets) Fetch(_ context.Context, name string) (string, error) {
+	for _, f := range s.files {
+		if f.key == name {
+			return f.read()
+		}
+	}
+	if v := s.env.Env(name); v != "" {
+		return v, nil
+	}
+	return "", fmt.Errorf("environment variable %s is empty", name)
+}
+
+// read reads the file, trimmed as Prometheus trims it.
+func (f file) read() (string, error) {
+	data, err := safefile.Read(f.path, safefile.MaxCredential)
 	if err != nil {
-		return fmt.Errorf("read CA file: %w", err)
+		return "", fmt.Errorf("%s %s: %w", f.key, f.path, unwrapPath(err))
 	}
-	if !x509.NewCertPool().AppendCertsFromPEM(pem) {
-		return fmt.Errorf("CA file %s holds no PEM certificate", t.CAFile)
+	return strings.TrimSpace(string(data)), nil
+}
+
+// unwrapPath drops the path an *fs.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
 	}
-	if t.CertFile != "" {
-		if _, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile); err != nil {
-			return fmt.Errorf("client certificate (tls.cert_file, tls.key_file): %w", err)
+	return err
+}
+
+// checkFiles reads every file as the client will, to say what is wrong
+// with one now rather than on the first query: missing, no regular file,
+// too large, empty, a CA file without a certificate, a key that does not
+// match its certificate.
+func (s secrets) checkFiles() error {
+	data := map[string]string{}
+	for _, f := range s.files {
+		v, err := f.read()
+		if err != nil {
+			return err
+		}
+		if v == "" {
+			return fmt.Errorf("%s %s is empty", f.key, f.path)
+		}
+		data[f.key] = v
+	}
+	if ca, ok := data[keyCAFile]; ok && !x509.NewCertPool().AppendCertsFromPEM([]byte(ca)) {
+		return fmt.Errorf("%s %s holds no PEM certificate", keyCAFile, s.path(keyCAFile))
+	}
+	if cert, ok := data[keyCertFile]; ok {
+		if _, err := tls.X509KeyPair([]byte(cert), []byte(data[keyKeyFile])); err != nil {
+			return fmt.Errorf("client certificate (%s %s, %s %s): %w", keyCertFile, s.path(keyCertFile), keyKeyFile, s.path(keyKeyFile), err)
 		}
 	}
 	return nil
 }
 
-// envSecrets reads the secret references of Prometheus's client config
-// from the environment: a *_env key names the variable.
-type envSecrets struct{ env providers.Env }
-
-func (s envSecrets) Fetch(_ context.Context, name string) (string, error) {
-	if v := s.env.Env(name); v != "" {
-		return v, nil
+func (s secrets) path(key string) string {
+	for _, f := range s.files {
+		if f.key == key {
+			return f.path
+		}
 	}
-	return "", fmt.Errorf("environment variable %s is empty", name)
+	return ""
+}
+
+// files lists the files the tls: block names.
+func (t *TLS) files() []file {
+	if t == nil {
+		return nil
+	}
+	return files(keyCAFile, t.CAFile, keyCertFile, t.CertFile, keyKeyFile, t.KeyFile)
+}
+
+// files lists the secret files the keys name.
+func (a *Auth) files() []file {
+	var kv []string
+	if b := a.BasicAuth; b != nil {
+		kv = append(kv, keyUsernameFile, b.UsernameFile, keyPasswordFile, b.PasswordFile)
+	}
+	if c := a.Authorization; c != nil {
+		kv = append(kv, keyCredentialsFile, c.CredentialsFile)
+	}
+	if o := a.OAuth2; o != nil {
+		kv = append(kv, keyClientSecretFile, o.ClientSecretFile)
+	}
+	return files(kv...)
+}
+
+// files pairs keys with the paths they hold, leaving out the empty ones.
+func files(kv ...string) []file {
+	var out []file
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			out = append(out, file{key: kv[i], path: kv[i+1]})
+		}
+	}
+	return out
 }
 
 func (s *SigV4) roundTripper(ctx context.Context, env providers.Env, next http.RoundTripper) (http.RoundTripper, error) {
@@ -228,18 +342,16 @@ func (a *Auth) Redact(r *redact.Redactor, env providers.Env) {
 		if b.UsernameEnv != "" {
 			user = env.Env(b.UsernameEnv)
 		}
-		if v, err := readSecretFile(b.UsernameFile); err == nil && v != "" {
+		if v := readQuiet(keyUsernameFile, b.UsernameFile); v != "" {
 			user = v
 		}
-		if v, err := readSecretFile(b.PasswordFile); err == nil && v != "" {
+		if v := readQuiet(keyPasswordFile, b.PasswordFile); v != "" {
 			pass = v
 		}
 		r.AddBasicAuth(user, pass)
 	}
 	for _, f := range a.files() {
-		if v, err := readSecretFile(f); err == nil {
-			r.Add(v)
-		}
+		r.Add(readQuiet(f.key, f.path))
 	}
 	for k, v := range a.Headers {
 		if redact.SensitiveHeader(k) {
@@ -248,30 +360,12 @@ func (a *Auth) Redact(r *redact.Redactor, env providers.Env) {
 	}
 }
 
-func (a *Auth) files() []string {
-	var out []string
-	if b := a.BasicAuth; b != nil {
-		out = append(out, b.UsernameFile, b.PasswordFile)
-	}
-	if c := a.Authorization; c != nil {
-		out = append(out, c.CredentialsFile)
-	}
-	if o := a.OAuth2; o != nil {
-		out = append(out, o.ClientSecretFile)
-	}
-	return out
-}
-
-// readSecretFile reads a small secret file, trimmed as Prometheus trims
-// it; a large or missing one is not a secret to know.
-func readSecretFile(path string) (string, error) {
+// readQuiet reads a secret file for the redaction layer: one that does
+// not read is no secret to know (building the client says what is wrong).
+func readQuiet(key, path string) string {
 	if path == "" {
-		return "", errors.New("no file")
+		return ""
 	}
-	fi, err := os.Stat(path)
-	if err != nil || !fi.Mode().IsRegular() || fi.Size() > 64<<10 {
-		return "", errors.New("not a secret file")
-	}
-	b, err := os.ReadFile(path)
-	return strings.TrimSpace(string(b)), err
+	v, _ := file{key: key, path: path}.read()
+	return v
 }

@@ -17,6 +17,7 @@ import (
 	v1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
 
+	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/providers"
 	"github.com/sloguard/sloguard/providers/httpconf"
 )
@@ -54,7 +55,7 @@ func New(ctx context.Context, cfg Config, env providers.Env) (*Provider, error) 
 	if err != nil {
 		return nil, err
 	}
-	c, err := api.NewClient(api.Config{Address: cfg.URL, Client: rc.StandardClient()})
+	c, err := api.NewClient(api.Config{Address: cfg.URL, Client: httpclient.Standard(rc)})
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", cfg.Name, err)
 	}

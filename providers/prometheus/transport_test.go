@@ -117,7 +117,7 @@ func TestMissingSecretsAreConfigErrors(t *testing.T) {
 		},
 		"a CA file that does not exist": {
 			cfg:  func(c *Config) { c.TLS = &httpconf.TLS{CAFile: "/nonexistent/ca.pem"} },
-			want: `provider "prom": read CA file: open /nonexistent/ca.pem: no such file or directory`,
+			want: `provider "prom": tls.ca_file /nonexistent/ca.pem: no such file or directory`,
 		},
 	}
 	for name, tc := range tests {

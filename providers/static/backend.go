@@ -46,6 +46,7 @@ func decode(b *slo.Block) providers.Settings {
 	if c.File == "" && c.Values == nil {
 		b.Problem("", "a static provider needs values or file")
 	}
+	providers.CheckFile(b, "file", &c.File, slo.MaxConfigSize)
 	return &c
 }
 

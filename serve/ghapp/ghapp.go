@@ -177,7 +177,10 @@ func (a *App) client(installation int64) *github.Client {
 	atr.BaseURL = a.api.String()
 	tr := ghinstallation.NewFromAppsTransport(atr, installation)
 	tr.BaseURL = a.api.String()
-	c := github.NewClient(&http.Client{Transport: tr})
+	// No redirect of its own: the token is added to every request, so a
+	// redirect elsewhere would carry it; the client beneath follows those
+	// within GitHub's origin.
+	c := github.NewClient(&http.Client{Transport: tr, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }})
 	c.BaseURL = &url.URL{Scheme: a.api.Scheme, Host: a.api.Host, Path: a.api.Path + "/"}
 	a.clients[installation] = c
 	return c

@@ -8,9 +8,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/sloguard/sloguard/internal/httpclient"
 	"github.com/sloguard/sloguard/internal/servetest"
 )
 
@@ -99,5 +102,44 @@ func TestAnAppNotInstalledIsAPermanentErrorThatSaysSo(t *testing.T) {
 	}
 	if len(gh.Reviews()) != 0 || len(gh.Problems()) != 1 {
 		t.Errorf("reviews %v problems %v: want the token exchange refused and no review", gh.Reviews(), gh.Problems())
+	}
+}
+
+// The App's JWT and installation tokens go to the configured API only:
+// an API that redirects to another origin (another loopback port) gets
+// the redirect refused, and nothing reaches the other origin.
+func TestTheAppsTokensStayWithTheAPIsOrigin(t *testing.T) {
+	key, _, err := servetest.NewKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var elsewhere []string
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		elsewhere = append(elsewhere, r.Header.Get("Authorization"))
+		mu.Unlock()
+	}))
+	defer other.Close()
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer api.Close()
+	hc, err := httpclient.New(httpclient.Options{Name: "GitHub API"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app, err := New(api.URL, 1, key, httpclient.Standard(hc).Transport) // as serve builds it
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = app.Review(t.Context(), 5, "acme", "shop", 42, Review{EnvironmentName: "production", State: "approved"})
+	if err == nil || !strings.Contains(err.Error(), "refused a redirect to another origin") {
+		t.Errorf("Review: %v, want the redirect refused", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(elsewhere) != 0 {
+		t.Errorf("the other origin got %d request(s), Authorization %q", len(elsewhere), elsewhere[0])
 	}
 }

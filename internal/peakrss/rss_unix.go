@@ -1,6 +1,8 @@
 //go:build unix
 
-package main
+// Package peakrss reads the peak resident set of an exited process, for
+// the benchmark programs that print what sloguard costs.
+package peakrss
 
 import (
 	"os"
@@ -8,9 +10,9 @@ import (
 	"syscall"
 )
 
-// maxRSS is the peak resident set of an exited process, in bytes. Linux
+// Of is the peak resident set of an exited process, in bytes. Linux
 // reports rusage's ru_maxrss in KiB, macOS in bytes.
-func maxRSS(ps *os.ProcessState) int64 {
+func Of(ps *os.ProcessState) int64 {
 	ru, ok := ps.SysUsage().(*syscall.Rusage)
 	if !ok {
 		return 0
