@@ -26,7 +26,15 @@ func Validate(ctx context.Context, d *App, path, promURL string, online bool) er
 	// runner mask them (Load told the redaction layer) before anything
 	// else is printed.
 	ci.New(d.getenv, d.cmdOut, d.rawOut).Mask(d.redact.Masks())
-	if err := offline(ctx, d, cfg); err != nil {
+	err = offline(ctx, d, cfg)
+	unready := rollbackProblems(d, cfg)
+	if online && len(unready) > 0 {
+		return withProblems(cfg, err, unready)
+	}
+	for _, p := range unready { // offline: a PR lint job has no secrets
+		ci.Warn(d.getenv, d.cmdErr, "sloguard validate", p.Error()+" (validate --online, watch and rollback stop on it)")
+	}
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
@@ -83,12 +91,35 @@ func offline(ctx context.Context, d *App, cfg *slo.Config) error {
 			return err
 		}
 	}
+	return cfg.Errors(ps)
+}
+
+// withProblems adds ps to the problems of err (a *slo.ConfigError, or
+// nil), so that one run reports them all; another error stands alone.
+func withProblems(cfg *slo.Config, err error, ps []slo.Problem) error {
+	var ce *slo.ConfigError
+	switch {
+	case errors.As(err, &ce):
+		return cfg.Errors(append(append([]slo.Problem(nil), ce.Problems...), ps...))
+	case err != nil:
+		return err
+	}
+	return cfg.Errors(ps)
+}
+
+// rollbackProblems are the variables the rollback actions need and lack,
+// at the actions' lines. Offline they are warnings: validate is also the
+// lint of a pull request, run without the deploy's secrets. --online runs
+// where the watch runs, with its secrets: there they are problems, as they
+// are for watch and rollback.
+func rollbackProblems(d *App, cfg *slo.Config) []slo.Problem {
+	var ps []slo.Problem
 	for _, nr := range rollback.NotReadies(rollback.Ready(cfg.Rollback, d.getenv)) {
 		if !cfg.Flawed(nr.Key) {
 			ps = append(ps, cfg.Problem(nr.Key, "%v: %s", nr.Err, setWhereTheyRun))
 		}
 	}
-	return cfg.Errors(ps)
+	return ps
 }
 
 // offlineToo adds to a file's problems those the offline checks find in
