@@ -116,7 +116,7 @@ func rollbackProblems(d *App, cfg *slo.Config) []slo.Problem {
 	var ps []slo.Problem
 	for _, nr := range rollback.NotReadies(rollback.Ready(cfg.Rollback, d.getenv)) {
 		if !cfg.Flawed(nr.Key) {
-			ps = append(ps, cfg.Problem(nr.Key, "%v: %s", nr.Err, setWhereTheyRun))
+			ps = append(ps, cfg.Problem(nr.Key, "%v: %s", nr.Err, fixFor(nr)))
 		}
 	}
 	return ps
