@@ -26,6 +26,24 @@ func CheckOutput(format string) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--output %q: use text, json or markdown", format)}
 }
 
+// validFormat is format, or text when format is not one: the record of a
+// run stopped by a bad --output is still written (stdout stays empty).
+func validFormat(format string) string {
+	if CheckOutput(format) != nil {
+		return "text"
+	}
+	return format
+}
+
+// startOutput is the output of a command that writes a decision record,
+// and the --output problem, if any: recorded (by abort) like every other
+// exit 2.
+func startOutput(d *App, command, format, reportFlag, config string) (*output, error) {
+	out := newOutput(d, command, validFormat(format), reportFlag)
+	out.config = config
+	return out, CheckOutput(format)
+}
+
 // output sends a decision everywhere it must go: stdout in the chosen
 // format, the JSON record to a file, and the CI platform's channels. Once a
 // decision exists nothing here can fail the run: an I/O error is a
@@ -205,10 +223,7 @@ func (o *output) abort(err error, started time.Time) {
 // flagError records a flag value a command rejects before it starts, as
 // abort does for errors that come later, and returns err.
 func FlagError(d *App, command, format, reportFlag, config string, err error) error {
-	if CheckOutput(format) != nil {
-		return err
-	}
-	out := newOutput(d, command, format, reportFlag)
+	out := newOutput(d, command, validFormat(format), reportFlag)
 	out.config = config
 	out.abort(err, d.now().UTC())
 	return err

@@ -31,12 +31,11 @@ type WatchOptions struct {
 // except in tests and the demo.
 func Watch(ctx context.Context, d *App, opts WatchOptions, clock rollout.Clock) (err error) {
 	started := d.now().UTC()
-	if err := CheckOutput(opts.Output); err != nil {
+	out, err := startOutput(d, "watch", opts.Output, opts.Report, opts.Config)
+	defer func() { out.abort(err, started) }()
+	if err != nil {
 		return err
 	}
-	out := newOutput(d, "watch", opts.Output, opts.Report)
-	out.config = opts.Config
-	defer func() { out.abort(err, started) }()
 	now := d.now()
 	if clock != nil {
 		now = clock.Now()
