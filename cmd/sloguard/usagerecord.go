@@ -16,7 +16,7 @@ import (
 func recordUsageErrors(cl *cli.App, d *app.App, args []string) {
 	recorded := func(name string) bool {
 		switch name {
-		case "check", "watch", "rollback": // the commands whose exit 2 writes a decision record
+		case "check", "watch", "rollback", "backtest": // the commands whose exit 2 writes a record
 			return true
 		}
 		return false
@@ -71,6 +71,9 @@ func flagError(d *app.App, name string, args []string, err error) error {
 	}
 	if config == "" {
 		config = defaultConfig
+	}
+	if name == "backtest" {
+		return app.BacktestError(d, app.BacktestOptions{Config: config, Output: format, Report: report}, err)
 	}
 	return app.FlagError(d, name, format, report, config, err)
 }
