@@ -177,5 +177,5 @@ func emitBacktest(d *App, platform ci.Platform, opts BacktestOptions, rec *repor
 		{"windows", strconv.Itoa(rec.Windows)}, {"fail", strconv.Itoa(rec.Decisions.Fail)},
 		{"pass", strconv.Itoa(rec.Decisions.Pass)}, {"inconclusive", strconv.Itoa(rec.Decisions.Inconclusive)},
 	}
-	return ci.PublishSummary(platform, outputs, path, md.Bytes())
+	return ci.PublishSummary(platform, outputs, reportOutput(d.getenv, path), md.Bytes())
 }

@@ -156,7 +156,7 @@ func (o *output) writeRecord(data []byte) string {
 	err := ci.WriteFile(want, data)
 	if err == nil {
 		o.path = want
-		return want
+		return reportOutput(o.d.getenv, want)
 	}
 	o.failed = want
 	if fi, serr := os.Lstat(want); serr == nil && fi.Mode().IsRegular() {
@@ -168,11 +168,46 @@ func (o *output) writeRecord(data []byte) string {
 		if ci.WriteFile(alt, data) == nil {
 			o.d.log.Warn("cannot write the decision record where asked: wrote it elsewhere", "path", want, "error", err, "written_to", alt)
 			o.path = alt
-			return alt
+			return reportOutput(o.d.getenv, alt)
 		}
 	}
 	o.d.log.Warn("cannot write the decision record anywhere; the exit code still says the decision", "path", want, "error", err)
 	return ""
+}
+
+// reportOutput is the record's path as the report output says it:
+// absolute, so that a later step finds it wherever it runs. The one
+// exception is a container action on GitHub (the image used with
+// docker://: the runner's temp dir is not mounted, and the container's
+// paths are not the host's): there a relative path stays relative to the
+// workspace, where sloguard runs and later steps run too.
+func reportOutput(getenv func(string) string, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	if getenv("GITHUB_ACTIONS") == "true" && inWorkspace(getenv) {
+		if fi, err := os.Stat(getenv("RUNNER_TEMP")); err != nil || !fi.IsDir() {
+			return path
+		}
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// inWorkspace says whether the working directory is $GITHUB_WORKSPACE.
+func inWorkspace(getenv func(string) string) bool {
+	ws, err := filepath.EvalSymlinks(getenv("GITHUB_WORKSPACE"))
+	if err != nil || getenv("GITHUB_WORKSPACE") == "" {
+		return false
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return false
+	}
+	wd, err = filepath.EvalSymlinks(wd)
+	return err == nil && wd == ws
 }
 
 // fallbacks are the places a record goes when its own path fails: the
