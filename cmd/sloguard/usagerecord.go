@@ -9,10 +9,11 @@ import (
 )
 
 // recordUsageErrors makes a flag that cannot be parsed (`--duration 30x`,
-// an unknown flag, a GitHub Action input turned into a bad flag) behave as
-// every other exit 2 of these commands: in CI the record, the outputs and
-// the summary say why. urfave/cli stops before the command runs, so the
-// flags that say where the record goes are read from the raw arguments.
+// an unknown flag, `--log-level loud`, a GitHub Action input turned into a
+// bad flag) behave as every other exit 2 of these commands (and of
+// backtest, with its own record): in CI the record, the outputs and the
+// summary say why. urfave/cli stops before the command runs, so the flags
+// that say where the record goes are read from the raw arguments.
 func recordUsageErrors(cl *cli.App, d *app.App, args []string) {
 	recorded := func(name string) bool {
 		switch name {
