@@ -23,12 +23,11 @@ type CheckOptions struct {
 // Check loads the config, evaluates the gate and reports the decision.
 func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
 	started := d.now().UTC()
-	if err := CheckOutput(opts.Output); err != nil {
+	out, err := startOutput(d, "check", opts.Output, opts.Report, opts.Config)
+	defer func() { out.abort(err, started) }()
+	if err != nil {
 		return err
 	}
-	out := newOutput(d, "check", opts.Output, opts.Report)
-	out.config = opts.Config
-	defer func() { out.abort(err, started) }()
 	// A time ahead of the data would read every metric as absent and call
 	// it unknown: say what is wrong instead.
 	at, err := notFuture("--at", opts.At, d.now(), "check evaluates what has happened: leave --at out to evaluate now")
