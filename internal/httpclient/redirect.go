@@ -20,12 +20,19 @@ const maxRedirects = 10
 type RedirectError struct {
 	Name     string // the provider or action
 	From, To *url.URL
+	// Key is the config key of a URL whose requests follow no redirect
+	// at all (RefuseRedirects), "" for one followed within its origin.
+	Key string
 }
 
 func (e *RedirectError) Error() string {
 	who := ""
 	if e.Name != "" {
 		who = fmt.Sprintf(" of %q", e.Name)
+	}
+	if e.Key != "" {
+		return fmt.Sprintf("refused a redirect (%s) of the %s request%s: %s redirected to %s: the request carries credentials, sent to %s itself only, and follows no redirect: set %s to the final address",
+			redirectKind(e.From, e.To), e.Key, who, pathOnly(e.From), pathOnly(e.To), e.Key, e.Key)
 	}
 	what := "to another origin"
 	if e.From.Scheme == "https" && e.To.Scheme == "http" {
@@ -43,6 +50,33 @@ func origin(u *url.URL) string {
 		port = map[string]string{"http": "80", "https": "443"}[u.Scheme]
 	}
 	return u.Scheme + "://" + net.JoinHostPort(u.Hostname(), port)
+}
+
+// pathOnly is u without user info or query: a location to name in a
+// message, never a credential.
+func pathOnly(u *url.URL) string {
+	return origin(u) + u.EscapedPath()
+}
+
+func redirectKind(from, to *url.URL) string {
+	switch {
+	case from.Scheme == "https" && to.Scheme == "http":
+		return "from https down to http"
+	case origin(from) != origin(to):
+		return "to another origin"
+	}
+	return "within its origin"
+}
+
+// RefuseRedirects is the redirect policy of a request that has no reason
+// to be redirected and carries a secret in its body or headers (an OAuth2
+// token request): net/http would resend both to a 307's target, and keep
+// an Authorization header for the same host name on another port or
+// scheme. key names the URL in the config.
+func RefuseRedirects(name, key string) func(*http.Request, []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		return &RedirectError{Name: name, From: via[0].URL, To: req.URL, Key: key}
+	}
 }
 
 // sameOrigin follows a redirect within the origin of the first request
