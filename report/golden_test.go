@@ -302,16 +302,16 @@ func TestEscapeMD(t *testing.T) {
 		// A backend's body cannot render an image, a link, code or emphasis
 		// (before, it did); the backslashes markdown drops when it renders.
 		"![x](https://evil.example/t.png) [click](javascript:alert(1))": `!\[x\](https://evil.example/t.png) \[click\](javascript:alert(1))`,
-		"`code` *bold* _em_ ~~gone~~ **b**":                              "\\`code\\` \\*bold\\* \\_em\\_ \\~\\~gone\\~\\~ \\*\\*b\\*\\*",
-		"on_no_data: http_requests_total _x":                             `on_no_data: http_requests_total \_x`,
+		"`code` *bold* _em_ ~~gone~~ **b**":                             "\\`code\\` \\*bold\\* \\_em\\_ \\~\\~gone\\~\\~ \\*\\*b\\*\\*",
+		"on_no_data: http_requests_total _x":                            `on_no_data: http_requests_total \_x`,
 		`a\[b`:                                                          `a\\\[b`,
-		`a\|b`:           `a\\\|b`,
-		`C:\dir`:         `C:\\dir`,
-		`"a\\"`:          `"a\\\\"`,
-		`re "\\d+\"x"`:   `re "\\\\d+\"x"`,
-		"two\r\nlines\n": "two lines ",
-		"p99 < 300ms":    "p99 &lt; 300ms",
-		`\`:              `\\`,
+		`a\|b`:                                                          `a\\\|b`,
+		`C:\dir`:                                                        `C:\\dir`,
+		`"a\\"`:                                                         `"a\\\\"`,
+		`re "\\d+\"x"`:                                                  `re "\\\\d+\"x"`,
+		"two\r\nlines\n":                                                "two lines ",
+		"p99 < 300ms":                                                   "p99 &lt; 300ms",
+		`\`:                                                             `\\`,
 	} {
 		if got := EscapeMarkdown(in); got != want {
 			t.Errorf("EscapeMarkdown(%s) = %s, want %s", in, got, want)
