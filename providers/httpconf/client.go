@@ -76,6 +76,9 @@ func Client(ctx context.Context, name string, env providers.Env, a *Auth, t Tran
 	for k, v := range a.Headers {
 		headers[k] = v
 	}
+	for k, v := range a.HeadersEnv {
+		headers[k] = env.Env(v)
+	}
 	o := httpclient.Options{
 		Name: name, MaxResponseBytes: t.MaxResponseBytes, Retries: t.Retries,
 		Headers: headers, Query: x.Query, Logger: env.Logger().With("provider", name),
@@ -141,6 +144,9 @@ func (a *Auth) envVars() [][2]string {
 		}
 	}
 	add("bearer_token_env", a.BearerTokenEnv)
+	for _, k := range sortedKeys(a.HeadersEnv) {
+		add("headers_env."+k, a.HeadersEnv[k])
+	}
 	if b := a.BasicAuth; b != nil {
 		add("basic_auth", b.UsernameEnv)
 		add("basic_auth", b.PasswordEnv)
