@@ -2,6 +2,7 @@ package httpconf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -83,7 +84,12 @@ func (o *oauth2Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	source := o.source
 	o.mu.Unlock()
-	return (&oauth2.Transport{Source: source, Base: o.next}).RoundTrip(r)
+	resp, err := (&oauth2.Transport{Source: source, Base: o.next}).RoundTrip(r)
+	var re *httpclient.RedirectError
+	if errors.As(err, &re) && re.Key != "" {
+		return nil, re // not `Post "<where it pointed>": …`: the error names both ends
+	}
+	return resp, err
 }
 
 // CloseIdleConnections closes the token client's idle connections and

@@ -131,8 +131,8 @@ func TestTheOAuth2TokenRequestFollowsNoRedirect(t *testing.T) {
 					t.Errorf("err = %v, want %q", err, want)
 				}
 			}
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("the error holds the secret: %v", err)
+			if strings.HasPrefix(err.Error(), "Post ") || strings.Contains(err.Error(), secret) {
+				t.Errorf("the error does not start with what happened, or holds the secret: %v", err)
 			}
 			if got := elsewhere.requests(); len(got) != 0 {
 				t.Errorf("the other end got %d request(s): %q", len(got), got)
