@@ -113,9 +113,9 @@ func (g *GitHub) annotate(level string, slos []report.SLO, n int, rest *bytes.Bu
 	}
 }
 
-// mdLine keeps text on one markdown list line.
+// mdLine keeps text on one markdown list line, shown as text.
 func mdLine(s string) string {
-	return strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "<", "&lt;", ">", "&gt;").Replace(s)
+	return report.EscapeMarkdown(s)
 }
 
 // githubOutputs writes name=value lines, and name<<DELIM blocks for values

@@ -81,7 +81,7 @@ const maxBacktestRows = 200
 func (Markdown) RenderBacktest(w io.Writer, b *Backtest) error {
 	var s strings.Builder
 	if b.Error != "" {
-		fmt.Fprintf(&s, "### %s sloguard backtest: error\n\nThe backtest did not run: %s\n", icons[Error], escapeMD(b.Error))
+		fmt.Fprintf(&s, "### %s sloguard backtest: error\n\nThe backtest did not run: %s\n", icons[Error], EscapeMarkdown(b.Error))
 		_, err := io.WriteString(w, s.String())
 		return err
 	}
@@ -97,9 +97,9 @@ func (Markdown) RenderBacktest(w io.Writer, b *Backtest) error {
 	}
 	fmt.Fprintf(&s, "| %d | %s | %s | %s | %s |\n\n", b.Windows, share(b.Decisions.Fail, b.Windows, " "), share(b.Decisions.Pass, b.Windows, " "), share(b.Decisions.Inconclusive, b.Windows, " "), median)
 	scope := backtestScope(b, func(x string) string { return "`" + strings.ReplaceAll(x, "`", "'") + "`" })
-	fmt.Fprintf(&s, "%s. C%s. No action was run: each window is decided as `sloguard watch --since SINCE` would have decided it.\n", escapeMD(backtestHeadline(b)), scope[1:])
+	fmt.Fprintf(&s, "%s. C%s. No action was run: each window is decided as `sloguard watch --since SINCE` would have decided it.\n", EscapeMarkdown(backtestHeadline(b)), scope[1:])
 	for _, w := range b.Warnings {
-		fmt.Fprintf(&s, "\n> **Warning:** %s\n", escapeMD(w))
+		fmt.Fprintf(&s, "\n> **Warning:** %s\n", EscapeMarkdown(w))
 	}
 	backtestChart(&s, b)
 	listed := append(b.FailedRuns(), b.UnsureRuns()...)
@@ -111,7 +111,7 @@ func (Markdown) RenderBacktest(w io.Writer, b *Backtest) error {
 				fmt.Fprintf(&s, "\n%d more window(s) not shown: the JSON record lists every window.\n", len(listed)-i)
 				break
 			}
-			fmt.Fprintf(&s, "| %s | %s %s | %s | %s |\n", r.Since.UTC().Format(time.RFC3339), icons[r.Decision], r.Decision, r.DecidedAfter, escapeMD(r.Reason))
+			fmt.Fprintf(&s, "| %s | %s %s | %s | %s |\n", r.Since.UTC().Format(time.RFC3339), icons[r.Decision], r.Decision, r.DecidedAfter, EscapeMarkdown(r.Reason))
 		}
 	}
 	if rest := b.Windows - len(listed); rest > 0 {

@@ -16,9 +16,9 @@ var icons = map[string]string{Pass: "✅", Fail: "❌", Inconclusive: "⚠️", 
 func (Markdown) Render(w io.Writer, d *Decision) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "### %s sloguard %s: %s\n\n", icons[d.Outcome()], d.Command, d.Outcome())
-	fmt.Fprintf(&b, "%s\n\n", escapeMD(d.Reason))
+	fmt.Fprintf(&b, "%s\n\n", EscapeMarkdown(d.Reason))
 	if d.Override != "" {
-		fmt.Fprintf(&b, "> **Overridden:** %s\n\n", escapeMD(d.Override))
+		fmt.Fprintf(&b, "> **Overridden:** %s\n\n", EscapeMarkdown(d.Override))
 	}
 	if d.Canary != nil {
 		watchMarkdown(&b, d)
@@ -26,7 +26,7 @@ func (Markdown) Render(w io.Writer, d *Decision) error {
 		b.WriteString("| SLO | Objective | SLI | Budget left | Burn rates | Verdict | Why |\n")
 		b.WriteString("|---|---|---|---|---|---|---|\n")
 		for _, s := range d.SLOs {
-			why := escapeMD(strings.Join(s.Reasons, "; "))
+			why := EscapeMarkdown(strings.Join(s.Reasons, "; "))
 			if why == "" {
 				why = "–"
 			}
@@ -41,13 +41,17 @@ func (Markdown) Render(w io.Writer, d *Decision) error {
 	return err
 }
 
-// escapeMD keeps text from breaking a table row or turning into markup:
+// EscapeMarkdown keeps text from breaking a table row or turning into markup:
 // backslashes (so that a "\\" before a "|" cannot unescape it), pipes, line
-// breaks, and angle brackets (which GitHub would read as HTML tags). A
+// breaks, angle brackets (which GitHub would read as HTML tags), and the
+// characters of links, images, code spans and emphasis ([, ], `, *, _,
+// ~), escaped with a backslash, which markdown drops when it renders: a
+// backend's body of ![x](https://evil.example/t.png) shows as that text,
+// never as an image it would fetch or a link to click. A
 // quote escaped the Go way (a query quoted with %q: {service=\"checkout\"})
 // stays as it is, so that markdown reads it as the quote it stands for,
 // not as \\" (the text would show the escaping twice).
-func escapeMD(s string) string {
+func EscapeMarkdown(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
@@ -66,6 +70,11 @@ func escapeMD(s string) string {
 			i++
 		case c == '\r', c == '\n':
 			b.WriteByte(' ')
+		case c == '_' && i > 0 && i+1 < len(s) && alnum(s[i-1]) && alnum(s[i+1]):
+			b.WriteByte(c) // within a word (on_no_data, a metric's name): never emphasis
+		case strings.IndexByte("[]`*_~", c) >= 0:
+			b.WriteByte('\\')
+			b.WriteByte(c)
 		case c == '<':
 			b.WriteString("&lt;")
 		case c == '>':
@@ -75,4 +84,8 @@ func escapeMD(s string) string {
 		}
 	}
 	return b.String()
+}
+
+func alnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }

@@ -101,7 +101,7 @@ func watchMarkdown(b *strings.Builder, d *Decision) {
 	}
 	b.WriteString(".\n\n")
 	if line := scopeLine(c); line != "" {
-		b.WriteString(escapeMD(line) + ".\n\n")
+		b.WriteString(EscapeMarkdown(line) + ".\n\n")
 	}
 	b.WriteString("| SLO | Canary | Baseline | Allowed | Evidence to roll back | Evidence to clear | Verdict | Why |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|\n")
@@ -112,7 +112,7 @@ func watchMarkdown(b *strings.Builder, d *Decision) {
 		if s.Kind == "threshold" {
 			rb, cl = thresholdProgress(s, rollback, " %"), "–"
 		}
-		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s | %s | %s %s | %s |\n", s.Name, escapeMD(canary), escapeMD(base), escapeMD(allowed), rb, cl, icons[s.Decision], s.Decision, escapeMD(s.Reason))
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s | %s | %s | %s %s | %s |\n", s.Name, EscapeMarkdown(canary), EscapeMarkdown(base), EscapeMarkdown(allowed), rb, cl, icons[s.Decision], s.Decision, EscapeMarkdown(s.Reason))
 	}
 	for _, s := range c.SLOs {
 		if s.Kind == "events" {
@@ -174,6 +174,6 @@ func actionsMarkdown(b *strings.Builder, acts []Action) {
 	b.WriteString("\n**Rollback actions**\n\n| Action | Target | Status | Attempts | Error |\n|---|---|---|---|---|\n")
 	for _, a := range acts {
 		icon := map[string]string{"succeeded": "✅", "failed": "❌", "dry-run": "📝"}[a.Status]
-		fmt.Fprintf(b, "| %s | %s | %s %s | %d | %s |\n", a.Type, escapeMD(a.Target), icon, a.Status, a.Attempts, escapeMD(a.Error))
+		fmt.Fprintf(b, "| %s | %s | %s %s | %d | %s |\n", a.Type, EscapeMarkdown(a.Target), icon, a.Status, a.Attempts, EscapeMarkdown(a.Error))
 	}
 }

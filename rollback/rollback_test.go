@@ -3,6 +3,7 @@ package rollback
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -96,7 +97,7 @@ func TestWebhookIsSignedAndRetriedThroughTheClient(t *testing.T) {
 	defer srv.Close()
 	record := []byte(`{"decision":"fail"}`)
 	a := &Actions{Config: rollbackConfig(5*time.Second, 2, &Webhook{URL: srv.URL + "/hook?token=abc", SecretEnv: "HOOK"}),
-		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": "s3cret"})}
+		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": hookSecret})}
 	acts := a.Run(t.Context(), failing(), "", record)
 	if acts[0].Status != Succeeded || acts[0].Attempts != 2 {
 		t.Fatalf("got %+v, want success on the 2nd attempt", acts[0])
@@ -105,7 +106,7 @@ func TestWebhookIsSignedAndRetriedThroughTheClient(t *testing.T) {
 		t.Errorf("target %q leaks the URL's query", acts[0].Target)
 	}
 	for i, b := range bodies {
-		if !bytes.Equal(b, record) || sigs[i] != Sign([]byte("s3cret"), record) {
+		if !bytes.Equal(b, record) || sigs[i] != Sign([]byte(hookSecret), record) {
 			t.Errorf("request %d: body %s signature %s, want the record signed", i, b, sigs[i])
 		}
 	}
@@ -124,7 +125,7 @@ func TestWebhookFailures(t *testing.T) {
 		env     map[string]string
 		errText string
 	}{
-		"a 4xx is not retried and is reported":            {env: map[string]string{"HOOK": "x"}, errText: "403 Forbidden: nope"},
+		"a 4xx is not retried and is reported":            {env: map[string]string{"HOOK": hookSecret}, errText: "403 Forbidden: nope"},
 		"a missing secret is reported, not sent unsigned": {env: nil, errText: "HOOK (secret_env) is empty"},
 	}
 	for name, tc := range tests {
@@ -210,12 +211,25 @@ func TestReadyNamesEveryMissingVariable(t *testing.T) {
 		env  map[string]string
 		want string
 	}{
-		"all set": {map[string]string{"HOOK": "s", "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"}, ""},
+		"all set": {map[string]string{"HOOK": hookSecret, "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"}, ""},
 		"nothing set": {nil, "rollback.webhook: environment variable HOOK (secret_env) is empty: cannot sign the webhook\n" +
 			"rollback.github: environment variable GH_TOKEN (token_env) is empty: the GitHub rollback actions need a token (in GitHub Actions, give the job the token: GITHUB_TOKEN: ${{ github.token }})\n" +
 			`rollback.github: environment variable GITHUB_REPOSITORY ("") is not owner/repo: the repository the GitHub rollback actions act on (GitHub Actions sets it)`},
 		"a whsec_ secret that is not base64": {map[string]string{"HOOK": "whsec_!!", "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"},
 			"rollback.webhook: environment variable HOOK (secret_env): the secret starts with whsec_ but the rest is not base64: give the secret as the receiver shows it"},
+		// Before, these passed and the webhook was signed with the empty
+		// key (whsec_ alone) or a guessable one.
+		"an empty whsec_ key": {map[string]string{"HOOK": "whsec_", "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"},
+			"rollback.webhook: environment variable HOOK (secret_env): the key (base64 after the prefix) is 0 bytes, too short to sign with: anyone could forge the signature: use at least 16 bytes (e.g. openssl rand -hex 32, or the secret the receiver shows)"},
+		"a whsec_ key of 15 bytes": {map[string]string{"HOOK": "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcde")), "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"},
+			"rollback.webhook: environment variable HOOK (secret_env): the key (base64 after the prefix) is 15 bytes, too short to sign with: anyone could forge the signature: use at least 16 bytes (e.g. openssl rand -hex 32, or the secret the receiver shows)"},
+		"a blank secret": {map[string]string{"HOOK": "   ", "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"},
+			"rollback.webhook: environment variable HOOK (secret_env) is blank: cannot sign the webhook: set it to a random secret of at least 16 bytes (e.g. openssl rand -hex 32)"},
+		"a secret of 3 characters": {map[string]string{"HOOK": "abc", "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"},
+			"rollback.webhook: environment variable HOOK (secret_env): the secret is 3 bytes, too short to sign with: anyone could forge the signature: use at least 16 bytes (e.g. openssl rand -hex 32, or the secret the receiver shows)"},
+		"a secret of 15 characters padded with spaces": {map[string]string{"HOOK": "  0123456789abcde  ", "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"},
+			"rollback.webhook: environment variable HOOK (secret_env): the secret is 15 bytes, too short to sign with: anyone could forge the signature: use at least 16 bytes (e.g. openssl rand -hex 32, or the secret the receiver shows)"},
+		"a whsec_ key of 16 bytes": {map[string]string{"HOOK": "whsec_" + base64.StdEncoding.EncodeToString([]byte("0123456789abcdef")), "GH_TOKEN": "t", "GITHUB_REPOSITORY": "acme/shop"}, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			err := Ready(rb, getenv(tc.env))

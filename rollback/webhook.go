@@ -1,6 +1,7 @@
 package rollback
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -124,14 +125,33 @@ func (w *Webhook) Ready(getenv func(string) string) error {
 	return nil
 }
 
-// key reads the secret and the Standard Webhooks key it gives.
+// MinWebhookKey is the least key material a webhook secret holds, in
+// bytes: the raw secret's, or the decoded key of a whsec_ one (Standard
+// Webhooks' keys are 24 to 64 bytes). A shorter key signs nothing a
+// receiver can trust: an empty one (whsec_ alone) signs with the empty
+// HMAC key, which anyone can forge, and a few characters are guessed
+// offline from one signed delivery.
+const MinWebhookKey = 16
+
+// key reads the secret and the Standard Webhooks key it gives, refusing
+// one too short to be a secret.
 func (w *Webhook) key(getenv func(string) string) (secret string, key []byte, err error) {
 	secret = getenv(w.SecretEnv)
 	if secret == "" {
 		return "", nil, fmt.Errorf("environment variable %s (secret_env) is empty: cannot sign the webhook", w.SecretEnv)
 	}
+	if strings.TrimSpace(secret) == "" {
+		return "", nil, fmt.Errorf("environment variable %s (secret_env) is blank: cannot sign the webhook: set it to a random secret of at least %d bytes (e.g. openssl rand -hex 32)", w.SecretEnv, MinWebhookKey)
+	}
 	if key, err = WebhookKey(secret); err != nil {
 		return "", nil, fmt.Errorf("environment variable %s (secret_env): %w", w.SecretEnv, err)
+	}
+	if n := len(bytes.TrimSpace(key)); n < MinWebhookKey {
+		what := "the secret"
+		if strings.HasPrefix(secret, standardWebhookKeyPrefix) {
+			what = "the key (base64 after the prefix)"
+		}
+		return "", nil, fmt.Errorf("environment variable %s (secret_env): %s is %d bytes, too short to sign with: anyone could forge the signature: use at least %d bytes (e.g. openssl rand -hex 32, or the secret the receiver shows)", w.SecretEnv, what, n, MinWebhookKey)
 	}
 	return secret, key, nil
 }

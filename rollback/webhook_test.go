@@ -87,6 +87,9 @@ func hookServer(t *testing.T, fails int) (*httptest.Server, func() []delivery) {
 	}
 }
 
+// hookSecret is a webhook secret long enough to sign with.
+const hookSecret = "hook-s3cret-0123456789"
+
 func TestWebhookFollowsStandardWebhooks(t *testing.T) {
 	key := []byte("0123456789abcdef0123456789abcdef")
 	tests := map[string]struct {
@@ -182,7 +185,7 @@ func TestWebhookErrorsQuoteOneLineAndNoCredentials(t *testing.T) {
 	defer srv.Close()
 	url := strings.Replace(srv.URL, "http://", "http://alice:pa55w0rd@", 1) + "/hook?token=t0k3n"
 	a := &Actions{Config: rollbackConfig(time.Second, 0, &Webhook{URL: url, SecretEnv: "HOOK"}),
-		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": "s"})}
+		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": hookSecret})}
 	acts := a.Run(t.Context(), failing(), "", []byte("{}"))
 	e := acts[0].Error
 	for _, leak := range []string{"pa55w0rd", "t0k3n", "::error", "zzzz", base64.StdEncoding.EncodeToString([]byte("alice:pa55w0rd"))} {
@@ -205,7 +208,7 @@ func TestWebhookRedirectElsewhereIsRefused(t *testing.T) {
 	}))
 	defer srv.Close()
 	a := &Actions{Config: rollbackConfig(time.Second, 2, &Webhook{URL: srv.URL, SecretEnv: "HOOK", Headers: map[string]string{"Authorization": "Bearer hook-t0ken"}}),
-		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": "s"})}
+		Out: io.Discard, Getenv: getenv(map[string]string{"HOOK": hookSecret})}
 	acts := a.Run(t.Context(), failing(), "", []byte("{}"))
 	if acts[0].Status != Failed || !strings.Contains(acts[0].Error, "refused a redirect to another origin") || acts[0].Attempts != 1 {
 		t.Errorf("got %+v, want one attempt, failed: refused a redirect", acts[0])

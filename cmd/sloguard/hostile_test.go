@@ -21,10 +21,14 @@ import (
 const injection = "x\n::error title=pwned::fake annotation\n##[error pwned]v1 command\r" +
 	"::warning title=pwned::after a CR\n##vso[task.complete result=Succeeded;pwned=1]marked succeeded\n"
 
+// markdownBait opens every hostile error page: markdown that would fetch
+// an image and offer a link if the job summary rendered it.
+const markdownBait = "![x](https://evil.example/t.png) [click](javascript:alert(1))"
+
 // cmdHostile: hostile VAR starts a backend that answers every request with
 // the status its path starts with (/500/..., /404/...), and a body that
 // echoes the request's headers (Authorization, DD-API-KEY, x-api-key…) on
-// its first line, then tries to inject workflow commands. A status the
+// its first line after markdown bait, then tries to inject workflow commands. A status the
 // Prometheus API answers in JSON (400, 422, 503) gets its error envelope,
 // Datadog's and Azure Monitor's shapes too, so that every client reads the
 // echo as the server's message. VAR holds the server's URL, VAR_HOST its
@@ -38,7 +42,7 @@ func cmdHostile(ts *testscript.TestScript, neg bool, args []string) {
 		if err != nil {
 			status = http.StatusInternalServerError
 		}
-		echo := "upstream failed; request headers: " + headerLine(r.Header) + " " + fmt.Sprint(map[string][]string(r.Header)) + " url " + r.URL.String() +
+		echo := markdownBait + " upstream failed; request headers: " + headerLine(r.Header) + " " + fmt.Sprint(map[string][]string(r.Header)) + " url " + r.URL.String() +
 			" ::error title=pwned::inline ##vso[task.complete result=Succeeded;pwned=1]inline\n" + injection
 		body := echo
 		switch {

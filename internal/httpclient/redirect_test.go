@@ -2,6 +2,7 @@ package httpclient
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
@@ -140,7 +141,7 @@ func TestNoRedirectsReturnsThe3xx(t *testing.T) {
 func TestALoopOfRedirectsStops(t *testing.T) {
 	var srv *recorder
 	srv = newRecorder(t, false, func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/again", http.StatusFound)
+		http.Redirect(w, r, "/again", http.StatusTemporaryRedirect)
 	})
 	o := creds
 	o.Retries = 3
@@ -150,5 +151,56 @@ func TestALoopOfRedirectsStops(t *testing.T) {
 	}
 	if n := len(srv.requests()); n != 10 {
 		t.Errorf("%d requests, want 10 (net/http's bound, no retry)", n)
+	}
+}
+
+// A 301, 302 or 303 answering a POST query is not followed: net/http
+// would follow it as a GET without the query, and the server's 400 to
+// that read as a bad query (exit 2, blaming the query). The error says
+// the server redirected, where, and what to do. A 307 or 308 keeps the
+// POST and its body, and is followed.
+func TestAPostRedirectedAsAGetIsNotFollowed(t *testing.T) {
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			var mu sync.Mutex
+			var seen []string
+			srv := newRecorder(t, false, func(w http.ResponseWriter, r *http.Request) {
+				body, _ := io.ReadAll(r.Body)
+				mu.Lock()
+				seen = append(seen, r.Method+" "+r.URL.Path+" "+string(body))
+				mu.Unlock()
+				switch {
+				case r.URL.Path == "/api/v1/query":
+					http.Redirect(w, r, "/prom/api/v1/query?token=planted", status)
+				case r.Method != http.MethodPost || string(body) != "query=up":
+					http.Error(w, "bad_data: no query", http.StatusBadRequest)
+				default:
+					_, _ = io.WriteString(w, "ok")
+				}
+			})
+			o := creds
+			o.Retries = 2
+			code, body, err := get(t, fast(o), t.Context(), srv.URL+"/api/v1/query")
+			mu.Lock()
+			defer mu.Unlock()
+			if status == http.StatusTemporaryRedirect || status == http.StatusPermanentRedirect {
+				if err != nil || code != 200 || body != "ok" || len(seen) != 2 || seen[1] != "POST /prom/api/v1/query query=up" {
+					t.Errorf("got %d %q %v after %q, want the POST followed with its body", code, body, err, seen)
+				}
+				return
+			}
+			var re *RedirectError
+			if !errors.As(err, &re) || re.Status != status {
+				t.Fatalf("got %d %q %v, want a RedirectError for the %d", code, body, err, status)
+			}
+			want := fmt.Sprintf(`the server of "prom" at %s/api/v1/query answered the POST with %d %s to %s/prom/api/v1/query, which would be followed as a GET without the query: not followed: set the URL to the final address`,
+				origin(re.From), status, http.StatusText(status), origin(re.From))
+			if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "planted") {
+				t.Errorf("err = %v\nwant %s", err, want)
+			}
+			if len(seen) != 1 {
+				t.Errorf("requests %q, want the POST alone (no GET, no retry)", seen)
+			}
+		})
 	}
 }

@@ -122,8 +122,9 @@ func forms(v string) []string {
 			out = append(out, f)
 		}
 	}
-	add(url.QueryEscape(v))
-	add(url.PathEscape(v))
+	for _, f := range percentForms(v) {
+		add(f)
+	}
 	if b, err := json.Marshal(v); err == nil {
 		add(string(b[1 : len(b)-1]))
 	}
@@ -132,6 +133,63 @@ func forms(v string) []string {
 	add(strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(v))
 	add(strings.NewReplacer("%", "%AZP25", "\r", "%0D", "\n", "%0A").Replace(v))
 	return out
+}
+
+// Sets of bytes the percent-encoders of URLs leave as they are.
+const (
+	unreserved = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~" // RFC 3986
+	jsMarks    = "!*'()"                                                              // encodeURIComponent keeps them too
+	jsReserved = ";,/?:@&=+$#"                                                        // and encodeURI these
+)
+
+// percentForms lists the percent-encoded forms of v a server may echo:
+// Go's url.QueryEscape and url.PathEscape, JavaScript's
+// encodeURIComponent and encodeURI, RFC 3986's strict form with and
+// without "/" kept, each in upper and lower-case hex.
+func percentForms(v string) []string {
+	out := []string{url.QueryEscape(v), url.PathEscape(v)}
+	for _, keep := range []string{unreserved, unreserved + "/", unreserved + jsMarks, unreserved + jsMarks + jsReserved} {
+		out = append(out, percentEncode(v, keep))
+	}
+	for _, f := range out[:len(out):len(out)] {
+		out = append(out, lowerHex(f))
+	}
+	return out
+}
+
+// percentEncode escapes every byte of v that keep does not hold as %XX.
+func percentEncode(v, keep string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if c := v[i]; strings.IndexByte(keep, c) >= 0 {
+			b.WriteByte(c)
+		} else {
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
+}
+
+// lowerHex writes the hex digits of every %XX of s in lower case.
+func lowerHex(s string) string {
+	b := []byte(s)
+	for i := 0; i+2 < len(b); i++ {
+		if b[i] == '%' {
+			b[i+1], b[i+2] = lower(b[i+1]), lower(b[i+2])
+			i += 2
+		}
+	}
+	return string(b)
+}
+
+func lower(c byte) byte {
+	if c >= 'A' && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // longestFirst lists a set's strings, longest first (then in order): a

@@ -228,3 +228,37 @@ func TestExcerptQuotesOneCappedPrintableLine(t *testing.T) {
 		})
 	}
 }
+
+// A secret a backend echoes percent-encoded is redacted in every encoding
+// of a URL, upper or lower-case hex, and each form is a mask for the CI
+// runner. Before, only Go's QueryEscape and PathEscape forms were known:
+// the encodeURI and encodeURIComponent forms below went out as they were.
+func TestPercentEncodedFormsAreRedacted(t *testing.T) {
+	const secret = "p@ss w/rd+x&y=z"
+	r := New()
+	r.Add(secret)
+	masks := map[string]bool{}
+	for _, m := range r.Masks() {
+		masks[m] = true
+	}
+	for _, form := range []string{
+		"p%40ss%20w/rd%2Bx%26y%3Dz",   // every reserved byte but "/"
+		"p%40ss%20w%2Frd%2Bx%26y%3Dz", // encodeURIComponent
+		"p@ss%20w/rd+x&y=z",           // encodeURI
+		"p%40ss+w%2Frd%2Bx%26y%3Dz",   // url.QueryEscape
+		"p@ss%20w%2Frd+x&y=z",         // url.PathEscape
+		"p%40ss%20w%2frd%2bx%26y%3dz", // lower-case hex
+		"p%40ss+w%2frd%2bx%26y%3dz",
+	} {
+		in := `422: {"error":"invalid token ` + form + `"}`
+		if got := r.String(in); strings.Contains(got, form) || !strings.Contains(got, Mask) {
+			t.Errorf("String(%q) = %q: the form %q is not redacted", in, got, form)
+		}
+		if !masks[form] {
+			t.Errorf("Masks() lacks %q", form)
+		}
+	}
+	if got := lowerHex("a%2B%3d%"); got != "a%2b%3d%" {
+		t.Errorf("lowerHex = %q", got)
+	}
+}

@@ -41,8 +41,8 @@ func TestNoBackendSendsCredentialsToAnotherOrigin(t *testing.T) {
 	}))
 	t.Cleanup(configured.Close)
 	env := map[string]string{"TOKEN": "bearer-t0ken", "PASS": "pa55", "CRED": "cred-t0ken", "OAUTH": "oauth-s3cret",
-		"AK": "AKIAEXAMPLE", "SK": "aws-s3cret", "DD_API_KEY": "dd-api-key", "DD_APP_KEY": "dd-app-key", "AI_KEY": "ai-api-key"}
-	const q = "\nheaders: {X-Scope-OrgID: team-a, X-Api-Key: header-s3cret}"
+		"HEADER_KEY": "header-s3cret", "AK": "AKIAEXAMPLE", "SK": "aws-s3cret", "DD_API_KEY": "dd-api-key", "DD_APP_KEY": "dd-app-key", "AI_KEY": "ai-api-key"}
+	const q = "\nheaders: {X-Scope-OrgID: team-a}\nheaders_env: {X-Api-Key: HEADER_KEY}"
 	for name, tc := range map[string]struct {
 		block  string
 		header string // the header that carries the credential

@@ -2,6 +2,8 @@ package httpconf
 
 import (
 	"net/url"
+	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/sloguard/sloguard/internal/safefile"
@@ -59,8 +61,54 @@ func (t *TLS) check(b *slo.Block) {
 	}
 }
 
+// credentialHeaders are the headers that carry a credential (lower case):
+// headers: may not write one (it would be in the repository, and an
+// Authorization there silently overrode bearer_token_env).
+var credentialHeaders = []string{"authorization", "proxy-authorization", "cookie", "x-api-key", "dd-api-key", "dd-application-key"}
+
+// checkHeaders reports a credential written in headers:, a header set by
+// both headers: and headers_env:, and an Authorization in headers_env
+// (one of the authentication keys sets it). The problems sit at the
+// headers key and name the header in the message: a header's name
+// followed by a colon reads as a credential to the redaction layer.
+func (a *Auth) checkHeaders(b *slo.Block) {
+	for _, k := range sortedKeys(a.Headers) {
+		switch {
+		case strings.EqualFold(k, "authorization"):
+			b.Problem("headers", "the %s header holds a credential written in the config (it would show in the repository, and it overrode the authentication keys): use bearer_token_env, or authorization with credentials_env or credentials_file (type for another scheme)", k)
+		case slo.Contains(credentialHeaders, strings.ToLower(k)):
+			b.Problem("headers", "the %s header holds a credential written in the config (it would show in the repository): name the variable that holds it under headers_env instead (the header, then the variable)", k)
+		}
+	}
+	for _, k := range sortedKeys(a.HeadersEnv) {
+		if v := a.HeadersEnv[k]; !envName.MatchString(v) {
+			b.Problem("headers_env", "the value given for the %s header must name an environment variable (letters, digits and _), not hold the secret itself", k)
+		}
+		if strings.EqualFold(k, "authorization") {
+			b.Problem("headers_env", "the %s header is set by bearer_token_env, or authorization with credentials_env or credentials_file, not here", k)
+		}
+		for h := range a.Headers {
+			if strings.EqualFold(h, k) {
+				b.Problem("headers_env", "the %s header is set in headers too: use one of them", k)
+			}
+		}
+	}
+}
+
+var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
 // Check reports what is wrong with the authentication keys of b.
 func (a *Auth) Check(b *slo.Block) {
+	a.checkHeaders(b)
 	slo.CheckEnvName(b, "bearer_token_env", a.BearerTokenEnv)
 	inPlace(b, "bearer_token", a.BearerToken, "bearer_token_env or authorization.credentials_file")
 	a.BasicAuth.check(b)

@@ -49,13 +49,19 @@ func Client(ctx context.Context, name string, env providers.Env, a *Auth, t Tran
 		return nil, fmt.Errorf("provider %q: %w", name, err)
 	}
 	hc := t.clientConfig()
-	a.apply(&hc, t)
+	a.apply(&hc)
 	if err := hc.Validate(); err != nil {
 		return nil, fmt.Errorf("provider %q: %w", name, err)
 	}
 	rt, err := config.NewRoundTripperFromConfigWithContext(ctx, hc, name, config.WithSecretManager(sm))
 	if err != nil {
 		return nil, fmt.Errorf("provider %q: %w", name, err)
+	}
+	if o := a.OAuth2; o != nil {
+		rt, err = newOAuth2Transport(ctx, name, o, hc, t, sm, rt)
+		if err != nil {
+			return nil, fmt.Errorf("provider %q: %w", name, err)
+		}
 	}
 	if s := a.SigV4; s != nil {
 		rt, err = s.roundTripper(ctx, env, rt)
@@ -69,6 +75,9 @@ func Client(ctx context.Context, name string, env providers.Env, a *Auth, t Tran
 	}
 	for k, v := range a.Headers {
 		headers[k] = v
+	}
+	for k, v := range a.HeadersEnv {
+		headers[k] = env.Env(v)
 	}
 	o := httpclient.Options{
 		Name: name, MaxResponseBytes: t.MaxResponseBytes, Retries: t.Retries,
@@ -110,7 +119,7 @@ func (t Transport) clientConfig() config.HTTPClientConfig {
 
 // apply sets the authentication of hc: every secret by reference, to an
 // environment variable or a file, both read through secrets.
-func (a *Auth) apply(hc *config.HTTPClientConfig, t Transport) {
+func (a *Auth) apply(hc *config.HTTPClientConfig) {
 	switch {
 	case a.BearerTokenEnv != "":
 		hc.Authorization = &config.Authorization{Type: "Bearer", CredentialsRef: a.BearerTokenEnv}
@@ -122,17 +131,8 @@ func (a *Auth) apply(hc *config.HTTPClientConfig, t Transport) {
 		c := a.Authorization
 		hc.Authorization = &config.Authorization{Type: strings.TrimSpace(c.Type),
 			CredentialsRef: or(c.CredentialsEnv, ref(keyCredentialsFile, c.CredentialsFile))}
-	case a.OAuth2 != nil:
-		o := a.OAuth2
-		hc.OAuth2 = &config.OAuth2{ClientID: o.ClientID, ClientSecretRef: or(o.ClientSecretEnv, ref(keyClientSecretFile, o.ClientSecretFile)),
-			TokenURL: o.TokenURL, Scopes: o.Scopes, EndpointParams: o.EndpointParams}
-		// The token endpoint is reached like the backend: the same CA and
-		// proxy settings.
-		hc.OAuth2.ProxyConfig = hc.ProxyConfig
-		if t.TLS != nil {
-			hc.OAuth2.TLSConfig = config.TLSConfig{CARef: ref(keyCAFile, t.TLS.CAFile), InsecureSkipVerify: t.TLS.InsecureSkipVerify} //nolint:gosec // as above
-		}
 	}
+	// OAuth2 is not prometheus/common's: see oauth2Transport.
 }
 
 // envVars lists the variables the keys name, with their keys.
@@ -144,6 +144,9 @@ func (a *Auth) envVars() [][2]string {
 		}
 	}
 	add("bearer_token_env", a.BearerTokenEnv)
+	for _, k := range sortedKeys(a.HeadersEnv) {
+		add("headers_env."+k, a.HeadersEnv[k])
+	}
 	if b := a.BasicAuth; b != nil {
 		add("basic_auth", b.UsernameEnv)
 		add("basic_auth", b.PasswordEnv)

@@ -31,10 +31,10 @@ func TestRedactLearnsEverySecretTheKeysName(t *testing.T) {
 		return p
 	}
 	env := providers.Env{Getenv: func(k string) string {
-		return map[string]string{"PROM_PASS": "pa55-from-env", "OAUTH_SECRET": "oauth-s3cret", "AWS_SK": "aws-s3cret-key"}[k]
+		return map[string]string{"PROM_PASS": "pa55-from-env", "OAUTH_SECRET": "oauth-s3cret", "AWS_SK": "aws-s3cret-key", "HDR": "header-s3cret"}[k]
 	}}
 	for name, a := range map[string]*Auth{
-		"basic auth, password from a variable": {BasicAuth: &BasicAuth{Username: "sre", PasswordEnv: "PROM_PASS"}, Headers: map[string]string{"X-Api-Key": "header-s3cret"}},
+		"basic auth, password from a variable": {BasicAuth: &BasicAuth{Username: "sre", PasswordEnv: "PROM_PASS"}, HeadersEnv: map[string]string{"X-Api-Key": "HDR"}},
 		"basic auth, password from a file":     {BasicAuth: &BasicAuth{Username: "sre", PasswordFile: write("pass", "pa55-from-file")}},
 		"authorization from a file":            {Authorization: &Authorization{CredentialsFile: write("cred", "cred-from-file")}},
 		"oauth2 client secret":                 {OAuth2: &OAuth2{ClientID: "c", ClientSecretEnv: "OAUTH_SECRET"}},

@@ -54,7 +54,8 @@ type TLS struct {
 // credentials. At most one of BearerTokenEnv, BasicAuth, Authorization,
 // OAuth2 and SigV4 is set.
 type Auth struct {
-	Headers        map[string]string `yaml:"headers"`
+	Headers        map[string]string `yaml:"headers"`     // no credential: see credentialHeaders
+	HeadersEnv     map[string]string `yaml:"headers_env"` // header → the variable holding its value
 	BearerTokenEnv string            `yaml:"bearer_token_env"`
 	BearerToken    InPlace           `yaml:"bearer_token"`
 	BasicAuth      *BasicAuth        `yaml:"basic_auth"`

@@ -309,6 +309,20 @@ func TestAuthenticationProblemsAreConfigErrors(t *testing.T) {
 			"providers[0].tls: a client certificate needs both cert_file and key_file"},
 		"a proxy that is not a URL": {"url: http://p:9090\nproxy_url: proxy.example:3128",
 			`providers[0].proxy_url: "proxy.example:3128" is not an http(s) or socks5 URL`},
+		// Before, these were accepted: the literal Authorization silently
+		// overrode bearer_token_env.
+		"a literal Authorization header": {"url: http://p:9090\nbearer_token_env: T\nheaders: {X-Scope-OrgID: team-a, authorization: Bearer hunter2}",
+			"sloguard.yaml:7: providers[0].headers: the authorization header holds a credential written in the config (it would show in the repository, and it overrode the authentication keys): use bearer_token_env, or authorization with credentials_env or credentials_file (type for another scheme)"},
+		"a literal API key header": {"url: http://p:9090\nheaders:\n  X-Scope-OrgID: a\n  X-API-KEY: hunter2",
+			"sloguard.yaml:6: providers[0].headers: the X-API-KEY header holds a credential written in the config (it would show in the repository): name the variable that holds it under headers_env instead (the header, then the variable)"},
+		"a literal cookie":           {"url: http://p:9090\nheaders: {Cookie: session=hunter2}", "providers[0].headers: the Cookie header holds a credential"},
+		"a literal proxy credential": {"url: http://p:9090\nheaders: {Proxy-Authorization: Basic hunter2}", "providers[0].headers: the Proxy-Authorization header holds a credential"},
+		"a literal Datadog key":      {"url: http://p:9090\nheaders: {dd-api-key: hunter2, DD-APPLICATION-KEY: hunter2}", "providers[0].headers: the dd-api-key header holds a credential"},
+		"authorization from headers_env": {"url: http://p:9090\nheaders_env: {Authorization: TOKEN}",
+			"providers[0].headers_env: the Authorization header is set by bearer_token_env, or authorization with credentials_env or credentials_file, not here"},
+		"a header in both": {"url: http://p:9090\nheaders: {X-Tenant: a}\nheaders_env: {x-tenant: TENANT}", "providers[0].headers_env: the x-tenant header is set in headers too: use one of them"},
+		"headers_env holding a value": {"url: http://p:9090\nheaders_env: {X-Api-Key: hunter2-value}",
+			"providers[0].headers_env: the value given for the X-Api-Key header must name an environment variable"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			data := "version: 1\nproviders:\n  - name: prom\n    type: prometheus\n    " + strings.ReplaceAll(tc.block, "\n", "\n    ") +
@@ -317,9 +331,27 @@ func TestAuthenticationProblemsAreConfigErrors(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want %q", err, tc.want)
 			}
-			if err != nil && strings.Contains(err.Error(), "hunter2") {
+			if err != nil && strings.Contains(err.Error(), "hunter2") && !strings.Contains(tc.want, "hunter2") {
 				t.Errorf("a problem echoes the secret: %v", err)
 			}
 		})
+	}
+}
+
+// A credential header other than Authorization (an API gateway's
+// X-Api-Key) comes from a variable through headers_env, beside the bearer
+// token, and is redacted as every secret variable is.
+func TestHeadersEnvSendsAHeaderFromTheEnvironment(t *testing.T) {
+	api := httptest.NewServer(promAPI(t, func(r *http.Request, _ []byte) bool {
+		return r.Header.Get("Authorization") == "Bearer t0ken-from-env" && r.Header.Get("X-Api-Key") == "gateway-key-from-env" && r.Header.Get("X-Scope-OrgID") == "team-a"
+	}))
+	t.Cleanup(api.Close)
+	c := load(t, "url: "+api.URL+"\nbearer_token_env: T\nheaders: {X-Scope-OrgID: team-a}\nheaders_env: {X-Api-Key: GATEWAY_KEY}")
+	env := map[string]string{"T": "t0ken-from-env", "GATEWAY_KEY": "gateway-key-from-env"}
+	if v, err := read(t, c, env); err != nil || v != 42 {
+		t.Fatalf("read: %v, %v; want 42", v, err)
+	}
+	if _, err := read(t, c, map[string]string{"T": "t0ken-from-env"}); err == nil || !strings.Contains(err.Error(), "environment variable GATEWAY_KEY (headers_env.X-Api-Key) is empty") {
+		t.Errorf("err = %v, want the empty variable named", err)
 	}
 }
