@@ -44,12 +44,20 @@ func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	timeless, err := presentOnlyAt(job, at, d.now())
+	if err != nil {
+		return err
+	}
 	dec, err := gate.Check(ctx, cfg, job.Providers, gate.Options{SLOs: opts.SLOs, Override: opts.Override, At: at})
 	if err != nil {
 		return err
 	}
 	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
-	for _, s := range dec.SLOs {
+	for i, s := range dec.SLOs {
+		if w, ok := timeless[s.Name]; ok {
+			dec.SLOs[i].Warnings = append(dec.SLOs[i].Warnings, w)
+			s = dec.SLOs[i]
+		}
 		for _, w := range s.Warnings {
 			d.log.Warn("an SLO's data needs a look", "slo", s.Name, "hint", w)
 		}
