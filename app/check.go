@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sloguard/sloguard/gate"
@@ -29,6 +31,11 @@ func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
 	out := newOutput(d, "check", opts.Output, opts.Report)
 	out.config = opts.Config
 	defer func() { out.abort(err, started) }()
+	// A reason of blanks says nothing, yet would open a closed gate.
+	if opts.Override != "" && strings.TrimSpace(opts.Override) == "" {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--override %q: the reason is blank: say why the gate may be passed (an incident or change number, who approved), or leave --override out", opts.Override)}
+	}
+	opts.Override = strings.TrimSpace(opts.Override)
 	// A time ahead of the data would read every metric as absent and call
 	// it unknown: say what is wrong instead.
 	at, err := notFuture("--at", opts.At, d.now(), "check evaluates what has happened: leave --at out to evaluate now")
