@@ -27,8 +27,11 @@ type BacktestOptions struct {
 
 // Backtest replays the watch policy over the windows and reports them.
 // It exits 0 whatever the windows decided: the record is the result.
-func Backtest(ctx context.Context, d *App, opts BacktestOptions) error {
+func Backtest(ctx context.Context, d *App, opts BacktestOptions) (err error) {
 	started := d.now().UTC()
+	out := newOutput(d, "backtest", validFormat(opts.Output), opts.Report) // CI commands off stdout with -o json
+	out.config = opts.Config
+	defer func() { backtestFailed(d, out, opts, started, err) }()
 	if err := CheckOutput(opts.Output); err != nil {
 		return err
 	}
@@ -36,7 +39,6 @@ func Backtest(ctx context.Context, d *App, opts BacktestOptions) error {
 	if err != nil {
 		return err
 	}
-	out := newOutput(d, "backtest", opts.Output, opts.Report) // CI commands off stdout with -o json
 	out.secure(cfg)
 	platform := out.platform
 	if opts.To.After(started) {
@@ -87,7 +89,59 @@ func Backtest(ctx context.Context, d *App, opts BacktestOptions) error {
 	}
 	rec.Config, rec.StartedAt, rec.FinishedAt, rec.Run = cfg.Source, started, d.now().UTC(), platform.Run()
 	rec.Warnings = warnings
+	out.emitted = true // from here on, the record is this run's
 	return emitBacktest(d, platform, opts, rec)
+}
+
+// BacktestError records a flag value backtest rejects before it starts,
+// as a run that stops later is recorded, and returns err.
+func BacktestError(d *App, opts BacktestOptions, err error) error {
+	out := newOutput(d, "backtest", validFormat(opts.Output), opts.Report)
+	out.config = opts.Config
+	backtestFailed(d, out, opts, d.now().UTC(), err)
+	return err
+}
+
+// backtestFailed handles a backtest that did not run (exit 2: bad input,
+// exit 3: the history could not be read), as abort does for the other
+// commands: in CI, and with --report, a backtest record with the error,
+// no windows and every count 0 replaces whatever record was there, and
+// the outputs and the summary say why. A stale --report that cannot be
+// replaced is removed. stdout stays empty.
+func backtestFailed(d *App, out *output, opts BacktestOptions, started time.Time, err error) {
+	var ee *ExitError
+	if out.emitted || err == nil || (errors.As(err, &ee) && ee.Err == nil) || !out.wantsRecord() {
+		return
+	}
+	out.emitted = true
+	rec := &report.Backtest{
+		Schema: report.BacktestSchema, Config: out.config, SLOs: opts.SLOs, From: opts.From.UTC(), To: opts.To.UTC(),
+		Error: reasonFor(err), StartedAt: started, FinishedAt: d.now().UTC(), Run: out.platform.Run(),
+	}
+	for _, f := range []struct {
+		into *string
+		d    time.Duration
+	}{{&rec.Every, opts.Every}, {&rec.Duration, opts.Duration}, {&rec.Interval, opts.Interval}} {
+		if f.d > 0 {
+			*f.into = slo.FormatDuration(f.d)
+		}
+	}
+	d.redact.Scrub(rec)
+	var record, md bytes.Buffer
+	if rerr := (report.JSON{}).RenderBacktest(&record, rec); rerr != nil {
+		d.log.Warn("cannot render the backtest record", "error", rerr)
+		return
+	}
+	_ = (report.Markdown{}).RenderBacktest(&md, rec)
+	var ce *slo.ConfigError
+	if !errors.As(err, &ce) { // config problems are annotated on their lines
+		ci.AnnotateProblems(d.getenv, d.cmdErr, "sloguard backtest", []ci.Problem{{Msg: rec.Error}})
+	}
+	path := out.writeRecord(d.redact.Bytes(record.Bytes()))
+	outputs := [][2]string{{"windows", "0"}, {"fail", "0"}, {"pass", "0"}, {"inconclusive", "0"}}
+	if perr := ci.PublishSummary(out.platform, outputs, path, d.redact.Bytes(md.Bytes())); perr != nil {
+		d.log.Warn("cannot publish everything to the CI platform", "error", perr)
+	}
 }
 
 func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
@@ -123,5 +177,5 @@ func emitBacktest(d *App, platform ci.Platform, opts BacktestOptions, rec *repor
 		{"windows", strconv.Itoa(rec.Windows)}, {"fail", strconv.Itoa(rec.Decisions.Fail)},
 		{"pass", strconv.Itoa(rec.Decisions.Pass)}, {"inconclusive", strconv.Itoa(rec.Decisions.Inconclusive)},
 	}
-	return ci.PublishSummary(platform, outputs, path, md.Bytes())
+	return ci.PublishSummary(platform, outputs, reportOutput(d.getenv, path), md.Bytes())
 }

@@ -25,12 +25,11 @@ type CheckOptions struct {
 // Check loads the config, evaluates the gate and reports the decision.
 func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
 	started := d.now().UTC()
-	if err := CheckOutput(opts.Output); err != nil {
+	out, err := startOutput(d, "check", opts.Output, opts.Report, opts.Config)
+	defer func() { out.abort(err, started) }()
+	if err != nil {
 		return err
 	}
-	out := newOutput(d, "check", opts.Output, opts.Report)
-	out.config = opts.Config
-	defer func() { out.abort(err, started) }()
 	// A reason of blanks says nothing, yet would open a closed gate.
 	if opts.Override != "" && strings.TrimSpace(opts.Override) == "" {
 		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--override %q: the reason is blank: say why the gate may be passed (an incident or change number, who approved), or leave --override out", opts.Override)}

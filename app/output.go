@@ -26,6 +26,24 @@ func CheckOutput(format string) error {
 	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--output %q: use text, json or markdown", format)}
 }
 
+// validFormat is format, or text when format is not one: the record of a
+// run stopped by a bad --output is still written (stdout stays empty).
+func validFormat(format string) string {
+	if CheckOutput(format) != nil {
+		return "text"
+	}
+	return format
+}
+
+// startOutput is the output of a command that writes a decision record,
+// and the --output problem, if any: recorded (by abort) like every other
+// exit 2.
+func startOutput(d *App, command, format, reportFlag, config string) (*output, error) {
+	out := newOutput(d, command, validFormat(format), reportFlag)
+	out.config = config
+	return out, CheckOutput(format)
+}
+
 // output sends a decision everywhere it must go: stdout in the chosen
 // format, the JSON record to a file, and the CI platform's channels. Once a
 // decision exists nothing here can fail the run: an I/O error is a
@@ -138,7 +156,7 @@ func (o *output) writeRecord(data []byte) string {
 	err := ci.WriteFile(want, data)
 	if err == nil {
 		o.path = want
-		return want
+		return reportOutput(o.d.getenv, want)
 	}
 	o.failed = want
 	if fi, serr := os.Lstat(want); serr == nil && fi.Mode().IsRegular() {
@@ -150,11 +168,46 @@ func (o *output) writeRecord(data []byte) string {
 		if ci.WriteFile(alt, data) == nil {
 			o.d.log.Warn("cannot write the decision record where asked: wrote it elsewhere", "path", want, "error", err, "written_to", alt)
 			o.path = alt
-			return alt
+			return reportOutput(o.d.getenv, alt)
 		}
 	}
 	o.d.log.Warn("cannot write the decision record anywhere; the exit code still says the decision", "path", want, "error", err)
 	return ""
+}
+
+// reportOutput is the record's path as the report output says it:
+// absolute, so that a later step finds it wherever it runs. The one
+// exception is a container action on GitHub (the image used with
+// docker://: the runner's temp dir is not mounted, and the container's
+// paths are not the host's): there a relative path stays relative to the
+// workspace, where sloguard runs and later steps run too.
+func reportOutput(getenv func(string) string, path string) string {
+	if path == "" || filepath.IsAbs(path) {
+		return path
+	}
+	if getenv("GITHUB_ACTIONS") == "true" && inWorkspace(getenv) {
+		if fi, err := os.Stat(getenv("RUNNER_TEMP")); err != nil || !fi.IsDir() {
+			return path
+		}
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
+
+// inWorkspace says whether the working directory is $GITHUB_WORKSPACE.
+func inWorkspace(getenv func(string) string) bool {
+	ws, err := filepath.EvalSymlinks(getenv("GITHUB_WORKSPACE"))
+	if err != nil || getenv("GITHUB_WORKSPACE") == "" {
+		return false
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return false
+	}
+	wd, err = filepath.EvalSymlinks(wd)
+	return err == nil && wd == ws
 }
 
 // fallbacks are the places a record goes when its own path fails: the
@@ -205,10 +258,7 @@ func (o *output) abort(err error, started time.Time) {
 // flagError records a flag value a command rejects before it starts, as
 // abort does for errors that come later, and returns err.
 func FlagError(d *App, command, format, reportFlag, config string, err error) error {
-	if CheckOutput(format) != nil {
-		return err
-	}
-	out := newOutput(d, command, format, reportFlag)
+	out := newOutput(d, command, validFormat(format), reportFlag)
 	out.config = config
 	out.abort(err, d.now().UTC())
 	return err

@@ -23,12 +23,34 @@ func rollbackReady(d *App, cfg *slo.Config, off bool) error {
 	if err == nil {
 		return nil
 	}
-	lines := strings.Split(err.Error(), "\n")
+	nrs := rollback.NotReadies(err)
 	if off {
-		for _, l := range lines {
-			ci.Warn(d.getenv, d.cmdErr, "sloguard", l+" (--no-rollback: the actions do not run)")
+		for _, nr := range nrs {
+			ci.Warn(d.getenv, d.cmdErr, "sloguard", nr.Error()+" (--no-rollback: the actions do not run)")
 		}
 		return nil
 	}
-	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("the rollback actions could not run: %s: %s, or pass --no-rollback not to run the actions", strings.Join(lines, "; "), setWhereTheyRun)}
+	var lines []string
+	vars := false // a variable is missing: one "set it" for them all
+	for _, nr := range nrs {
+		if nr.Fix != "" {
+			lines = append(lines, nr.Error()+": "+nr.Fix)
+			continue
+		}
+		vars = true
+		lines = append(lines, nr.Error())
+	}
+	msg := strings.Join(lines, "; ")
+	if vars {
+		msg += ": " + setWhereTheyRun
+	}
+	return &ExitError{Code: ExitUsage, Err: fmt.Errorf("the rollback actions could not run: %s, or pass --no-rollback not to run the actions", msg)}
+}
+
+// fixFor is what to do about one missing prerequisite.
+func fixFor(nr *rollback.NotReady) string {
+	if nr.Fix != "" {
+		return nr.Fix
+	}
+	return setWhereTheyRun
 }

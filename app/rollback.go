@@ -24,12 +24,11 @@ type RollbackOptions struct {
 // was asked), 4 when one failed.
 func Rollback(ctx context.Context, d *App, opts RollbackOptions) (err error) {
 	now := d.now().UTC()
-	if err := CheckOutput(opts.Output); err != nil {
+	out, err := startOutput(d, "rollback", opts.Output, opts.Report, opts.Config)
+	defer func() { out.abort(err, now) }()
+	if err != nil {
 		return err
 	}
-	out := newOutput(d, "rollback", opts.Output, opts.Report)
-	out.config = opts.Config
-	defer func() { out.abort(err, now) }()
 	if opts.Reason == "" {
 		return &ExitError{Code: ExitUsage, Err: errors.New("--reason is required: say why the release is rolled back")}
 	}

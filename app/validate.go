@@ -28,27 +28,46 @@ func Validate(ctx context.Context, d *App, path, promURL string, online bool) er
 	// else is printed.
 	ci.New(d.getenv, d.cmdOut, d.rawOut).Mask(d.redact.Masks())
 	err = offline(ctx, d, cfg)
-	unready := rollbackProblems(d, cfg)
-	if online && len(unready) > 0 {
-		return withProblems(cfg, err, unready)
-	}
-	for _, p := range unready { // offline: a PR lint job has no secrets
-		ci.Warn(d.getenv, d.cmdErr, "sloguard validate", p.Error()+" (validate --online, watch and rollback stop on it)")
+	// Offline, a missing rollback variable is a warning: a pull request's
+	// lint has no deploy secrets. --online runs where the watch runs: there
+	// it is a problem, reported with the online reads' results in one run.
+	var unready []slo.Problem
+	if ps := rollbackProblems(d, cfg); online {
+		unready = ps
+	} else {
+		for _, p := range ps {
+			ci.Warn(d.getenv, d.cmdErr, "sloguard validate", p.Error()+" (validate --online, watch and rollback stop on it)")
+		}
 	}
 	if err != nil {
-		return err
+		return withProblems(cfg, err, unready)
 	}
-	fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
-	for _, line := range watchNotes(d, cfg) {
-		fmt.Fprintln(d.stdout, line)
+	if len(unready) == 0 {
+		fmt.Fprintf(d.stdout, "%s: valid %s config: %d SLO(s), %d provider(s)\n", path, cfg.Format, len(cfg.SLOs), len(cfg.Providers))
+		for _, line := range watchNotes(d, cfg) {
+			fmt.Fprintln(d.stdout, line)
+		}
 	}
 	if !online {
 		return nil
 	}
 	job, err := d.Select(ctx, cfg, nil, nil)
 	if err != nil {
-		return err
+		return withProblems(cfg, err, unready)
 	}
+	readErr := readOnline(ctx, d, cfg, job)
+	if len(unready) == 0 {
+		return readErr
+	}
+	if readErr != nil { // said here: the config's problems are the error
+		fmt.Fprintf(d.stderr, "sloguard: %v\n", readErr)
+	}
+	return cfg.Errors(unready)
+}
+
+// readOnline runs every query once, prints what came back, and says
+// which failed: a query (exit 2), a backend (exit 3).
+func readOnline(ctx context.Context, d *App, cfg *slo.Config, job *Job) error {
 	var bad, down int
 	for _, r := range preflight.Online(ctx, cfg, d.backends, cfg.SLOs, job.Providers, preflight.Options{At: d.now().UTC(), Service: true}) {
 		name := r.SLO
@@ -117,7 +136,7 @@ func rollbackProblems(d *App, cfg *slo.Config) []slo.Problem {
 	var ps []slo.Problem
 	for _, nr := range rollback.NotReadies(rollback.Ready(cfg.Rollback, d.getenv)) {
 		if !cfg.Flawed(nr.Key) {
-			ps = append(ps, cfg.Problem(nr.Key, "%v: %s", nr.Err, setWhereTheyRun))
+			ps = append(ps, cfg.Problem(nr.Key, "%v: %s", nr.Err, fixFor(nr)))
 		}
 	}
 	return ps

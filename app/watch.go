@@ -31,12 +31,11 @@ type WatchOptions struct {
 // except in tests and the demo.
 func Watch(ctx context.Context, d *App, opts WatchOptions, clock rollout.Clock) (err error) {
 	started := d.now().UTC()
-	if err := CheckOutput(opts.Output); err != nil {
+	out, err := startOutput(d, "watch", opts.Output, opts.Report, opts.Config)
+	defer func() { out.abort(err, started) }()
+	if err != nil {
 		return err
 	}
-	out := newOutput(d, "watch", opts.Output, opts.Report)
-	out.config = opts.Config
-	defer func() { out.abort(err, started) }()
 	now := d.now()
 	if clock != nil {
 		now = clock.Now()
@@ -68,7 +67,7 @@ func Watch(ctx context.Context, d *App, opts WatchOptions, clock rollout.Clock) 
 	if err != nil {
 		return err
 	}
-	if err := preflightWatch(ctx, d, job, now); err != nil {
+	if err := preflightWatch(ctx, d, job, pol.Duration, opts.Since, now); err != nil {
 		return err
 	}
 	deploy := newDeployment(ctx, d, out.platform, opts.Deploy, cfg)
@@ -152,11 +151,28 @@ func notFuture(flag string, t, now time.Time, advice string) (time.Time, error) 
 // interval: a query that is itself wrong (a misspelt metric among them)
 // stops the watch now with exit 2, not after the canary was deployed and
 // watched for nothing; a track whose labels match nothing yet is a
-// warning, since a canary may still be starting.
-func preflightWatch(ctx context.Context, d *App, job *Job, at time.Time) error {
-	_, err := preflightRun(ctx, d, job, preflight.Options{At: at.UTC()}, func(scope string) string {
+// warning, since a canary may still be starting. With --since in the past
+// they look where the watch will: over the duration up to since +
+// duration, or now if that is later than now.
+func preflightWatch(ctx context.Context, d *App, job *Job, duration time.Duration, since, now time.Time) error {
+	at, empty := now, func(scope string) string {
 		return "no series for the " + scope + " yet: it may not be deployed yet, or its labels are wrong"
-	})
+	}
+	past := !since.IsZero() && since.Before(now)
+	if past {
+		if end := since.Add(duration); end.Before(now) {
+			at = end
+		}
+		from, to := stamp(at.Add(-duration)), stamp(at)
+		empty = func(scope string) string {
+			return fmt.Sprintf("no series for the %s from %s to %s: its labels may be wrong, or it did not run then", scope, from, to)
+		}
+	}
+	_, err := preflightRun(ctx, d, job, preflight.Options{At: at.UTC(), Duration: duration}, empty)
+	var ee *ExitError
+	if past && errors.As(err, &ee) && ee.Err != nil {
+		ee.Err = fmt.Errorf("%w\n(read as the watch will, up to %s: is --since %s right?)", ee.Err, stamp(at), stamp(since))
+	}
 	return err
 }
 

@@ -57,6 +57,9 @@ type Options struct {
 	// canary and the baseline are read over the watch's duration and
 	// explained over the SLO's window.
 	Span time.Duration
+	// Duration, when set, is how long the canary and the baseline are read
+	// (watch --duration); else canary.duration.
+	Duration time.Duration
 }
 
 // Online reads each SLO once at o.At and explains the empty readings over
@@ -115,6 +118,9 @@ func Online(ctx context.Context, cfg *slo.Config, bs providers.Backends, slos []
 				q.Window, explain.Window = o.Span, o.Span
 			case j.scope.Name != providers.ScopeService:
 				q.Window = cfg.Canary.Duration
+				if o.Duration > 0 {
+					q.Window = o.Duration
+				}
 			case j.s.Budgeting == slo.Timeslices:
 				q.Window = j.s.Timeslice.Window
 			}

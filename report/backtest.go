@@ -28,7 +28,10 @@ type Backtest struct {
 	Reads          Reads             `json:"reads"`
 	// Warnings are what the checks before the replay found: a track whose
 	// labels match no series in the range, with the closest values.
-	Warnings   []string  `json:"warnings,omitempty"`
+	Warnings []string `json:"warnings,omitempty"`
+	// Error is why the backtest did not run (exit 2 or 3): then there are
+	// no windows, and every count is 0.
+	Error      string    `json:"error,omitempty"`
 	StartedAt  time.Time `json:"started_at"`
 	FinishedAt time.Time `json:"finished_at"`
 	Run        *RunInfo  `json:"run,omitempty"`

@@ -80,6 +80,11 @@ const maxBacktestRows = 200
 // and a table of the windows that did not pass.
 func (Markdown) RenderBacktest(w io.Writer, b *Backtest) error {
 	var s strings.Builder
+	if b.Error != "" {
+		fmt.Fprintf(&s, "### %s sloguard backtest: error\n\nThe backtest did not run: %s\n", icons[Error], escapeMD(b.Error))
+		_, err := io.WriteString(w, s.String())
+		return err
+	}
 	icon := icons[Pass]
 	if b.Decisions.Fail > 0 {
 		icon = icons[Fail]

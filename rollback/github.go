@@ -59,11 +59,27 @@ func githubKind() Kind {
 // GitHub client retries on its own (5xx, rate limits), within one
 // deadline each.
 func (g *GitHub) Run(ctx context.Context, r *Run) []report.Action {
-	if r.GitHub == nil {
-		if r.DryRun {
-			return nil
-		}
+	if r.GitHub == nil && !r.DryRun {
 		return []report.Action{{Type: "github", Target: "rollback.github", Status: Failed, Error: "no GitHub token or repository in the environment"}}
+	}
+	if r.GitHub == nil {
+		// A dry run lists every configured action, and says why this one
+		// could not run for real.
+		why := "no GitHub token or repository in the environment"
+		if err := g.Ready(r.Getenv); r.Getenv != nil && err != nil {
+			var ms []string
+			for _, nr := range NotReadies(err) {
+				ms = append(ms, nr.Err.Error())
+			}
+			why = strings.Join(ms, "; ")
+		}
+		var out []report.Action
+		for _, what := range g.targets() {
+			act := r.attempt(ctx, "github", what, 0, 0, nil)
+			act.Error = "could not run: " + why
+			out = append(out, act)
+		}
+		return out
 	}
 	d := r.Decision
 	var out []report.Action
@@ -75,6 +91,21 @@ func (g *GitHub) Run(ctx context.Context, r *Run) []report.Action {
 	}
 	if g.Workflow != nil {
 		out = append(out, g.call(ctx, r, "workflow_dispatch "+g.Workflow.File, func(ctx context.Context) (string, error) { return r.GitHub.WorkflowDispatch(ctx, *g, d) }))
+	}
+	return out
+}
+
+// targets names what the action is set to do, as its outcomes do.
+func (g *GitHub) targets() []string {
+	var out []string
+	if g.DeploymentStatus {
+		out = append(out, "deployment status failure")
+	}
+	if g.DispatchEvent != "" {
+		out = append(out, "repository_dispatch "+g.DispatchEvent)
+	}
+	if g.Workflow != nil {
+		out = append(out, "workflow_dispatch "+g.Workflow.File)
 	}
 	return out
 }

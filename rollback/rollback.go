@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os/exec"
 	"strings"
 	"time"
 
@@ -155,6 +156,7 @@ func Redact(r *redact.Redactor, rb slo.Rollback, getenv func(string) string) {
 type NotReady struct {
 	Key string
 	Err error
+	Fix string // what to do, when not to set a variable
 }
 
 func (e *NotReady) Error() string { return e.Key + ": " + e.Err.Error() }
@@ -266,5 +268,21 @@ func (c Command) Run(ctx context.Context, r *Run) []report.Action {
 // Redact implements Action: a command reads no secret of its own.
 func (c Command) Redact(*redact.Redactor, func(string) string) {}
 
-// Ready implements Action: a command needs no variable of its own.
-func (c Command) Ready(func(string) string) error { return nil }
+// Ready implements Action: the program is there, found as Run will find
+// it (in PATH, or relative to the working directory when it names a
+// path), so that a breach is not the moment kubectl turns out not to be
+// installed.
+func (c Command) Ready(func(string) string) error {
+	if len(c) == 0 || c[0] == "" {
+		return nil // a config problem, reported at load
+	}
+	if _, err := exec.LookPath(c[0]); err != nil {
+		why := err
+		if u := errors.Unwrap(err); u != nil {
+			why = u
+		}
+		return &NotReady{Key: "rollback.command", Err: fmt.Errorf("program %q cannot be run: %v", c[0], why),
+			Fix: "install it where watch and rollback run (in PATH), or name it by its full path"}
+	}
+	return nil
+}

@@ -72,12 +72,7 @@ func inputEnvComposite(name string) string {
 // returned, also answers GITHUB_TOKEN with the github-token input. wd is
 // the working directory, where the runner mounts the workspace.
 func actionArgv(args []string, getenv func(string) string, wd string) ([]string, func(string) string, error) {
-	input := func(name string) string {
-		if v := strings.TrimSpace(getenv(inputEnv(name))); v != "" {
-			return v
-		}
-		return strings.TrimSpace(getenv(inputEnvComposite(name)))
-	}
+	input := func(name string) string { return inputValue(getenv, name) }
 	if getenv("GITHUB_ACTIONS") != "true" || len(args) > 1 || input("command") == "" {
 		return nil, nil, nil
 	}
@@ -139,6 +134,41 @@ func actionArgv(args []string, getenv func(string) string, wd string) ([]string,
 		return getenv(k)
 	}
 	return argv, env, nil
+}
+
+// inputValue is an input's value, from either form of its variable.
+func inputValue(getenv func(string) string, name string) string {
+	if v := strings.TrimSpace(getenv(inputEnv(name))); v != "" {
+		return v
+	}
+	return strings.TrimSpace(getenv(inputEnvComposite(name)))
+}
+
+// recordActionError records inputs actionArgv rejected (dry-run: maybe) as
+// a flag check, watch or rollback rejects: the record where the action
+// would have put it, the outputs and the summary say why. err is returned.
+func recordActionError(d *app.App, getenv func(string) string, wd string, err error) error {
+	command := inputValue(getenv, "command")
+	switch command {
+	case "check", "watch", "rollback":
+	default:
+		return err
+	}
+	config := inputValue(getenv, "config")
+	if config == "" {
+		config = getenv("SLOGUARD_CONFIG")
+	}
+	if config == "" {
+		config = defaultConfig
+	}
+	report := getenv("SLOGUARD_REPORT")
+	if extra, serr := splitArgs(inputValue(getenv, "args")); serr == nil && hasFlag(extra, "report") {
+		report = argValue(extra, "report", "")
+	}
+	if report == "" {
+		report = actionReportPath(command, getenv, wd)
+	}
+	return app.FlagError(d, command, "text", report, config, err)
 }
 
 // actionReportPath is where the action writes the record by default: in

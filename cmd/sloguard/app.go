@@ -32,7 +32,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	d := app.New(stdout, stderr, getenv, time.Now)
 	defer d.Close()
 	if argErr != nil {
-		return app.ExitCode(argErr, d.Stderr())
+		return app.ExitCode(recordActionError(d, getenv, wd, argErr), d.Stderr())
 	}
 	cl := newApp(d)
 	recordUsageErrors(cl, d, args)
@@ -182,8 +182,11 @@ func checkLogLevel(level string) error {
 	return nil
 }
 
+// defaultConfig is the config file a command reads without --config.
+const defaultConfig = "sloguard.yaml"
+
 func configFlag() cli.Flag {
-	return &cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: "sloguard.yaml", Usage: "config file: sloguard, OpenSLO v1 or Sloth prometheus/v1 `FILE`", EnvVars: env("config")}
+	return &cli.StringFlag{Name: "config", Aliases: []string{"c"}, Value: defaultConfig, Usage: "config file: sloguard, OpenSLO v1 or Sloth prometheus/v1 `FILE`", EnvVars: env("config")}
 }
 
 func prometheusURLFlag() cli.Flag {

@@ -30,10 +30,10 @@ func backtestCommand(d *app.App) *cli.Command {
 			}
 			var err error
 			if opts.From, err = parseTime("from", c.String("from")); err != nil {
-				return err
+				return app.BacktestError(d, opts, err)
 			}
 			if opts.To, err = parseTime("to", c.String("to")); err != nil {
-				return err
+				return app.BacktestError(d, opts, err)
 			}
 			for _, f := range []struct {
 				name string
@@ -41,7 +41,7 @@ func backtestCommand(d *app.App) *cli.Command {
 			}{{"every", &opts.Every}, {"duration", &opts.Duration}, {"interval", &opts.Interval}} {
 				if c.IsSet(f.name) {
 					if *f.into = flagDuration(c, f.name); *f.into <= 0 {
-						return &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("--%s %s: must be longer than zero", f.name, *f.into)}
+						return app.BacktestError(d, opts, &app.ExitError{Code: app.ExitUsage, Err: fmt.Errorf("--%s %s: must be longer than zero", f.name, *f.into)})
 					}
 				}
 			}

@@ -206,7 +206,7 @@ func TestBacktestAgainstPrometheus(t *testing.T) {
 		t.Logf("without a split: %+v", rec.Decisions)
 	})
 
-	t.Run("a stopped Prometheus cannot be read: exit 3, no record", func(t *testing.T) {
+	t.Run("a stopped Prometheus cannot be read: exit 3, a record saying so", func(t *testing.T) {
 		if err := srv.Stop(); err != nil {
 			t.Fatal(err)
 		}
@@ -215,8 +215,17 @@ func TestBacktestAgainstPrometheus(t *testing.T) {
 		if o.code != 3 || o.stdout != "" || !strings.Contains(o.stderr, "sloguard: cannot read the history: provider \"prom\"") {
 			t.Errorf("exit %d, stdout %q, stderr %q; want 3 and the reason", o.code, o.stdout, o.stderr)
 		}
-		if _, err := os.Stat(gone); !os.IsNotExist(err) {
-			t.Errorf("a record was written: %v", err)
+		data, err := os.ReadFile(gone)
+		if err != nil {
+			t.Fatalf("no record at --report: %v", err)
+		}
+		var rec report.Backtest
+		if err := json.Unmarshal(data, &rec); err != nil {
+			t.Fatal(err)
+		}
+		if rec.Schema != report.BacktestSchema || rec.Windows != 0 || len(rec.Runs) != 0 || rec.Decisions != (report.Tally{}) ||
+			!strings.HasPrefix(rec.Error, `cannot read the history: provider "prom"`) {
+			t.Errorf("record %+v: want no windows and the error", rec)
 		}
 	})
 }
