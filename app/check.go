@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/sloguard/sloguard/gate"
@@ -28,6 +30,11 @@ func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	// A reason of blanks says nothing, yet would open a closed gate.
+	if opts.Override != "" && strings.TrimSpace(opts.Override) == "" {
+		return &ExitError{Code: ExitUsage, Err: fmt.Errorf("--override %q: the reason is blank: say why the gate may be passed (an incident or change number, who approved), or leave --override out", opts.Override)}
+	}
+	opts.Override = strings.TrimSpace(opts.Override)
 	// A time ahead of the data would read every metric as absent and call
 	// it unknown: say what is wrong instead.
 	at, err := notFuture("--at", opts.At, d.now(), "check evaluates what has happened: leave --at out to evaluate now")
@@ -43,12 +50,20 @@ func Check(ctx context.Context, d *App, opts CheckOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	timeless, err := presentOnlyAt(job, at, d.now())
+	if err != nil {
+		return err
+	}
 	dec, err := gate.Check(ctx, cfg, job.Providers, gate.Options{SLOs: opts.SLOs, Override: opts.Override, At: at})
 	if err != nil {
 		return err
 	}
 	dec.StartedAt, dec.FinishedAt = started, d.now().UTC()
-	for _, s := range dec.SLOs {
+	for i, s := range dec.SLOs {
+		if w, ok := timeless[s.Name]; ok {
+			dec.SLOs[i].Warnings = append(dec.SLOs[i].Warnings, w)
+			s = dec.SLOs[i]
+		}
 		for _, w := range s.Warnings {
 			d.log.Warn("an SLO's data needs a look", "slo", s.Name, "hint", w)
 		}

@@ -73,12 +73,15 @@ func githubCheck(t *testing.T, srv *ghtest.Server, opts CheckOptions, token stri
 		"GITHUB_OUTPUT": filepath.Join(ws, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(ws, "summary"),
 	}
 	var stdout, stderr bytes.Buffer
-	d := New(&stdout, &stderr, envFunc(env), time.Now)
+	// The run's clock is the evaluation time: static values cannot be
+	// read as of a past --at.
+	at := time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
+	d := New(&stdout, &stderr, envFunc(env), func() time.Time { return at })
 	if opts.Output == "" {
 		opts.Output = "text"
 	}
 	opts.Verdict.CommandName = "check"
-	opts.At = time.Date(2026, 11, 23, 17, 0, 0, 0, time.UTC)
+	opts.At = at
 	err := Check(t.Context(), d, opts)
 	d.Close()
 	return ghRun{err: err, stdout: stdout.String(), stderr: stderr.String()}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/sloguard/sloguard/ci"
 	"github.com/sloguard/sloguard/preflight"
@@ -170,7 +171,8 @@ func offlineToo(ctx context.Context, d *App, err error) error {
 // or the baseline, a warning that the track may not be deployed yet.
 func emptyLine(name string, r preflight.Reading) string {
 	why := ""
-	if r.Hint() == "" {
+	// Said once: the backend's own error may say it already.
+	if r.Hint() == "" && !strings.Contains(r.Err.Error(), "a selector that matches nothing") {
 		why = " (no traffic, or a selector that matches nothing)"
 	}
 	if r.Scope == providers.ScopeService {

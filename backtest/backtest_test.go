@@ -309,6 +309,10 @@ func TestFailures(t *testing.T) {
 		"an unreachable backend is a read error": {
 			p: &ranged{history: &history{err: outage}}, wantRead: true, wantMsg: "cannot read the history: provider \"h\": dial tcp",
 		},
+		"an error that names the provider is not prefixed twice": {
+			p:        &ranged{history: &history{err: &providers.QueryError{Provider: "h", Query: "t", Err: outage}}},
+			wantRead: true, wantMsg: `cannot read the history: provider "h": query "t": dial tcp`,
+		},
 		"an unreachable backend without range reads is a read error too": {
 			p: &history{err: outage}, wantRead: true, wantMsg: "connection refused",
 		},

@@ -224,7 +224,12 @@ func (r *replay) pointRead(ctx context.Context, q providers.Query, at time.Time)
 // window decided without its readings is not what watch would have decided.
 func (r *replay) checked(err error) error {
 	if err != nil && !errors.Is(err, providers.ErrNoData) && !errors.Is(err, providers.ErrBadQuery) {
-		r.fail(fmt.Errorf("provider %q: %w", r.name, err))
+		var qe *providers.QueryError
+		if errors.As(err, &qe) && qe.Provider == r.name {
+			r.fail(err) // it names the provider already
+		} else {
+			r.fail(fmt.Errorf("provider %q: %w", r.name, err))
+		}
 	}
 	return err
 }

@@ -88,22 +88,13 @@ func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.P
 	// Shortest window first, so that the record and its reasons read the
 	// same on every run. A burn rate that cannot be known is null, never
 	// 0: "not burning" must be measured.
-	var unread, empty, unrecorded []string
+	var u unknownBurns
 	for _, w := range slo.BurnWindows(pol.BurnAlerts) {
 		rd, key := readings[w], slo.FormatDuration(w)
 		switch {
-		case rd.err != nil && !errors.Is(rd.err, providers.ErrNoData):
-			r.BurnRates[key] = nil
-			unread = append(unread, fmt.Sprintf("cannot read the %s burn rate: %v", key, rd.err))
-		case errors.Is(rd.err, providers.ErrNotRecorded):
-			r.BurnRates[key] = nil
-			unrecorded = append(unrecorded, key)
 		case rd.err != nil:
-			// No series at all, though the SLO window has data: the
-			// source stopped (an exporter or a scrape down, every
-			// instance gone), which tells nothing about the burn.
 			r.BurnRates[key] = nil
-			empty = append(empty, key)
+			u.add(key, rd.err)
 		case rd.c.Total <= 0:
 			r.BurnRates[key] = ptr(0) // series without requests: no traffic burns nothing
 		default:
@@ -111,18 +102,47 @@ func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.P
 			r.BurnRates[key] = ptr(slo.BurnRate(wr, s.Objective))
 		}
 	}
-	var unknown []string
-	if len(empty) > 0 {
-		unknown = append(unknown, fmt.Sprintf("no data in the last %s: cannot tell whether it is burning — is the exporter or scrape down?", joinAnd(empty)))
+	return u.decide(r, pol), nil
+}
+
+// unknownBurns are the burn-rate windows whose burn cannot be known.
+type unknownBurns struct {
+	unread     []string // the backend failed
+	empty      []string // no series at all: the source stopped
+	unrecorded []string // static: nobody recorded a value
+}
+
+// add files a burn window's reading error by what it says.
+func (u *unknownBurns) add(key string, err error) {
+	switch {
+	case !errors.Is(err, providers.ErrNoData):
+		u.unread = append(u.unread, fmt.Sprintf("cannot read the %s burn rate: %v", key, err))
+	case errors.Is(err, providers.ErrNotRecorded):
+		u.unrecorded = append(u.unrecorded, key)
+	default:
+		// No series at all, though the SLO window has data: the source
+		// stopped (an exporter or a scrape down, every instance gone),
+		// which tells nothing about the burn.
+		u.empty = append(u.empty, key)
 	}
-	if len(unrecorded) > 0 {
-		unknown = append(unknown, fmt.Sprintf("no value recorded for the %s burn-rate window(s): cannot tell whether it is burning — record them, or leave their pairs out of gate.burn_rate_alerts", joinAnd(unrecorded)))
+}
+
+// decide applies the policy to r, whose burn rates are set (nil where
+// unknown): the unknown ones are warnings, and on_error decides unless
+// what could be read already closes the gate.
+func (u unknownBurns) decide(r report.SLO, pol slo.GatePolicy) report.SLO {
+	var unknown []string
+	if len(u.empty) > 0 {
+		unknown = append(unknown, fmt.Sprintf("no data in the last %s: cannot tell whether it is burning — is the exporter or scrape down?", joinAnd(u.empty)))
+	}
+	if len(u.unrecorded) > 0 {
+		unknown = append(unknown, fmt.Sprintf("no value recorded for the %s burn-rate window(s): cannot tell whether it is burning — record them, or leave their pairs out of gate.burn_rate_alerts", joinAnd(u.unrecorded)))
 	}
 	r.Warnings = append(r.Warnings, unknown...)
-	unread = append(unknown, unread...)
+	unread := append(unknown, u.unread...)
 	r = verdict(r, pol)
 	if len(unread) == 0 {
-		return r, nil
+		return r
 	}
 	// What could be read already closes the gate: an outage of one burn
 	// window must not let on_error: pass open it. Otherwise an unknown
@@ -131,9 +151,9 @@ func decideSLO(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p providers.P
 	if r.Decision == report.Fail {
 		r.Reasons = append(r.Reasons, unread...)
 		r.Error = strings.Join(unread, "; ")
-		return r, nil
+		return r
 	}
-	return applyPolicy(r, pol.OnError, "on_error", strings.Join(unread, "; ")), nil
+	return applyPolicy(r, pol.OnError, "on_error", strings.Join(unread, "; "))
 }
 
 // evaluateSlices handles timeslices budgeting: one range query of slices
@@ -185,14 +205,40 @@ func evaluateSlices(ctx context.Context, s slo.SLO, pol slo.GatePolicy, p provid
 	r.Slices = &report.Slices{Good: n - nBad, Total: n, Size: slo.FormatDuration(s.Timeslice.Window)}
 	r.SLI = ptr(100 * float64(n-nBad) / float64(n))
 	r.ErrorBudgetRemaining = ptr(slo.TimesliceBudgetRemaining(nBad, n, s.Objective))
+	var u unknownBurns
 	for _, w := range slo.BurnWindows(pol.BurnAlerts) {
 		k := int(w / s.Timeslice.Window)
 		if k < 1 || k > n {
 			continue // the slices cannot resolve this window
 		}
-		r.BurnRates[slo.FormatDuration(w)] = ptr(slo.TimesliceBurnRate(countTrue(bad[n-k:]), k, s.Objective))
+		key := slo.FormatDuration(w)
+		if !anyValue(slices[n-k:]) {
+			// Not one slice of the window has a value: no traffic, or
+			// no series at all (the source stopped)? Read the window
+			// once to tell, as occurrences SLOs do.
+			_, err := p.Counts(ctx, serviceQuery(s, w), at)
+			if errors.Is(err, providers.ErrBadQuery) {
+				return r, fmt.Errorf("slo %q: %w", s.Name, err)
+			}
+			if err != nil {
+				r.BurnRates[key] = nil
+				u.add(key, err)
+				continue
+			}
+		}
+		r.BurnRates[key] = ptr(slo.TimesliceBurnRate(countTrue(bad[n-k:]), k, s.Objective))
 	}
-	return verdict(r, pol), nil
+	return u.decide(r, pol), nil
+}
+
+// anyValue reports whether one of the slices has a reading.
+func anyValue(slices []providers.Counts) bool {
+	for _, c := range slices {
+		if c.Total > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // readWindow reads the whole window once, explained when empty. It tells

@@ -218,7 +218,9 @@ func TestEvaluateTimeslices(t *testing.T) {
 	}{
 		"one bad slice of twelve leaves a sixth of the budget": {sliceSLO(goodSLO().SLI), &fake{slices: events(0)}, report.Pass, 11, 100 * (1 - 1/1.2), 0},
 		"two bad slices overspend it":                          {sliceSLO(goodSLO().SLI), &fake{slices: events(0, 11)}, report.Fail, 10, 100 * (1 - 2/1.2), 1.0 / 6 / 0.1},
-		"slices without traffic are good":                      {sliceSLO(goodSLO().SLI), &fake{slices: append(events()[:11], providers.Counts{})}, report.Pass, 12, 100, 0},
+		"slices without traffic are good": {
+			sliceSLO(goodSLO().SLI), &fake{slices: append(events()[:11], providers.Counts{}), counts: map[time.Duration]providers.Counts{5 * time.Minute: {}}}, report.Pass, 12, 100, 0,
+		},
 		"threshold slices are judged by op and value": {
 			sliceSLO(threshold), &fake{slices: values(0.1, 0.2, 0.3, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1)}, report.Pass, 11, 100 * (1 - 1/1.2), 0,
 		},
@@ -254,6 +256,60 @@ func TestEvaluateTimeslices(t *testing.T) {
 		_, err := evaluate(context.Background(), sliceSLO(goodSLO().SLI), goodPolicy(), prov, at)
 		if !errors.Is(err, providers.ErrBadQuery) || !strings.Contains(err.Error(), "no 5m slice has a value, yet the 1h window has data") {
 			t.Errorf("err = %v, want a bad query saying the slices are too short", err)
+		}
+	})
+	// The source stopped 10 minutes ago: the last two slices have no
+	// value, and the 5m window no series at all. Its burn rate is unknown
+	// (null, not 0), as an occurrences SLO's is, and on_error decides;
+	// the 30m window has slices with values and is read from them.
+	stopped := func(slices []providers.Counts) *fake {
+		slices[10], slices[11] = providers.Counts{}, providers.Counts{}
+		return &fake{slices: slices, counts: map[time.Duration]providers.Counts{}, errs: map[time.Duration]error{5 * time.Minute: providers.ErrNoData}}
+	}
+	for name, sli := range map[string]slo.SLI{"events": goodSLO().SLI, "threshold": threshold} {
+		t.Run("a burn window without data is unknown: "+name, func(t *testing.T) {
+			slices := events()
+			if name == "threshold" {
+				slices = values(0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1)
+			}
+			for _, tc := range []struct {
+				onError, decision, reason string
+			}{
+				{slo.PolicyInconclusive, report.Inconclusive, "no data in the last 5m: cannot tell whether it is burning — is the exporter or scrape down? (on_error: inconclusive)"},
+				{slo.PolicyPass, report.Pass, "no data in the last 5m: cannot tell whether it is burning — is the exporter or scrape down? (on_error: pass)"},
+			} {
+				pol := goodPolicy()
+				pol.OnError = tc.onError
+				r, err := evaluate(context.Background(), sliceSLO(sli), pol, stopped(slices), at)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if r.Decision != tc.decision || strings.Join(r.Reasons, " | ") != tc.reason || r.Error == "" {
+					t.Errorf("decision %q, reasons %q, error %q; want %q, %q", r.Decision, r.Reasons, r.Error, tc.decision, tc.reason)
+				}
+				if b, ok := r.BurnRates["5m"]; !ok || b != nil || r.BurnRates["30m"] == nil {
+					t.Errorf("burn rates 5m %v (present %v), 30m %v; want 5m null, 30m read", show(b), ok, show(r.BurnRates["30m"]))
+				}
+				if len(r.Warnings) != 1 || r.Warnings[0] != "no data in the last 5m: cannot tell whether it is burning — is the exporter or scrape down?" {
+					t.Errorf("warnings %q", r.Warnings)
+				}
+			}
+		})
+	}
+	t.Run("a burn window that cannot be read is unknown too", func(t *testing.T) {
+		prov := stopped(events())
+		prov.errs[5*time.Minute] = outage
+		r, _ := evaluate(context.Background(), sliceSLO(goodSLO().SLI), goodPolicy(), prov, at)
+		if r.Decision != report.Inconclusive || r.Error != "cannot read the 5m burn rate: connection refused" || r.BurnRates["5m"] != nil {
+			t.Errorf("decision %q, error %q, 5m %v", r.Decision, r.Error, show(r.BurnRates["5m"]))
+		}
+	})
+	t.Run("a spent budget stays closed whatever on_error says", func(t *testing.T) {
+		pol := goodPolicy()
+		pol.OnError = slo.PolicyPass
+		r, _ := evaluate(context.Background(), sliceSLO(goodSLO().SLI), pol, stopped(events(0, 1)), at)
+		if r.Decision != report.Fail || !strings.Contains(strings.Join(r.Reasons, " | "), "no data in the last 5m") {
+			t.Errorf("decision %q, reasons %q; want fail, the unknown window said", r.Decision, r.Reasons)
 		}
 	})
 	t.Run("an outage follows on_error", func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strconv"
 	"sync"
 	"time"
 
@@ -148,7 +149,9 @@ func PartQuery(s slo.SLI) (query string, good bool) {
 // ReadEvents reads an events SLI's two resolved queries at once through
 // read and combines them into good and total events. An empty part is zero
 // events (no 5xx series at all means no errors); an empty total is no data.
-func ReadEvents(ctx context.Context, partQuery, totalQuery string, good bool, read func(context.Context, string) (float64, error)) (goodEvents, total float64, err error) {
+// A part beyond the total (PartTolerance) is a *QueryError of provider's
+// on partQuery, ErrBadQuery.
+func ReadEvents(ctx context.Context, provider, partQuery, totalQuery string, good bool, read func(context.Context, string) (float64, error)) (goodEvents, total float64, err error) {
 	var (
 		wg         sync.WaitGroup
 		part       float64
@@ -167,15 +170,42 @@ func ReadEvents(ctx context.Context, partQuery, totalQuery string, good bool, re
 	if err := JoinErrors(errT, errP); err != nil {
 		return 0, 0, err
 	}
-	return GoodEvents(part, total, good), total, nil
+	goodEvents, err = GoodEvents(part, total, good, totalQuery)
+	if err != nil {
+		return 0, 0, &QueryError{Provider: provider, Query: partQuery, Err: err}
+	}
+	return goodEvents, total, nil
 }
 
+// PartTolerance is how far an events SLI's part (good_query or
+// error_query) may count past its total_query and still be read as the
+// total: a relative 0.1 % plus one event. rate() and increase()
+// extrapolate each series from its own first and last samples, so two
+// queries of the same requests can disagree by that much; beyond it they
+// do not count the same requests.
+func PartTolerance(total float64) float64 { return total*0.001 + 1 }
+
 // GoodEvents turns an events SLI's part (good events with good_query, bad
-// ones with error_query) into good events, kept within [0, total]: two
-// extrapolated series can disagree slightly.
-func GoodEvents(part, total float64, good bool) float64 {
-	if good {
-		return math.Min(part, total)
+// ones with error_query) into good events, kept within [0, total] when the
+// part exceeds the total by no more than PartTolerance. Beyond it the two
+// queries do not select the same requests (a good_query without the
+// service's matcher counts every service): the reading would be clipped to
+// an SLI of 100 % (or 0 %), so it is ErrBadQuery, naming totalQuery and
+// both counts.
+func GoodEvents(part, total float64, good bool, totalQuery string) (float64, error) {
+	if part > total+PartTolerance(total) {
+		name := "error_query"
+		if good {
+			name = "good_query"
+		}
+		return 0, BadQuery("%s counts more events than total_query %q (%s > %s): do they select the same series?",
+			name, totalQuery, formatCount(part), formatCount(total))
 	}
-	return math.Max(total-part, 0)
+	if good {
+		return math.Min(part, total), nil
+	}
+	return math.Max(total-part, 0), nil
 }
+
+// formatCount prints an event count readably: 7200, 12.5, 1.2e+09.
+func formatCount(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }

@@ -3,6 +3,7 @@ package providers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -50,7 +51,7 @@ func ReadSLI(ctx context.Context, q Query, c Counts, r Reader) (Counts, error) {
 		empty = map[string]bool{}
 		err   error
 	)
-	c.Good, c.Total, err = ReadEvents(ctx, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
+	c.Good, c.Total, err = ReadEvents(ctx, r.Provider, rqP, rqT, good, func(ctx context.Context, rq string) (float64, error) {
 		v, err := r.Count(ctx, rq)
 		if r.NoSeries != nil && r.NoSeries(err) {
 			mu.Lock()
@@ -121,8 +122,9 @@ func (r Range) Grid() []Counts {
 // SliceEvents reads an events SLI's two resolved queries at once, one
 // value per slice of out (NaN where a slice has none), and fills out's
 // good and total events. A part query without any series is zero events
-// in every slice, and comes back as unmatched.
-func SliceEvents(ctx context.Context, out []Counts, partQuery, totalQuery string, good bool, read func(ctx context.Context, rq string) ([]float64, error)) (unmatched []string, err error) {
+// in every slice, and comes back as unmatched. A slice whose part exceeds
+// its total past PartTolerance is provider's ErrBadQuery on partQuery.
+func SliceEvents(ctx context.Context, provider string, out []Counts, partQuery, totalQuery string, good bool, read func(ctx context.Context, rq string) ([]float64, error)) (unmatched []string, err error) {
 	var (
 		wg          sync.WaitGroup
 		total, part []float64
@@ -147,8 +149,11 @@ func SliceEvents(ctx context.Context, out []Counts, partQuery, totalQuery string
 		if math.IsNaN(t) {
 			continue
 		}
-		out[i].Total = t
-		out[i].Good = GoodEvents(pv, t, good)
+		g, err := GoodEvents(pv, t, good, totalQuery)
+		if err != nil {
+			return nil, &QueryError{Provider: provider, Query: partQuery, Err: fmt.Errorf("slice ending %s: %w", out[i].End.UTC().Format(time.RFC3339), err)}
+		}
+		out[i].Total, out[i].Good = t, g
 	}
 	return unmatched, nil
 }

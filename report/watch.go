@@ -66,7 +66,11 @@ func canaryFigures(s CanarySLO) (canary, base, allowed string) {
 	if s.Baseline != nil {
 		base = ratioText(s.BaselineRatio, s.Baseline)
 	}
-	return ratioText(s.CanaryRatio, s.Canary), base, fmt.Sprintf("≤ %.3f%%", s.AllowedRatio*100)
+	allowed = "-" // a record without the figure
+	if s.AllowedRatio > 0 {
+		allowed = fmt.Sprintf("≤ %.3f%%", s.AllowedRatio*100)
+	}
+	return ratioText(s.CanaryRatio, s.Canary), base, allowed
 }
 
 func value(v *float64) string {

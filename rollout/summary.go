@@ -29,6 +29,9 @@ func (t *tracker) summary() report.CanarySLO {
 		return s
 	}
 	s.Kind = "events"
+	// What the test allows, said before it starts too (a backend down
+	// from the first interval): never 0 for want of data.
+	s.AllowedRatio = t.pol.HealthyBurnRate * t.slo.Budget()
 	if t.ev == nil {
 		return s
 	}

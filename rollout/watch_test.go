@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -464,5 +465,37 @@ func TestPastTicksCountsTheIntervalsDueAtTheStart(t *testing.T) {
 		if got := pastTicks(since, since.Add(tc.after), since.Add(tc.duration), 30*time.Second); got != tc.want {
 			t.Errorf("%s: %d intervals past, want %d", name, got, tc.want)
 		}
+	}
+}
+
+// TestTheAllowedRatioIsTheSLOsWithoutReadings: a watch interrupted
+// before its first interval has no evidence, yet the record (and the
+// ALLOWED column) says what the canary is allowed: the budget ×
+// healthy_burn_rate, not 0.
+func TestTheAllowedRatioIsTheSLOsWithoutReadings(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	clock := &fakeClock{now: t0, cancelAt: t0.Add(5 * time.Second), cancel: cancel}
+	d := runWatch(t, eventsSLO(), policy(true), &fakeProvider{events: steady(100, 0)}, clock, ctx)
+	s := d.Canary.SLOs[0]
+	if len(d.Canary.Timeline) != 0 || math.Abs(s.AllowedRatio-0.001) > 1e-12 {
+		t.Fatalf("%d intervals, allowed_error_ratio %v; want none, 0.001 (99.9 %%, healthy burn rate 1)", len(d.Canary.Timeline), s.AllowedRatio)
+	}
+	var b strings.Builder
+	if err := (report.Text{}).Render(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "≤ 0.100%") || strings.Contains(b.String(), "≤ 0.000%") {
+		t.Errorf("the table does not allow 0.100%%:\n%s", b.String())
+	}
+	// A record without the figure shows "-", not 0.
+	s.AllowedRatio = 0
+	d.Canary.SLOs[0] = s
+	b.Reset()
+	if err := (report.Text{}).Render(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(b.String(), "≤ 0.000%") {
+		t.Errorf("a record without allowed_error_ratio shows 0:\n%s", b.String())
 	}
 }

@@ -261,15 +261,21 @@ func (p *positions) keyAt(line int, key string) string {
 	return ""
 }
 
-// valueAt returns the path of the scalar on line whose value starts with
-// prefix (YAML shortens long values in its messages), if any.
-func (p *positions) valueAt(line int, prefix string) string {
+// valueAt returns the path of the nth scalar (from 0) on line whose value
+// is value, or starts with it when cut (YAML shortens long values in its
+// messages, with "..."), if any:
+// {good: 1, total: 1} has two values "1" on one line, and yaml.v3 reports
+// them in order, without a column.
+func (p *positions) valueAt(line int, value string, cut bool, nth int) string {
 	if p == nil {
 		return ""
 	}
 	for _, v := range p.vals[line] {
-		if strings.HasPrefix(v.value, prefix) {
-			return v.path
+		if v.value == value || cut && strings.HasPrefix(v.value, value) {
+			if nth == 0 {
+				return v.path
+			}
+			nth--
 		}
 	}
 	return ""

@@ -37,6 +37,7 @@ func yamlProblemsKeys(file string, data []byte, err error, pos *positions, known
 		msgs = te.Errors
 	}
 	out := make([]Problem, 0, len(msgs))
+	seen := map[string]int{} // values already blamed, by line and value
 	for _, m := range msgs {
 		pr := Problem{File: file, Msg: strings.TrimPrefix(m, "yaml: ")}
 		if g := yamlLine.FindStringSubmatch(m); g != nil {
@@ -53,7 +54,9 @@ func yamlProblemsKeys(file string, data []byte, err error, pos *positions, known
 		case c != nil:
 			value := strings.TrimSuffix(c[2], "...")
 			if c[2] != "" {
-				pr.Path = pos.valueAt(pr.Line, value)
+				at := fmt.Sprintf("%d:%s", pr.Line, value)
+				pr.Path = pos.valueAt(pr.Line, value, value != c[2], seen[at])
+				seen[at]++
 			}
 			if pr.Path == "" {
 				pr.Path = pos.keyAt(pr.Line, "")

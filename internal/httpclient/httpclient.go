@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -216,6 +217,9 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 	if errors.As(err, &tl) || errors.As(err, &re) {
 		return false, err // the next answer would be the same; err names the URL
 	}
+	if localFile(err) {
+		return false, err // a secret file that cannot be read: no network fault
+	}
 	if resp != nil && (resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode == http.StatusServiceUnavailable) {
 		if wait, ok := RetryAfter(resp.Header, time.Now()); ok {
 			if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
@@ -224,6 +228,15 @@ func checkRetry(ctx context.Context, resp *http.Response, err error) (bool, erro
 		}
 	}
 	return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+}
+
+// localFile reports whether a request failed before it was sent, on a
+// file the client reads on each request (a *_file secret, a CA): missing,
+// unreadable, not a regular file or too large. Retrying reads the same
+// file again, so it is not retried.
+func localFile(err error) bool {
+	return errors.Is(err, safefile.ErrNotRegular) || errors.Is(err, safefile.ErrTooLarge) ||
+		errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission)
 }
 
 // backoff waits as long as a 429 or 503 asks with Retry-After (parsed as

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log"
 	"log/slog"
 	"net/http"
@@ -15,8 +16,12 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sloguard/sloguard/internal/safefile"
 )
 
 const secret = "t0p-s3cret-token"
@@ -366,6 +371,44 @@ func TestTLS(t *testing.T) {
 			}
 			if err != nil || code != 200 || body != "ok" {
 				t.Fatalf("got %d %q %v", code, body, err)
+			}
+		})
+	}
+}
+
+// roundTripFunc is an http.RoundTripper from a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestALocalFileErrorIsNotRetried: a request that fails before it is sent,
+// on a secret file the transport reads on each request (swapped for a
+// FIFO, removed, unreadable, too large), is one attempt: reading the same
+// file again would fail the same way, and it is no network fault. A
+// connection error beside it is still retried.
+func TestALocalFileErrorIsNotRetried(t *testing.T) {
+	for name, tc := range map[string]struct {
+		err      error
+		attempts int
+	}{
+		"a FIFO":               {fmt.Errorf("unable to read basic auth password: basic_auth.password_file /run/pw: %w: it is a named pipe (FIFO)", safefile.ErrNotRegular), 1},
+		"a file too large":     {fmt.Errorf("unable to read authorization credentials: %w: more than 64 KiB", safefile.ErrTooLarge), 1},
+		"a file removed":       {fmt.Errorf("unable to read CA cert: tls.ca_file /run/ca.pem: %w", syscall.ENOENT), 1},
+		"a file unreadable":    {fmt.Errorf("unable to read oauth2 client secret: %w", fs.ErrPermission), 1},
+		"a connection refused": {syscall.ECONNREFUSED, 4},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var calls atomic.Int64
+			base := roundTripFunc(func(*http.Request) (*http.Response, error) {
+				calls.Add(1)
+				return nil, tc.err
+			})
+			_, _, err := get(t, fast(Options{Retries: 3, Base: base}), context.Background(), "http://127.0.0.1:9/api")
+			if err == nil || !errors.Is(err, tc.err) {
+				t.Fatalf("err %v, want %v", err, tc.err)
+			}
+			if got := calls.Load(); got != int64(tc.attempts) {
+				t.Errorf("%d attempts, want %d", got, tc.attempts)
 			}
 		})
 	}

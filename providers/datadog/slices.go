@@ -56,7 +56,7 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 			return nil, err
 		}
 		resolved = []string{rqP, rqT}
-		if _, err := providers.SliceEvents(ctx, out, rqP, rqT, good, func(ctx context.Context, rq string) ([]float64, error) {
+		if _, err := providers.SliceEvents(ctx, p.name, out, rqP, rqT, good, func(ctx context.Context, rq string) ([]float64, error) {
 			return p.buckets(ctx, rq, r.Step, out, true)
 		}); err != nil {
 			return nil, err

@@ -69,10 +69,16 @@ func TestCounts(t *testing.T) {
 			script: map[string][]reply{`sum(increase(requests_total[5m]))`: {vector("1000")}, `sum(increase(ok_total[5m]))`: {vector("997")}},
 			want:   providers.Counts{Good: 997, Total: 1000}, requests: 2,
 		},
-		"more errors than requests leave no good events": {
+		"errors past the total within rate() noise leave no good events": {
 			sli:    eventsSLI(),
-			script: map[string][]reply{totalQ: {vector("1")}, errQ: {vector("2")}},
+			script: map[string][]reply{totalQ: {vector("1")}, errQ: {vector("1.002")}},
 			want:   providers.Counts{Good: 0, Total: 300}, requests: 2,
+		},
+		"more errors than requests are a broken query pair": {
+			sli:     eventsSLI(),
+			script:  map[string][]reply{totalQ: {vector("1")}, errQ: {vector("2")}},
+			wantErr: providers.ErrBadQuery, wantMsg: []string{"error_query counts more events than total_query " + strconv.Quote(totalQ) + " (600 > 300): do they select the same series?"},
+			quotes: errQ, requests: 2,
 		},
 		"an error ratio query reads as good out of one": {
 			sli:    slo.SLI{ErrorRatioQuery: `slo:sli_error:ratio_rate{{.window}}`},

@@ -63,7 +63,7 @@ func (p *Provider) Slices(ctx context.Context, q providers.Query, r providers.Ra
 			return nil, err
 		}
 		perSec := map[string]bool{rqT: perSecT, rqP: perSecP}
-		unmatched, err := providers.SliceEvents(ctx, out, rqP, rqT, good, func(ctx context.Context, rq string) ([]float64, error) {
+		unmatched, err := providers.SliceEvents(ctx, p.name, out, rqP, rqT, good, func(ctx context.Context, rq string) ([]float64, error) {
 			return p.eventSeries(ctx, rq, perSec[rq], r.Step, out)
 		})
 		if err != nil {

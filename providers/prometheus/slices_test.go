@@ -52,9 +52,18 @@ func TestSlices(t *testing.T) {
 			sli: slo.SLI{GoodQuery: `sum(ok_total)`, TotalQuery: `sum(requests_total)`, Counter: true},
 			script: map[string][]reply{
 				`sum(increase(requests_total[5m]))`: {matrix(every("100"))},
-				`sum(increase(ok_total[5m]))`:       {matrix(at5m(map[int]string{0: "90", 1: "120"}, "100"))},
+				`sum(increase(ok_total[5m]))`:       {matrix(at5m(map[int]string{0: "90", 1: "101"}, "100"))},
 			},
 			def: slice{good: 100, total: 100}, want: map[int]slice{0: {good: 90, total: 100}, 1: {good: 100, total: 100}}, requests: 2,
+		},
+		"a slice with more good events than requests is a broken query pair": {
+			sli: slo.SLI{GoodQuery: `sum(ok_total)`, TotalQuery: `sum(requests_total)`, Counter: true},
+			script: map[string][]reply{
+				`sum(increase(requests_total[5m]))`: {matrix(every("100"))},
+				`sum(increase(ok_total[5m]))`:       {matrix(at5m(map[int]string{1: "120"}, "100"))},
+			},
+			wantErr: providers.ErrBadQuery, wantMsg: []string{`good_query counts more events than total_query "sum(increase(requests_total[5m]))" (120 > 100)`},
+			quotes: `sum(increase(ok_total[5m]))`, requests: 2,
 		},
 		"a missing total point is a slice without traffic": {
 			sli:    eventsSLI(),

@@ -240,7 +240,7 @@ func (p *Provider) read(ctx context.Context, q providers.Query, at time.Time, wi
 			}
 			vals[i] = v
 		}
-		if err := fill(c, q.SLI, vals, parts[0].query); err != nil {
+		if err := fill(c, q.SLI, vals, parts[len(parts)-1].query); err != nil {
 			return resolved, &providers.QueryError{Provider: p.name, Query: parts[0].query, Err: err}
 		}
 	}
@@ -255,8 +255,9 @@ func checkKind(s slo.SLI) error {
 	return nil
 }
 
-// fill turns the evaluated parts into a reading.
-func fill(c *providers.Counts, s slo.SLI, vals []float64, query string) error {
+// fill turns the evaluated parts into a reading; totalQuery names the
+// total in the error of a part that counts more.
+func fill(c *providers.Counts, s slo.SLI, vals []float64, totalQuery string) error {
 	if s.Kind() == slo.KindRatio {
 		v := vals[0]
 		if math.IsNaN(v) {
@@ -278,8 +279,11 @@ func fill(c *providers.Counts, s slo.SLI, vals []float64, query string) error {
 	if part < 0 || total < 0 {
 		return providers.BadQuery("event counts cannot be negative (%v, %v)", part, total)
 	}
-	c.Total = total
-	c.Good = providers.GoodEvents(part, total, s.GoodQuery != "")
+	good, err := providers.GoodEvents(part, total, s.GoodQuery != "", totalQuery)
+	if err != nil {
+		return err
+	}
+	c.Total, c.Good = total, good
 	return nil
 }
 
