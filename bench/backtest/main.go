@@ -7,7 +7,7 @@
 // days of 10-minute windows at 30 s, as a subprocess. Every window is
 // healthy, so each rollback it reports is a false one.
 //
-//	go run ./bench/backtest [-days 2] [-step 15s] [-dispersion 5] [-every 10m] [-reps 3] [-point]
+//	go run ./bench/backtest [-days 2] [-step 15s] [-dispersion 5] [-every 10m] [-reps 3] [-seed 1] [-point]
 //
 // -point also times the same replay with one instant query per interval
 // and window (what range reads save). Target: under 10 s. It prints; it
@@ -43,6 +43,7 @@ type options struct {
 	reps       int
 	point      bool
 	every      time.Duration
+	seed       uint64
 }
 
 func main() {
@@ -52,6 +53,7 @@ func main() {
 	flag.Float64Var(&o.dispersion, "dispersion", 5, "variance / mean of the errors per scrape (1: Poisson)")
 	flag.IntVar(&o.reps, "reps", 3, "timed runs of sloguard backtest (after one warm-up)")
 	flag.DurationVar(&o.every, "every", 0, "time between window starts (default: the 10m duration)")
+	flag.Uint64Var(&o.seed, "seed", 1, "seed of the generated history (rerun with others: one seed's count is one draw)")
 	flag.BoolVar(&o.point, "point", false, "also time the replay with point reads (one instant query per interval and window)")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -91,7 +93,7 @@ func run(ctx context.Context, w io.Writer, o options) error {
 
 	days := time.Duration(o.days) * promtest.Day
 	h := &promtest.Bursty{
-		Service: "shop", End: time.Now().UTC().Truncate(time.Minute), Span: days + 15*time.Minute, Step: o.step, Seed: 1,
+		Service: "shop", End: time.Now().UTC().Truncate(time.Minute), Span: days + 15*time.Minute, Step: o.step, Seed: o.seed,
 		Instances: []promtest.Instance{
 			{Name: "web-0", Zone: "a", Rate: 50},
 			{Name: "web-1", Zone: "b", Rate: 17}, {Name: "web-2", Zone: "b", Rate: 17}, {Name: "web-3", Zone: "b", Rate: 16},
@@ -143,8 +145,8 @@ func run(ctx context.Context, w io.Writer, o options) error {
 	}
 
 	fmt.Fprintf(w, "sloguard backtest against Prometheus %s\n", srv.URL)
-	fmt.Fprintf(w, "history: %d day(s) of 4 instances scraped every %s (canary web-0 50 rps, baseline web-1..3 50 rps), errors at half the 99.9%% budget in clumps (variance %g× the mean), no fault; backfill and start %s; sloguard built in %s\n",
-		o.days, o.step, o.dispersion, setup.Round(100*time.Millisecond), build.Round(100*time.Millisecond))
+	fmt.Fprintf(w, "history: %d day(s) of 4 instances scraped every %s (canary web-0 50 rps, baseline web-1..3 50 rps), errors at half the 99.9%% budget in clumps (variance %g× the mean), no fault, seed %d; backfill and start %s; sloguard built in %s\n",
+		o.days, o.step, o.dispersion, o.seed, setup.Round(100*time.Millisecond), build.Round(100*time.Millisecond))
 	fmt.Fprintf(w, "replay: %d windows of %s every %s at %s; %d range reads, %d point reads\n\n", rec.Windows, rec.Duration, rec.Every, rec.Interval, rec.Reads.Range, rec.Reads.Point)
 	fmt.Fprintf(w, "%-52s %10s %10s %10s\n", "wall time", "median", "min", "max")
 	fmt.Fprintf(w, "%-52s %10s %10s %10s  target < 10 s\n", "sloguard backtest (subprocess, range reads)", sec(median(times)), sec(slices.Min(times)), sec(slices.Max(times)))
